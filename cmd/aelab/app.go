@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/aelab/aelab/models"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailure     = 1   // the command could not do its work
+	exitUsage       = 2   // the command line is wrong
+	exitInterrupted = 130 // stopped by Ctrl-C (128 + SIGINT)
+)
+
+// usageError marks errors in the command line (flags, arguments).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef returns a usageError.
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// streams are where a command writes: results to Out, progress and logs to Err.
+type streams struct {
+	Out, Err io.Writer
+}
+
+// run runs the app on args and returns the exit code; errors are printed as one line.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(streams{Out: stdout, Err: stderr})
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "aelab: %s\n", oneLine(err.Error()))
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, models.ErrInterrupted):
+		return exitInterrupted
+	}
+	return exitFailure
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// newApp declares the commands.
+func newApp(s streams) *cli.App {
+	app := &cli.App{
+		Name:      "aelab",
+		Usage:     "train autoencoders on MNIST and show what they learn",
+		Version:   models.Version,
+		Writer:    s.Out,
+		ErrWriter: s.Err,
+		Commands: []*cli.Command{
+			trainCommand(s),
+			evalCommand(s),
+			reconstructCommand(s),
+			infoCommand(s),
+			dataCommand(s),
+			devicesCommand(s),
+		},
+		// Errors are printed once, by run; urfave/cli must not print or exit.
+		ExitErrHandler:  func(*cli.Context, error) {},
+		OnUsageError:    onUsageError,
+		HideHelpCommand: true,
+	}
+	for _, c := range app.Commands {
+		setUsageHandler(c)
+	}
+	return app
+}
+
+func setUsageHandler(c *cli.Command) {
+	c.OnUsageError = onUsageError
+	for _, sub := range c.Subcommands {
+		setUsageHandler(sub)
+	}
+}
+
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	return usagef("%s: %v (see %s --help)", c.Command.FullName(), err, strings.TrimSpace("aelab "+c.Command.FullName()))
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/aelab/aelab/models"
+)
+
+func evalCommand(s streams) *cli.Command {
+	return &cli.Command{
+		Name:  "eval",
+		Usage: "measure a trained model on the test set (MSE clean and noisy, SSE per image, PSNR, Jacobian norm)",
+		Flags: []cli.Flag{
+			modelFlag(),
+			noiseFlag("corruption for test_mse_noisy (default: the model's training noise, else gaussian:0.4)"),
+			seedFlag(),
+			jsonFlag(),
+			deviceFlag(),
+			dataDirFlag(),
+		},
+		Action: func(c *cli.Context) error { return evalAction(c, s) },
+	}
+}
+
+func evalAction(c *cli.Context, s streams) error {
+	noise, err := parseNoise(c)
+	if err != nil {
+		return err
+	}
+	model, err := loadModel(c)
+	if err != nil {
+		return err
+	}
+	set, err := loadData(c)
+	if err != nil {
+		return err
+	}
+	if set.Checksum() != model.Record.Data.Checksum && model.Record.Data.Checksum != "" {
+		fmt.Fprintf(s.Err, "note: the model was trained on %s, evaluating on %s\n", model.Record.Data.Name, set.Name)
+	}
+	backend, err := openBackend(c, s)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	m, err := models.Evaluate(c.Context, backend, model.AE.Graph(), set.Test, models.EvalNoise(noise, model.AE.Spec), c.Uint64("seed"))
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(s.Out)
+		return enc.Encode(m)
+	}
+	fmt.Fprintf(s.Out, "model            %s %s\n", model.AE.Spec.Kind, model.AE.Spec)
+	fmt.Fprintf(s.Out, "test images      %d\n", m.NTest)
+	fmt.Fprintf(s.Out, "test_mse         %.6f\n", m.TestMSE)
+	fmt.Fprintf(s.Out, "test_mse_noisy   %.6f  (%s)\n", m.TestMSENoisy, m.Noise)
+	fmt.Fprintf(s.Out, "per_image_sse    %.3f\n", m.PerImageSSE)
+	fmt.Fprintf(s.Out, "psnr_db          %.2f\n", m.PSNR)
+	fmt.Fprintf(s.Out, "jacobian_fro2    %.4f  (over %d images)\n", m.JacobianFro2, m.JacobianImages)
+	return nil
+}

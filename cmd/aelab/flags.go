@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/models"
+)
+
+// Flags shared by several commands.
+func dataDirFlag() cli.Flag {
+	return &cli.StringFlag{Name: "data-dir", EnvVars: []string{"AELAB_DATA_DIR"},
+		Usage: "folder with the four MNIST-format IDX files (train-images-idx3-ubyte.gz, …); empty: the MNIST shipped in the Go module cache"}
+}
+
+func trainLimitFlag() cli.Flag {
+	return &cli.IntFlag{Name: "train-limit", Value: 0, Usage: "use only the first `N` training images (0: all 50,000)"}
+}
+
+func deviceFlag() cli.Flag {
+	return &cli.StringFlag{Name: "device", Value: "auto", Usage: "where to compute: auto, cpu, cuda or cuda:N"}
+}
+
+func seedFlag() cli.Flag {
+	return &cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of every random draw (weights, shuffling, noise)"}
+}
+
+func modelFlag() cli.Flag {
+	return &cli.StringFlag{Name: "model", Usage: "checkpoint `FILE` to read (required)"}
+}
+
+// required returns the value of a string flag that has no sensible default.
+func required(c *cli.Context, name string) (string, error) {
+	v := c.String(name)
+	if v == "" {
+		return "", usagef("--%s is required (see aelab %s --help)", name, c.Command.FullName())
+	}
+	return v, nil
+}
+
+// loadModel reads the checkpoint named by --model.
+func loadModel(c *cli.Context) (*models.Model, error) {
+	path, err := required(c, "model")
+	if err != nil {
+		return nil, err
+	}
+	return models.Load(path)
+}
+
+func noiseFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: "noise", Usage: usage + ": none, gaussian:σ, mask:ν or saltpepper:ν"}
+}
+
+func jsonFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "json", Usage: "print one JSON object instead of text"}
+}
+
+// loadData loads the data set the flags select.
+func loadData(c *cli.Context) (*datasets.Set, error) {
+	limit := 0
+	if c.Command.HasName("train") || c.IsSet("train-limit") {
+		limit = c.Int("train-limit")
+	}
+	if limit < 0 {
+		return nil, usagef("--train-limit must be 0 or more, got %d", limit)
+	}
+	return datasets.Load(datasets.Options{Dir: c.String("data-dir"), TrainLimit: limit})
+}
+
+// openBackend opens the --device backend and logs the choice.
+func openBackend(c *cli.Context, s streams) (graph.Backend, error) {
+	b, note, err := models.OpenBackend(c.String("device"))
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(s.Err, note)
+	return b, nil
+}
+
+// parseNoise reads --noise; "" gives the zero Noise.
+func parseNoise(c *cli.Context) (datasets.Noise, error) {
+	n, err := datasets.ParseNoise(c.String("noise"))
+	if err != nil {
+		return n, usageError{err}
+	}
+	return n, nil
+}
+
+// checkOutput fails early, before any work, when path cannot be written as a file.
+func checkOutput(flag, path string) error {
+	if path == "" {
+		return usagef("--%s is empty", flag)
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return usagef("--%s %s: folder %s does not exist", flag, path, dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return usagef("--%s %s is a folder, not a file", flag, path)
+	}
+	return nil
+}

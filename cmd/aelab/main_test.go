@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/models"
+)
+
+// TestMain lets a test start this binary as aelab itself: with AELAB_AS_MAIN set, it runs
+// main with the arguments in AELAB_ARGS.
+func TestMain(m *testing.M) {
+	if os.Getenv("AELAB_AS_MAIN") != "" {
+		os.Args = append([]string{"aelab"}, strings.Fields(os.Getenv("AELAB_ARGS"))...)
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// aelab runs the app in-process and returns the exit code, stdout and stderr.
+func aelab(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"aelab"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestEveryCommandAndFlagIsDocumented(t *testing.T) {
+	app := newApp(streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}})
+	var check func(prefix string, cmds []*cli.Command)
+	check = func(prefix string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			name := prefix + c.Name
+			if c.Usage == "" {
+				t.Errorf("command %s has no usage text", name)
+			}
+			for _, f := range c.Flags {
+				df, ok := f.(cli.DocGenerationFlag)
+				if !ok || df.GetUsage() == "" {
+					t.Errorf("flag --%s of %s has no usage text", f.Names()[0], name)
+				}
+			}
+			check(name+" ", c.Subcommands)
+		}
+	}
+	check("", app.Commands)
+	code, out, _ := aelab(t, "--help")
+	if code != exitOK {
+		t.Fatalf("--help exited %d", code)
+	}
+	for _, c := range app.Commands {
+		if !strings.Contains(out, c.Name) || !strings.Contains(out, c.Usage) {
+			t.Errorf("--help does not list %s with its description", c.Name)
+		}
+	}
+}
+
+// badDataDir writes a data folder whose training images are damaged by damage.
+func badDataDir(t *testing.T, damage func(images []byte) []byte) string {
+	t.Helper()
+	src, err := datasets.DefaultDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	for _, name := range datasets.FileNames() {
+		data, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == datasets.TrainImagesFile {
+			data = damage(data)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// plainIDX returns a small uncompressed images file with a chosen magic number and count.
+func plainIDX(magic uint32, n int) []byte {
+	var b bytes.Buffer
+	for _, v := range []uint32{magic, uint32(n), 28, 28} {
+		binary.Write(&b, binary.BigEndian, v)
+	}
+	b.Write(make([]byte, n*784))
+	return b.Bytes()
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notCkpt := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notCkpt, []byte("these are my notes, not a model\n"), 0o644)
+	good := filepath.Join(dir, "good.safetensors")
+	ae, err := models.New(models.Spec{Kind: models.AE, Layers: []int{784, 8}}, models.InitRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := models.Save(good, &models.Model{AE: ae}); err != nil {
+		t.Fatal(err)
+	}
+	full, _ := os.ReadFile(good)
+	cut := filepath.Join(dir, "cut.safetensors")
+	os.WriteFile(cut, full[:len(full)/2], 0o644)
+
+	truncated := func(b []byte) []byte { return b[:len(b)/2] }
+	corrupted := func(b []byte) []byte {
+		c := bytes.Clone(b)
+		c[len(c)/2] ^= 0xff
+		return c
+	}
+	wrongMagic := func([]byte) []byte { return plainIDX(0x00000801, 100) }
+	fewer := func([]byte) []byte { return plainIDX(0x00000803, 100) }
+
+	train := func(extra ...string) []string {
+		return append([]string{"train", "--out", filepath.Join(dir, "m.safetensors"), "--train-limit", "100"}, extra...)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"truncated IDX", train("--data-dir", badDataDir(t, truncated)), "truncated"},
+		{"corrupted IDX", train("--data-dir", badDataDir(t, corrupted)), "corrupted gzip stream"},
+		{"wrong magic", train("--data-dir", badDataDir(t, wrongMagic)), "wrong magic number"},
+		{"count mismatch", train("--data-dir", badDataDir(t, fewer)), "has 100 images but train-labels-idx1-ubyte.gz has 60000 labels"},
+		{"not a checkpoint", []string{"eval", "--model", notCkpt}, "not a safetensors file"},
+		{"cut checkpoint", []string{"eval", "--model", cut}, "not a valid safetensors file"},
+		{"missing checkpoint", []string{"eval", "--model", filepath.Join(dir, "nope")}, "no such file"},
+		{"unknown kind", train("--kind", "vae"), `unknown kind "vae"`},
+		{"bad noise", train("--kind", "dae", "--noise", "gaussian:x"), `level "x" is not a number`},
+		{"noise kind", train("--kind", "dae", "--noise", "speckle:0.1"), `unknown kind "speckle"`},
+		{"zero epochs", train("--epochs", "0"), "--epochs must be positive"},
+		{"negative batch", train("--batch", "-4"), "--batch must be positive"},
+		{"zero lr", train("--lr", "0"), "--lr must be in (0, 10]"},
+		{"negative lr", train("--lr", "-0.1"), "--lr must be in (0, 10]"},
+		{"empty hidden", train("--hidden", ""), "no layer sizes given"},
+		{"non-numeric hidden", train("--hidden", "12a"), `layer size "12a" is not a whole number`},
+		{"zero hidden", train("--hidden", "128,0"), "layer size 0 must be positive"},
+		{"missing folder", []string{"train", "--out", filepath.Join(dir, "no", "such", "m.safetensors")}, "folder " + filepath.Join(dir, "no", "such") + " does not exist"},
+		{"reconstruct missing folder", []string{"reconstruct", "--model", good, "--out", "/no/such/dir/r.png"}, "does not exist"},
+		{"unknown flag", []string{"train", "--epoch", "3"}, "flag provided but not defined"},
+		{"unknown device", train("--device", "tpu"), `unknown device "tpu"`},
+		{"cuda without cuda", train("--device", "cuda"), "built without CUDA"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := aelab(t, tc.args...)
+			if code == exitOK {
+				t.Fatalf("exit code 0 for %v", tc.args)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			last := lines[len(lines)-1]
+			if !strings.HasPrefix(last, "aelab: ") || !strings.Contains(last, tc.want) {
+				t.Errorf("stderr ends %q, want an aelab: line saying %q", last, tc.want)
+			}
+			if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+				t.Errorf("stderr shows a panic:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// weightBytes returns a checkpoint's tensor data: the file after its header.
+func weightBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b[8+binary.LittleEndian.Uint64(b):]
+}
+
+func TestSameSeedSameWeights(t *testing.T) {
+	dir := t.TempDir()
+	paths := []string{filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "b.safetensors"), filepath.Join(dir, "c.safetensors")}
+	seeds := []string{"7", "7", "8"}
+	for i, p := range paths {
+		code, _, stderr := aelab(t, "train", "--kind", "dae", "--hidden", "16", "--epochs", "1", "--train-limit", "1000",
+			"--seed", seeds[i], "--device", "cpu", "--out", p)
+		if code != exitOK {
+			t.Fatalf("train exited %d: %s", code, stderr)
+		}
+	}
+	if !bytes.Equal(weightBytes(t, paths[0]), weightBytes(t, paths[1])) {
+		t.Error("the same seed wrote different weights")
+	}
+	if bytes.Equal(weightBytes(t, paths[0]), weightBytes(t, paths[2])) {
+		t.Error("different seeds wrote the same weights")
+	}
+}
+
+// TestCtrlCWritesLastEpoch sends SIGINT to a training aelab during its second epoch.
+func TestCtrlCWritesLastEpoch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for a few seconds")
+	}
+	out := filepath.Join(t.TempDir(), "m.safetensors")
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "AELAB_AS_MAIN=1",
+		"AELAB_ARGS=train --hidden 32 --epochs 50 --train-limit 5000 --device cpu --out "+out)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := os.Stat(out); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no checkpoint after two minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	exit, ok := err.(*exec.ExitError)
+	if !ok || exit.ExitCode() != exitInterrupted {
+		t.Fatalf("exit %v, want code %d; stderr:\n%s", err, exitInterrupted, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "training interrupted") || !strings.Contains(stderr.String(), out+" holds epoch") {
+		t.Errorf("stderr does not say what was kept:\n%s", stderr.String())
+	}
+	m, err := models.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(m.Record.History); n < 1 || n >= 50 {
+		t.Errorf("checkpoint holds %d epochs", n)
+	}
+}
+
+func TestTrainEvalReconstruct(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "dae.safetensors")
+	if code, _, stderr := aelab(t, "train", "--kind", "dae", "--hidden", "32", "--epochs", "2", "--train-limit", "2000", "--out", ckpt); code != exitOK {
+		t.Fatalf("train: %s", stderr)
+	}
+	code, out, stderr := aelab(t, "eval", "--model", ckpt, "--json")
+	if code != exitOK {
+		t.Fatalf("eval: %s", stderr)
+	}
+	for _, field := range []string{"test_mse", "test_mse_noisy", "per_image_sse", "psnr_db", "jacobian_fro2", "n_test"} {
+		if !strings.Contains(out, `"`+field+`":`) {
+			t.Errorf("eval --json lacks %s: %s", field, out)
+		}
+	}
+	if strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Errorf("eval --json printed more than one line: %s", out)
+	}
+	png := filepath.Join(dir, "r.png")
+	if code, _, stderr := aelab(t, "reconstruct", "--model", ckpt, "--out", png); code != exitOK {
+		t.Fatalf("reconstruct: %s", stderr)
+	}
+	if b, err := os.ReadFile(png); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Errorf("reconstruct wrote no PNG (%v)", err)
+	}
+	if code, out, _ := aelab(t, "info", "--model", ckpt); code != exitOK || !strings.Contains(out, "epoch   2") {
+		t.Errorf("info: %s", out)
+	}
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/report"
+)
+
+func reconstructCommand(s streams) *cli.Command {
+	return &cli.Command{
+		Name:  "reconstruct",
+		Usage: "draw test digits, their corrupted versions and the model's reconstructions as a PNG grid",
+		Flags: []cli.Flag{
+			modelFlag(),
+			&cli.IntFlag{Name: "n", Value: 10, Usage: "how many test digits (cycling through the classes 0-9)"},
+			noiseFlag("corruption of the inputs (default: the model's training noise; none for clean only)"),
+			seedFlag(),
+			&cli.StringFlag{Name: "out", Value: "reconstructions.png", Usage: "PNG `FILE` to write"},
+			deviceFlag(),
+			dataDirFlag(),
+		},
+		Action: func(c *cli.Context) error { return reconstructAction(c, s) },
+	}
+}
+
+func reconstructAction(c *cli.Context, s streams) error {
+	n := c.Int("n")
+	if n <= 0 || n > 100 {
+		return usagef("--n must be between 1 and 100, got %d", n)
+	}
+	noise, err := parseNoise(c)
+	if err != nil {
+		return err
+	}
+	out := c.String("out")
+	if err := checkOutput("out", out); err != nil {
+		return err
+	}
+	model, err := loadModel(c)
+	if err != nil {
+		return err
+	}
+	if !c.IsSet("noise") {
+		noise = model.AE.Spec.Noise
+	}
+	set, err := loadData(c)
+	if err != nil {
+		return err
+	}
+	backend, err := openBackend(c, s)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+
+	seed := c.Uint64("seed")
+	picked := datasets.PickByClass(set.Test, n, models.NewRand(seed, 0))
+	noisy := &datasets.Images{Rows: picked.Rows, Cols: picked.Cols, Pixels: make([]float32, len(picked.Pixels))}
+	noise.Apply(noisy.Pixels, picked.Pixels, models.NewRand(seed, 1))
+
+	ae := model.AE.Graph()
+	recon, err := models.Reconstruct(c.Context, backend, ae, picked)
+	if err != nil {
+		return err
+	}
+	d := picked.Dim()
+	rows := []report.GridRow{
+		{Label: "original", Images: report.Split(picked.Pixels, d)},
+		{Label: "reconstructed", Images: report.Split(recon, d)},
+	}
+	if !noise.IsNone() {
+		fromNoisy, err := models.Reconstruct(c.Context, backend, ae, noisy)
+		if err != nil {
+			return err
+		}
+		rows = append(rows,
+			report.GridRow{Label: "noisy input", Images: report.Split(noisy.Pixels, d)},
+			report.GridRow{Label: "from noisy", Images: report.Split(fromNoisy, d)})
+	}
+	columns := make([]string, n)
+	for i, l := range picked.Labels {
+		columns[i] = strconv.Itoa(int(l))
+	}
+	title := fmt.Sprintf("%s %s, noise %s", model.AE.Spec.Kind, model.AE.Spec, noise)
+	img, err := report.Grid{Title: title, Columns: columns, Rows: rows, ImageRows: picked.Rows, ImageCols: picked.Cols}.Render()
+	if err != nil {
+		return err
+	}
+	if err := report.WritePNG(out, img); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Out, "wrote %s\n", out)
+	return nil
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/models"
+)
+
+func specFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "kind", Value: "ae", Usage: "autoencoder kind: ae (plain), dae (denoising) or cae (contractive)"},
+		&cli.StringFlag{Name: "hidden", Value: "128", Usage: "hidden layer sizes, comma-separated: 128 is one layer, 512,128 a deep stack"},
+		&cli.StringFlag{Name: "activation", Value: "relu", Usage: "hidden units: relu, sigmoid, tanh or linear"},
+		&cli.StringFlag{Name: "code-activation", Usage: "the top code's units (default: --activation)"},
+		&cli.StringFlag{Name: "output-activation", Value: "sigmoid", Usage: "the reconstruction's units"},
+		&cli.StringFlag{Name: "loss", Value: "mse", Usage: "reconstruction loss: mse or bce"},
+		noiseFlag("training corruption of a dae (default gaussian:0.4)"),
+		&cli.Float64Flag{Name: "cae-lambda", Usage: "weight λ of a cae's contractive penalty (default 0.1)"},
+	}
+}
+
+func trainingFlags(epochsDefault int) []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "epochs", Value: epochsDefault, Usage: "passes over the training set"},
+		&cli.IntFlag{Name: "batch", Value: 32, Usage: "images per training step"},
+		&cli.Float64Flag{Name: "lr", Value: 0.001, Usage: "Adam's learning rate"},
+		seedFlag(),
+		deviceFlag(),
+		trainLimitFlag(),
+		dataDirFlag(),
+	}
+}
+
+func trainCommand(s streams) *cli.Command {
+	return &cli.Command{
+		Name:  "train",
+		Usage: "train an autoencoder (ae, dae or cae; one layer or a deep stack end to end)",
+		Flags: append(append(specFlags(), trainingFlags(5)...),
+			&cli.StringFlag{Name: "out", Usage: "checkpoint `FILE` to write (default: KIND-HIDDEN.safetensors)"}),
+		Action: func(c *cli.Context) error { return trainAction(c, s) },
+	}
+}
+
+// specFromFlags builds the spec the flags describe.
+func specFromFlags(c *cli.Context) (models.Spec, error) {
+	kind, err := models.ParseKind(c.String("kind"))
+	if err != nil {
+		return models.Spec{}, usageError{fmt.Errorf("--kind: %w", err)}
+	}
+	hidden, err := models.ParseLayers(c.String("hidden"))
+	if err != nil {
+		return models.Spec{}, usageError{fmt.Errorf("--hidden: %w", err)}
+	}
+	spec := models.Spec{Kind: kind, Layers: hidden}
+	for _, f := range []struct {
+		flag string
+		dst  *graph.Activation
+	}{{"activation", &spec.Activation}, {"code-activation", &spec.Code}, {"output-activation", &spec.Output}} {
+		if c.String(f.flag) == "" {
+			continue
+		}
+		if *f.dst, err = graph.ParseActivation(c.String(f.flag)); err != nil {
+			return models.Spec{}, usageError{fmt.Errorf("--%s: %w", f.flag, err)}
+		}
+	}
+	if spec.Loss, err = graph.ParseLoss(c.String("loss")); err != nil {
+		return models.Spec{}, usageError{fmt.Errorf("--loss: %w", err)}
+	}
+	if spec.Noise, err = parseNoise(c); err != nil {
+		return models.Spec{}, err
+	}
+	if c.IsSet("noise") && kind != models.DAE && !spec.Noise.IsNone() {
+		return models.Spec{}, usagef("--noise is for --kind dae, not %s", kind)
+	}
+	if c.IsSet("cae-lambda") {
+		if kind != models.CAE {
+			return models.Spec{}, usagef("--cae-lambda is for --kind cae, not %s", kind)
+		}
+		if spec.Lambda = c.Float64("cae-lambda"); !(spec.Lambda > 0) {
+			return models.Spec{}, usagef("--cae-lambda must be positive, got %g", spec.Lambda)
+		}
+	}
+	return spec, nil
+}
+
+// trainConfigFromFlags reads --epochs, --batch, --lr and --seed.
+func trainConfigFromFlags(c *cli.Context, epochsFlag string) (models.TrainConfig, error) {
+	cfg := models.TrainConfig{Epochs: c.Int(epochsFlag), Batch: c.Int("batch"), Adam: graph.Adam{LR: c.Float64("lr")}, Seed: c.Uint64("seed")}
+	switch {
+	case cfg.Epochs <= 0:
+		return cfg, usagef("--%s must be positive, got %d", epochsFlag, cfg.Epochs)
+	case cfg.Batch <= 0:
+		return cfg, usagef("--batch must be positive, got %d", cfg.Batch)
+	case !(cfg.Adam.LR > 0) || cfg.Adam.LR > 10:
+		return cfg, usagef("--lr must be in (0, 10], got %g", cfg.Adam.LR)
+	}
+	return cfg, nil
+}
+
+func defaultOut(spec models.Spec) string {
+	sizes := make([]string, len(spec.Layers))
+	for i, n := range spec.Layers {
+		sizes[i] = strconv.Itoa(n)
+	}
+	return fmt.Sprintf("%s-%s.safetensors", spec.Kind, strings.Join(sizes[1:], "-"))
+}
+
+func trainAction(c *cli.Context, s streams) error {
+	hidden, err := specFromFlags(c)
+	if err != nil {
+		return err
+	}
+	cfg, err := trainConfigFromFlags(c, "epochs")
+	if err != nil {
+		return err
+	}
+	set, err := loadData(c)
+	if err != nil {
+		return err
+	}
+	spec := hidden
+	spec.Layers = append([]int{set.Train.Dim()}, hidden.Layers...)
+	out := c.String("out")
+	if out == "" {
+		out = defaultOut(spec)
+	}
+	if err := checkOutput("out", out); err != nil {
+		return err
+	}
+	backend, err := openBackend(c, s)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	ae, err := models.New(spec, models.InitRand(cfg.Seed))
+	if err != nil {
+		return usageError{err}
+	}
+	model := &models.Model{AE: ae, Record: models.Record{
+		Training: models.TrainingSettings{Procedure: "train", Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.Adam.LR,
+			Seed: cfg.Seed, Device: backend.Name(), TrainLimit: c.Int("train-limit")},
+		Data: models.NewDataInfo(set),
+	}}
+	fmt.Fprintf(s.Err, "training %s %s (%d parameters) on %d %s images, batch %d, %d epochs\n",
+		ae.Spec.Kind, ae.Spec, ae.NumParams(), set.Train.Len(), set.Name, cfg.Batch, cfg.Epochs)
+
+	progress := newTrainProgress(s.Err, cfg.Batch)
+	save := func(st models.EpochStats) error {
+		model.Record.History = append(model.Record.History, st)
+		model.Record.Training.Seconds += st.Seconds
+		return models.Save(out, model)
+	}
+	_, err = models.Train(c.Context, backend, ae.Graph(), ae.Spec.Objective(), ae.Spec.Noise, set.Train, set.Validation, cfg, progress.hooks(save))
+	if err != nil {
+		progress.abandon()
+		return trainingError(err, out, len(model.Record.History))
+	}
+	fmt.Fprintf(s.Out, "wrote %s (%d epochs, %.1fs of training)\n", out, cfg.Epochs, model.Record.Training.Seconds)
+	return nil
+}
+
+// trainingError explains what an interrupted or diverged run left on disk.
+func trainingError(err error, out string, epochsSaved int) error {
+	if !errors.Is(err, models.ErrInterrupted) && !errors.Is(err, models.ErrDiverged) {
+		return err
+	}
+	if epochsSaved == 0 {
+		return fmt.Errorf("%w; no epoch was complete, nothing written", err)
+	}
+	return fmt.Errorf("%w; %s holds epoch %d", err, out, epochsSaved)
+}

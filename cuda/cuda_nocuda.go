@@ -1,0 +1,14 @@
+//go:build !cuda
+
+package cuda
+
+import "github.com/aelab/aelab/graph"
+
+// Built reports whether this aelab was built with CUDA support.
+const Built = false
+
+// Open returns a *NotBuiltError: this build has no CUDA executor.
+func Open(ordinal int) (graph.Backend, error) { return nil, &NotBuiltError{} }
+
+// Devices returns a *NotBuiltError: this build has no CUDA executor.
+func Devices() ([]Device, error) { return nil, &NotBuiltError{} }

@@ -1,0 +1,16 @@
+package cuda
+
+// Device describes one CUDA device.
+type Device struct {
+	Ordinal int    // the N of --device cuda:N
+	Name    string // as the driver reports it
+	Memory  int64  // bytes of device memory
+	Compute string // compute capability, e.g. "9.0"
+}
+
+// NotBuiltError is returned when CUDA is asked of a build without it.
+type NotBuiltError struct{}
+
+func (*NotBuiltError) Error() string {
+	return "cuda: this aelab was built without CUDA; build it with scripts/build-cuda.sh (go build -tags cuda), or use --device cpu"
+}

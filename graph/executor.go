@@ -1,0 +1,104 @@
+package graph
+
+import "math"
+
+// Executor runs one compiled Program.
+//
+// Inputs are row-major float32 slices, one per Program.Inputs entry, each exactly as long as
+// its node's shape. Outputs are valid until the next Run or Step. An Executor is not safe
+// for concurrent use.
+type Executor interface {
+	// Run feeds the inputs and evaluates the program's outputs. Parameters do not change.
+	Run(inputs ...[]float32) error
+	// Step feeds the inputs, evaluates the loss and its gradients and applies one Adam update
+	// to the parameters. It returns the loss. Step fails on a program without a loss.
+	Step(inputs ...[]float32) (float32, error)
+	// Output returns output i of the last Run or Step.
+	Output(i int) []float32
+	// Gradient returns the gradient of Program.Params[i] that the last Step computed (before
+	// its update); nil before the first Step.
+	Gradient(i int) []float32
+	// SyncParams copies the executor's current parameter values into Program.Params' Data.
+	SyncParams() error
+	// Close releases what the executor holds.
+	Close() error
+}
+
+// Backend compiles programs into executors. Executors of one backend read and update the
+// same parameters: a Param shared by two programs has one value.
+type Backend interface {
+	// Name says what runs the programs: "cpu", "cuda:0", ….
+	Name() string
+	// Compile prepares p. opt configures Step's Adam updates; it is ignored for a program
+	// without a loss.
+	Compile(p *Program, opt Adam) (Executor, error)
+	// Close releases what the backend holds.
+	Close() error
+}
+
+// Adam holds the hyperparameters of the Adam optimiser (Kingma & Ba, 2015), with the update
+// PyTorch's torch.optim.Adam makes:
+//
+//	m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,
+//	w ← w − LR · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε).
+//
+// Zero fields mean the defaults: LR 0.001, Beta1 0.9, Beta2 0.999, Eps 1e-8.
+type Adam struct {
+	LR, Beta1, Beta2, Eps float64
+}
+
+// WithDefaults returns a with every zero field set to its default.
+func (a Adam) WithDefaults() Adam {
+	if a.LR == 0 {
+		a.LR = 0.001
+	}
+	if a.Beta1 == 0 {
+		a.Beta1 = 0.9
+	}
+	if a.Beta2 == 0 {
+		a.Beta2 = 0.999
+	}
+	if a.Eps == 0 {
+		a.Eps = 1e-8
+	}
+	return a
+}
+
+// adamState is Adam's moment estimates for a list of parameters, on the host.
+type adamState struct {
+	cfg  Adam
+	t    int
+	m, v [][]float32
+}
+
+func newAdamState(cfg Adam, params []*Param) *adamState {
+	s := &adamState{cfg: cfg.WithDefaults(), m: make([][]float32, len(params)), v: make([][]float32, len(params))}
+	for i, p := range params {
+		s.m[i] = make([]float32, len(p.Data))
+		s.v[i] = make([]float32, len(p.Data))
+	}
+	return s
+}
+
+// update applies one Adam step: weights[i] -= … using grads[i].
+func (s *adamState) update(weights, grads [][]float32) {
+	s.t++
+	c := s.cfg
+	b1, b2 := float32(c.Beta1), float32(c.Beta2)
+	stepSize := float32(c.LR / (1 - math.Pow(c.Beta1, float64(s.t))))
+	invSqrtC2 := float32(1 / math.Sqrt(1-math.Pow(c.Beta2, float64(s.t))))
+	eps := float32(c.Eps)
+	for i, w := range weights {
+		g, m, v := grads[i], s.m[i], s.v[i]
+		g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+		for j := range w {
+			gj := g[j]
+			mj := b1*m[j] + (1-b1)*gj
+			vj := b2*v[j] + (1-b2)*gj*gj
+			m[j], v[j] = mj, vj
+			w[j] -= stepSize * mj / (sqrt32(vj)*invSqrtC2 + eps)
+		}
+	}
+}
+
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

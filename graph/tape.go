@@ -1,0 +1,150 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// CPU is the backend that runs programs on gorgonia's TapeMachine. Parameters stay in
+// Param.Data, which the graphs' tensors share, so every executor sees every update at once.
+type CPU struct{}
+
+var _ Backend = CPU{}
+
+// Name implements Backend.
+func (CPU) Name() string { return "cpu" }
+
+// Close implements Backend.
+func (CPU) Close() error { return nil }
+
+// Compile implements Backend.
+func (CPU) Compile(p *Program, opt Adam) (ex Executor, err error) {
+	// gorgonia's compiler panics on graphs it cannot schedule; report that as an error.
+	defer func() {
+		if r := recover(); r != nil {
+			ex, err = nil, fmt.Errorf("graph: compile: %v", r)
+		}
+	}()
+	t := &tapeExecutor{prog: p, vm: G.NewTapeMachine(p.Graph)}
+	for _, in := range p.Inputs {
+		dense, ok := in.Value().(*tensor.Dense)
+		if !ok {
+			return nil, fmt.Errorf("graph: input %s has no tensor bound", in.Name())
+		}
+		t.inputs = append(t.inputs, dense.Data().([]float32))
+	}
+	if p.Trains() {
+		t.adam = newAdamState(opt, p.Params)
+		t.weights = make([][]float32, len(p.Params))
+		for i, par := range p.Params {
+			t.weights[i] = par.Data
+		}
+		t.grads = make([][]float32, len(p.Params))
+	}
+	t.outputs = make([][]float32, len(p.Outputs))
+	t.scratch = make([]float32, len(p.Outputs)+1)
+	return t, nil
+}
+
+// tapeExecutor runs a Program on a gorgonia TapeMachine.
+type tapeExecutor struct {
+	prog    *Program
+	vm      G.VM
+	inputs  [][]float32 // the backing arrays of the input nodes' tensors
+	outputs [][]float32 // views of the output values after a run
+	adam    *adamState  // nil for a program without a loss
+	weights [][]float32 // Param.Data of every parameter
+	grads   [][]float32 // views of the gradient values after a run
+	scratch []float32   // one float per output, and the loss last, for scalar values
+}
+
+func (t *tapeExecutor) feed(inputs [][]float32) error {
+	if len(inputs) != len(t.inputs) {
+		return fmt.Errorf("graph: the program takes %d inputs, got %d", len(t.inputs), len(inputs))
+	}
+	for i, in := range inputs {
+		if len(in) != len(t.inputs[i]) {
+			return fmt.Errorf("graph: input %s takes %d values, got %d", t.prog.Inputs[i].Name(), len(t.inputs[i]), len(in))
+		}
+		copy(t.inputs[i], in)
+	}
+	return nil
+}
+
+func (t *tapeExecutor) run(inputs [][]float32) error {
+	if err := t.feed(inputs); err != nil {
+		return err
+	}
+	defer t.vm.Reset()
+	if err := t.vm.RunAll(); err != nil {
+		return fmt.Errorf("graph: run: %w", err)
+	}
+	for i, n := range t.prog.Outputs {
+		v, err := values(n, t.scratch[i:i+1])
+		if err != nil {
+			return err
+		}
+		t.outputs[i] = v
+	}
+	return nil
+}
+
+// values returns a node's value as a slice; a scalar is copied into scratch (length 1).
+func values(n *G.Node, scratch []float32) ([]float32, error) {
+	switch v := n.Value().(type) {
+	case *tensor.Dense:
+		return v.Data().([]float32), nil
+	case *G.F32:
+		if len(scratch) == 0 {
+			return nil, fmt.Errorf("graph: node %s is a scalar", n.Name())
+		}
+		scratch[0] = float32(*v)
+		return scratch, nil
+	case nil:
+		return nil, fmt.Errorf("graph: node %s has no value after the run", n.Name())
+	default:
+		return nil, fmt.Errorf("graph: node %s holds a %T, not float32", n.Name(), v)
+	}
+}
+
+// Run implements Executor.
+func (t *tapeExecutor) Run(inputs ...[]float32) error { return t.run(inputs) }
+
+// Step implements Executor.
+func (t *tapeExecutor) Step(inputs ...[]float32) (float32, error) {
+	if t.adam == nil {
+		return 0, errors.New("graph: Step on a program without a loss")
+	}
+	if err := t.run(inputs); err != nil {
+		return 0, err
+	}
+	loss, err := values(t.prog.Loss, t.scratch[len(t.prog.Outputs):])
+	if err != nil {
+		return 0, err
+	}
+	for i, g := range t.prog.Grads {
+		if t.grads[i], err = values(g, nil); err != nil {
+			return 0, err
+		}
+		if len(t.grads[i]) != len(t.weights[i]) {
+			return 0, fmt.Errorf("graph: gradient of %s has %d values, want %d", t.prog.Params[i].Name, len(t.grads[i]), len(t.weights[i]))
+		}
+	}
+	t.adam.update(t.weights, t.grads)
+	return loss[0], nil
+}
+
+// Gradient implements Executor.
+func (t *tapeExecutor) Gradient(i int) []float32 { return t.grads[i] }
+
+// Output implements Executor.
+func (t *tapeExecutor) Output(i int) []float32 { return t.outputs[i] }
+
+// SyncParams implements Executor: the tensors share Param.Data, so there is nothing to copy.
+func (t *tapeExecutor) SyncParams() error { return nil }
+
+// Close implements Executor.
+func (t *tapeExecutor) Close() error { return t.vm.Close() }

@@ -1,0 +1,276 @@
+package models
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/nlpodyssey/safetensors"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
+)
+
+// Version is aelab's version, recorded in every checkpoint.
+const Version = "0.1.0"
+
+// Checkpoint file identity, in the safetensors header's __metadata__.
+const (
+	formatName    = "aelab-checkpoint"
+	formatVersion = 1
+	keyFormat     = "format"
+	keyVersion    = "format_version"
+	keyRecord     = "aelab"
+)
+
+// maxCheckpointBytes bounds the file Load reads.
+const maxCheckpointBytes = 4 << 30
+
+// TrainingSettings records how a model was trained.
+type TrainingSettings struct {
+	Procedure  string  `json:"procedure"` // "train"
+	Epochs     int     `json:"epochs"`
+	Batch      int     `json:"batch"`
+	LR         float64 `json:"lr"`
+	Seed       uint64  `json:"seed"`
+	Device     string  `json:"device"`
+	TrainLimit int     `json:"train_limit,omitempty"`
+	Seconds    float64 `json:"seconds"` // wall time of the training steps
+}
+
+// DataInfo records the data a model was trained on.
+type DataInfo struct {
+	Name        string          `json:"name"`
+	Checksum    string          `json:"checksum"` // datasets.Set.Checksum
+	Files       []datasets.File `json:"files"`
+	TrainImages int             `json:"train_images"`
+}
+
+// NewDataInfo describes set.
+func NewDataInfo(set *datasets.Set) DataInfo {
+	return DataInfo{Name: set.Name, Checksum: set.Checksum(), Files: set.Files, TrainImages: set.Train.Len()}
+}
+
+// Record is everything a checkpoint holds besides the weights.
+type Record struct {
+	Format   string           `json:"format"`
+	Version  int              `json:"format_version"`
+	Aelab    string           `json:"aelab_version"`
+	Spec     Spec             `json:"spec"`
+	Training TrainingSettings `json:"training"`
+	History  []EpochStats     `json:"history"`
+	Data     DataInfo         `json:"data"`
+}
+
+// Model is what a checkpoint holds: an autoencoder and its record.
+type Model struct {
+	AE     *Autoencoder
+	Record Record
+}
+
+// CheckpointError reports a file that is not a readable aelab checkpoint.
+type CheckpointError struct {
+	File    string
+	Problem string
+}
+
+func (e *CheckpointError) Error() string {
+	return fmt.Sprintf("models: %s: %s", e.File, e.Problem)
+}
+
+// Save writes m to path atomically: a temporary file in the same folder, then a rename, so
+// a reader (or a crash) never sees a half-written checkpoint.
+func Save(path string, m *Model) error {
+	rec := m.Record
+	rec.Format, rec.Version, rec.Aelab, rec.Spec = formatName, formatVersion, Version, m.AE.Spec
+	js, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("models: encode checkpoint record: %w", err)
+	}
+	tensors := map[string]tensorView{}
+	for _, l := range append(append([]*graph.Dense(nil), m.AE.Encoder...), m.AE.Decoder...) {
+		tensors[l.W.Name] = newTensorView(transpose(l.W.Data, l.In(), l.Out()), l.Out(), l.In())
+		tensors[l.B.Name] = newTensorView(l.B.Data, l.Out())
+	}
+	meta := map[string]string{keyFormat: formatName, keyVersion: strconv.Itoa(formatVersion), keyRecord: string(js)}
+	return WriteAtomic(path, func(w io.Writer) error {
+		return safetensors.SerializeToWriter(tensors, meta, w)
+	})
+}
+
+// WriteAtomic creates path with what write writes, through a temporary file in the same
+// folder that is synced and renamed over path only once complete.
+func WriteAtomic(path string, write func(io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("models: cannot write %s: folder %s does not exist", path, dir)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("models: write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = write(tmp); err != nil {
+		return fmt.Errorf("models: write %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("models: write %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("models: write %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("models: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// Load reads a checkpoint written by Save and checks every tensor against the spec.
+func Load(path string) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("models: %w", err)
+	}
+	defer f.Close()
+	buf, err := io.ReadAll(io.LimitReader(f, maxCheckpointBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("models: read %s: %w", path, err)
+	}
+	if len(buf) > maxCheckpointBytes {
+		return nil, &CheckpointError{path, "larger than any aelab checkpoint"}
+	}
+	return decode(path, buf)
+}
+
+func decode(path string, buf []byte) (*Model, error) {
+	bad := func(format string, args ...any) error {
+		return &CheckpointError{File: path, Problem: fmt.Sprintf(format, args...)}
+	}
+	if len(buf) < 8 {
+		return nil, bad("not an aelab checkpoint (%d bytes, too short for a safetensors header)", len(buf))
+	}
+	if n := binary.LittleEndian.Uint64(buf); n > uint64(len(buf)-8) {
+		return nil, bad("cut short or not a safetensors file (its header claims %d bytes, the file has %d)", n, len(buf)-8)
+	}
+	_, header, err := safetensors.ReadMetadata(buf)
+	if err != nil {
+		return nil, bad("not a valid safetensors file (%v); it may be cut short", err)
+	}
+	meta := header.Metadata()
+	if meta[keyFormat] != formatName {
+		return nil, bad("a safetensors file, but not an aelab checkpoint (no %q metadata)", formatName)
+	}
+	if v, err := strconv.Atoi(meta[keyVersion]); err != nil || v != formatVersion {
+		return nil, bad("checkpoint format version %q, this aelab reads version %d", meta[keyVersion], formatVersion)
+	}
+	var rec Record
+	if err := json.Unmarshal([]byte(meta[keyRecord]), &rec); err != nil {
+		return nil, bad("unreadable record: %v", err)
+	}
+	spec := rec.Spec.WithDefaults()
+	if err := spec.Validate(); err != nil {
+		return nil, bad("invalid spec: %v", err)
+	}
+	// The weights must fit in the file before any are allocated.
+	if n := spec.paramCount(); n < 0 || 4*n > len(buf) {
+		return nil, bad("the spec %s needs more weights than the file holds", spec)
+	}
+	ae, err := New(spec, NewRand(0, 0))
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	st, err := safetensors.Deserialize(buf)
+	if err != nil {
+		return nil, bad("not a valid safetensors file (%v)", err)
+	}
+	layers := append(append([]*graph.Dense(nil), ae.Encoder...), ae.Decoder...)
+	if got, want := len(st.Names()), 2*len(layers); got != want {
+		return nil, bad("%d tensors, the spec %s needs %d", got, spec, want)
+	}
+	for _, l := range layers {
+		w, err := readTensor(st, l.W.Name, l.Out(), l.In())
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		copy(l.W.Data, transpose(w, l.Out(), l.In()))
+		b, err := readTensor(st, l.B.Name, l.Out())
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		copy(l.B.Data, b)
+	}
+	return &Model{AE: ae, Record: rec}, nil
+}
+
+// readTensor returns the float32 values of tensor name, checking its dtype and shape.
+func readTensor(st safetensors.SafeTensors, name string, shape ...int) ([]float32, error) {
+	tv, ok := st.Tensor(name)
+	if !ok {
+		return nil, fmt.Errorf("tensor %s is missing", name)
+	}
+	if tv.DType() != safetensors.F32 {
+		return nil, fmt.Errorf("tensor %s is %s, want F32", name, tv.DType())
+	}
+	got := tv.Shape()
+	same := len(got) == len(shape)
+	for i := 0; same && i < len(shape); i++ {
+		same = got[i] == uint64(shape[i])
+	}
+	if !same {
+		return nil, fmt.Errorf("tensor %s has shape %v, the spec needs %v", name, got, shape)
+	}
+	raw := tv.Data()
+	out := make([]float32, len(raw)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	for i, v := range out {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("tensor %s holds %g at index %d", name, v, i)
+		}
+	}
+	return out, nil
+}
+
+// transpose returns the cols×rows transpose of a rows×cols matrix.
+func transpose(a []float32, rows, cols int) []float32 {
+	t := make([]float32, len(a))
+	for r := range rows {
+		for c := range cols {
+			t[c*rows+r] = a[r*cols+c]
+		}
+	}
+	return t
+}
+
+// tensorView is a float32 tensor as safetensors serialises it (little-endian).
+type tensorView struct {
+	shape []uint64
+	data  []byte
+}
+
+func newTensorView(values []float32, shape ...int) tensorView {
+	v := tensorView{data: make([]byte, 4*len(values))}
+	for _, s := range shape {
+		v.shape = append(v.shape, uint64(s))
+	}
+	for i, x := range values {
+		binary.LittleEndian.PutUint32(v.data[4*i:], math.Float32bits(x))
+	}
+	return v
+}
+
+func (v tensorView) DType() safetensors.DType { return safetensors.F32 }
+func (v tensorView) Shape() []uint64          { return v.shape }
+func (v tensorView) Data() []byte             { return v.data }
+func (v tensorView) DataLen() uint64          { return uint64(len(v.data)) }

@@ -1,0 +1,44 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aelab/aelab/cuda"
+	"github.com/aelab/aelab/graph"
+)
+
+// OpenBackend returns the executor backend that name asks for: "cpu", "cuda" (device 0),
+// "cuda:N", or "auto" (CUDA when this build has it and a device answers, else the CPU).
+// The note says what was chosen and why, for the log.
+func OpenBackend(name string) (backend graph.Backend, note string, err error) {
+	switch n := strings.ToLower(strings.TrimSpace(name)); {
+	case n == "cpu":
+		return graph.CPU{}, "device: cpu", nil
+	case n == "auto" || n == "":
+		b, err := cuda.Open(0)
+		if err == nil {
+			return b, "device: " + b.Name() + " (auto)", nil
+		}
+		var nb *cuda.NotBuiltError
+		if errors.As(err, &nb) {
+			return graph.CPU{}, "device: cpu (auto: this build has no CUDA)", nil
+		}
+		return graph.CPU{}, fmt.Sprintf("device: cpu (auto: no CUDA device answered: %v)", err), nil
+	case n == "cuda" || strings.HasPrefix(n, "cuda:"):
+		ordinal := 0
+		if rest, ok := strings.CutPrefix(n, "cuda:"); ok {
+			if ordinal, err = strconv.Atoi(rest); err != nil || ordinal < 0 {
+				return nil, "", fmt.Errorf("models: device %q: want cuda:N with N a device number", name)
+			}
+		}
+		b, err := cuda.Open(ordinal)
+		if err != nil {
+			return nil, "", err
+		}
+		return b, "device: " + b.Name(), nil
+	}
+	return nil, "", fmt.Errorf("models: unknown device %q (want auto, cpu, cuda or cuda:N)", name)
+}

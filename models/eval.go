@@ -1,0 +1,173 @@
+package models
+
+import (
+	"context"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
+)
+
+// Metrics are an autoencoder's figures on a test set.
+type Metrics struct {
+	TestMSE        float64 `json:"test_mse"`        // clean input vs clean target, mean over pixels and images
+	TestMSENoisy   float64 `json:"test_mse_noisy"`  // corrupted input vs clean target
+	Noise          string  `json:"noise"`           // the corruption behind test_mse_noisy
+	PerImageSSE    float64 `json:"per_image_sse"`   // squared error summed over an image's pixels, mean over images
+	PSNR           float64 `json:"psnr_db"`         // 10·log10(1/test_mse), pixels in [0,1]
+	JacobianFro2   float64 `json:"jacobian_fro2"`   // mean ‖J_f(x)‖²_F of the encoder
+	JacobianImages int     `json:"jacobian_images"` // how many test images jacobian_fro2 averages over
+	NTest          int     `json:"n_test"`          // test images
+}
+
+// jacobianImagesDeep caps the images ‖J‖²_F is averaged over for a multi-layer encoder,
+// where each image's Jacobian costs a chain of matrix products; a single layer uses all.
+const jacobianImagesDeep = 500
+
+// EvalNoise returns the corruption eval uses for test_mse_noisy: the one asked for, else the
+// model's training noise, else gaussian:0.4.
+func EvalNoise(asked datasets.Noise, spec Spec) datasets.Noise {
+	switch {
+	case !asked.IsNone():
+		return asked
+	case !spec.Noise.IsNone():
+		return spec.Noise
+	}
+	n, _ := datasets.ParseNoise(DefaultNoise)
+	return n
+}
+
+// Evaluate measures ae on test; noise corrupts the inputs for test_mse_noisy, drawn from a
+// generator seeded by seed.
+func Evaluate(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, test *datasets.Images, noise datasets.Noise, seed uint64) (Metrics, error) {
+	fwd, err := newForward(backend, ae)
+	if err != nil {
+		return Metrics{}, err
+	}
+	defer fwd.Close()
+	n, d := test.Len(), test.Dim()
+	m := Metrics{Noise: noise.String(), NTest: n}
+
+	jacN := n
+	if len(ae.Encoder) > 1 {
+		jacN = min(n, jacobianImagesDeep)
+	}
+	jac := newJacobian(ae.Encoder)
+	var sse, jacSum float64
+	err = fwd.run(ctx, test, datasets.Noise{}, nil, func(o outputs) error {
+		sse += lossSum(graph.MSE, o.recon, o.input)
+		for i := range min(o.n, jacN-o.offset) {
+			jacSum += jac.fro2(o.codes, i)
+		}
+		return nil
+	})
+	if err != nil {
+		return Metrics{}, err
+	}
+	var sseNoisy float64
+	err = fwd.run(ctx, test, noise, NewRand(seed, streamEval), func(o outputs) error {
+		sseNoisy += lossSum(graph.MSE, o.recon, test.Pixels[o.offset*d:(o.offset+o.n)*d])
+		return nil
+	})
+	if err != nil {
+		return Metrics{}, err
+	}
+	m.TestMSE = sse / float64(n*d)
+	m.TestMSENoisy = sseNoisy / float64(n*d)
+	m.PerImageSSE = sse / float64(n)
+	m.PSNR = 10 * math.Log10(1/m.TestMSE)
+	m.JacobianFro2 = jacSum / float64(jacN)
+	m.JacobianImages = jacN
+	return m, nil
+}
+
+// jacobian computes ‖J‖²_F of an encoder at one input from the layers' outputs there.
+// For one layer, J = diag(act'(h))·Wᵀ and ‖J‖²_F = Σ_j act'(h_j)² Σ_i W_ij²; deeper, the
+// layers' Jacobians are multiplied from the top code down, so the product stays H_k wide.
+type jacobian struct {
+	layers   []*graph.Dense
+	colNorms []float64  // Σ_i W_ij² of the first layer, for the one-layer formula
+	chain    [2][]float32 // scratch: H_k × (widest layer)
+}
+
+func newJacobian(layers []*graph.Dense) *jacobian {
+	j := &jacobian{layers: layers}
+	w := layers[0]
+	j.colNorms = make([]float64, w.Out())
+	for i := range w.In() {
+		for o := range w.Out() {
+			v := float64(w.W.Data[i*w.Out()+o])
+			j.colNorms[o] += v * v
+		}
+	}
+	if len(layers) > 1 {
+		top, widest := layers[len(layers)-1].Out(), 0
+		for _, l := range layers {
+			widest = max(widest, l.In())
+		}
+		j.chain = [2][]float32{make([]float32, top*widest), make([]float32, top*widest)}
+	}
+	return j
+}
+
+// slope returns act'(·) expressed through the activation's output h.
+func slope(a graph.Activation, h float32) float32 {
+	switch a {
+	case graph.ReLU:
+		if h > 0 {
+			return 1
+		}
+		return 0
+	case graph.Sigmoid:
+		return h * (1 - h)
+	case graph.Tanh:
+		return 1 - h*h
+	}
+	return 1
+}
+
+// fro2 returns ‖J‖²_F for row r of a batch whose layer outputs are codes.
+func (j *jacobian) fro2(codes [][]float32, r int) float64 {
+	if len(j.layers) == 1 {
+		l := j.layers[0]
+		h := codes[0][r*l.Out() : (r+1)*l.Out()]
+		var s float64
+		for o, v := range h {
+			g := float64(slope(l.Act, v))
+			s += g * g * j.colNorms[o]
+		}
+		return s
+	}
+	k := len(j.layers)
+	top := j.layers[k-1].Out()
+	// M starts as I (top × top); each step scales M's columns by act'(h_i) and multiplies by
+	// W_iᵀ (Out_i × In_i), leaving top × In_i.
+	cur, next := j.chain[0], j.chain[1]
+	width := top
+	clear(cur[:top*top])
+	for i := range top {
+		cur[i*top+i] = 1
+	}
+	for i := k - 1; i >= 0; i-- {
+		l := j.layers[i]
+		h := codes[i][r*l.Out() : (r+1)*l.Out()]
+		for row := range top {
+			for c := range width {
+				cur[row*width+c] *= slope(l.Act, h[c])
+			}
+		}
+		a := blas32.General{Rows: top, Cols: width, Stride: width, Data: cur[:top*width]}
+		w := blas32.General{Rows: l.In(), Cols: l.Out(), Stride: l.Out(), Data: l.W.Data}
+		c := blas32.General{Rows: top, Cols: l.In(), Stride: l.In(), Data: next[:top*l.In()]}
+		blas32.Gemm(blas.NoTrans, blas.Trans, 1, a, w, 0, c)
+		cur, next, width = next, cur, l.In()
+	}
+	var s float64
+	for _, v := range cur[:top*width] {
+		s += float64(v) * float64(v)
+	}
+	return s
+}

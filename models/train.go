@@ -1,0 +1,184 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
+)
+
+// TrainConfig holds the settings of a training run. Zero fields mean the defaults noted.
+type TrainConfig struct {
+	Epochs int        // passes over the training set; must be positive
+	Batch  int        // images per step; must be positive
+	Adam   graph.Adam // learning rate and moments; zero fields take Adam's defaults
+	Seed   uint64     // seeds the shuffling and the corruption
+}
+
+// Validate reports the first setting that cannot work.
+func (c TrainConfig) Validate() error {
+	switch {
+	case c.Epochs <= 0:
+		return fmt.Errorf("models: epochs must be positive, got %d", c.Epochs)
+	case c.Batch <= 0:
+		return fmt.Errorf("models: batch size must be positive, got %d", c.Batch)
+	case c.Adam.LR < 0 || math.IsNaN(c.Adam.LR) || math.IsInf(c.Adam.LR, 0):
+		return fmt.Errorf("models: learning rate must be positive, got %g", c.Adam.LR)
+	}
+	return nil
+}
+
+// EpochStats is one epoch's summary.
+type EpochStats struct {
+	Epoch     int     `json:"epoch"`      // 1-based
+	TrainLoss float64 `json:"train_loss"` // mean objective over the epoch's steps (noise and penalty included)
+	ValLoss   float64 `json:"val_loss"`   // reconstruction loss on the clean validation images
+	Seconds   float64 `json:"seconds"`    // wall time of the epoch's steps
+}
+
+// Hooks are called by Train at fixed points; nil hooks are skipped.
+type Hooks struct {
+	EpochStart func(epoch, epochs, steps int)
+	// Step is called after every step with the running mean of the epoch's loss.
+	Step func(step int, runningLoss float64)
+	// EpochEnd is called once an epoch is done and validated; an error stops training.
+	EpochEnd func(stats EpochStats) error
+}
+
+// ErrDiverged is wrapped by the error Train returns when the loss becomes NaN or infinite.
+var ErrDiverged = errors.New("training diverged")
+
+// ErrInterrupted is wrapped by the error Train returns when its context is cancelled.
+var ErrInterrupted = errors.New("training interrupted")
+
+// evalBatch is the batch size of evaluation programs; inputs are padded to a multiple.
+const evalBatch = 500
+
+// Stream numbers of the PCG generators derived from a seed, one per use, so that changing
+// one use of randomness does not shift another.
+const (
+	streamInit uint64 = iota + 1
+	streamShuffle
+	streamNoise
+	streamEval
+)
+
+// NewRand returns the generator for one use (a stream) of seed.
+func NewRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }
+
+// InitRand returns the generator that draws a model's initial weights from seed.
+func InitRand(seed uint64) *rand.Rand { return NewRand(seed, streamInit) }
+
+// Train fits ae to data.Train with its spec's objective and returns one EpochStats per
+// completed epoch. When ctx is cancelled or the loss diverges, the parameters are put back
+// to their values at the end of the last completed epoch (or the start) and the error
+// wraps ErrInterrupted or ErrDiverged.
+func Train(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj graph.Objective, noise datasets.Noise,
+	train, val *datasets.Images, cfg TrainConfig, hooks Hooks) ([]EpochStats, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d := ae.Encoder[0].In()
+	if train.Dim() != d {
+		return nil, fmt.Errorf("models: the model takes %d inputs but the images have %d pixels", d, train.Dim())
+	}
+	batcher, err := datasets.NewBatcher(train, cfg.Batch, NewRand(cfg.Seed, streamShuffle))
+	if err != nil {
+		return nil, fmt.Errorf("models: %w", err)
+	}
+	prog, err := graph.NewTrainingProgram(ae, obj, cfg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := backend.Compile(prog, cfg.Adam)
+	if err != nil {
+		return nil, err
+	}
+	defer ex.Close()
+	fwd, err := newForward(backend, ae)
+	if err != nil {
+		return nil, err
+	}
+	defer fwd.Close()
+
+	noiseRng := NewRand(cfg.Seed, streamNoise)
+	clean := make([]float32, cfg.Batch*d) // B×D
+	noisy := make([]float32, cfg.Batch*d) // B×D
+	good := snapshot(prog.Params)
+	steps := batcher.Steps()
+	var history []EpochStats
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		if hooks.EpochStart != nil {
+			hooks.EpochStart(epoch, cfg.Epochs, steps)
+		}
+		start := time.Now()
+		batcher.Shuffle()
+		var sum float64
+		for step := range steps {
+			if ctx.Err() != nil {
+				restore(prog.Params, good)
+				return history, fmt.Errorf("models: %w in epoch %d", ErrInterrupted, epoch)
+			}
+			batcher.Gather(step, clean, nil)
+			noise.Apply(noisy, clean, noiseRng)
+			loss, err := ex.Step(noisy, clean)
+			if err != nil {
+				restore(prog.Params, good)
+				return history, err
+			}
+			if !finite(float64(loss)) {
+				restore(prog.Params, good)
+				return history, fmt.Errorf("models: %w: loss %g at epoch %d, step %d (try a lower --lr)", ErrDiverged, loss, epoch, step+1)
+			}
+			sum += float64(loss)
+			if hooks.Step != nil {
+				hooks.Step(step+1, sum/float64(step+1))
+			}
+		}
+		seconds := time.Since(start).Seconds()
+		if err := ex.SyncParams(); err != nil {
+			return history, err
+		}
+		valLoss, err := fwd.loss(ctx, val, obj.Loss)
+		if err != nil {
+			restore(prog.Params, good)
+			return history, err
+		}
+		if !finite(valLoss) {
+			restore(prog.Params, good)
+			return history, fmt.Errorf("models: %w: validation loss %g after epoch %d (try a lower --lr)", ErrDiverged, valLoss, epoch)
+		}
+		stats := EpochStats{Epoch: epoch, TrainLoss: sum / float64(steps), ValLoss: valLoss, Seconds: seconds}
+		history = append(history, stats)
+		good = snapshot(prog.Params)
+		if hooks.EpochEnd != nil {
+			if err := hooks.EpochEnd(stats); err != nil {
+				return history, err
+			}
+		}
+	}
+	return history, nil
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// snapshot copies the parameters' values.
+func snapshot(params []*graph.Param) [][]float32 {
+	out := make([][]float32, len(params))
+	for i, p := range params {
+		out[i] = append([]float32(nil), p.Data...)
+	}
+	return out
+}
+
+// restore writes values saved by snapshot back into the parameters.
+func restore(params []*graph.Param, saved [][]float32) {
+	for i, p := range params {
+		copy(p.Data, saved[i])
+	}
+}
