@@ -120,6 +120,10 @@ func WriteAtomic(path string, write func(io.Writer) error) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
+	// CreateTemp makes the file private (0600); outputs are ordinary files.
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("models: write %s: %w", path, err)
+	}
 	if err = write(tmp); err != nil {
 		return fmt.Errorf("models: write %s: %w", path, err)
 	}

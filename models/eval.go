@@ -89,7 +89,7 @@ func Evaluate(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, 
 // layers' Jacobians are multiplied from the top code down, so the product stays H_k wide.
 type jacobian struct {
 	layers   []*graph.Dense
-	colNorms []float64  // Σ_i W_ij² of the first layer, for the one-layer formula
+	colNorms []float64    // Σ_i W_ij² of the first layer, for the one-layer formula
 	chain    [2][]float32 // scratch: H_k × (widest layer)
 }
 

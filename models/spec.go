@@ -32,7 +32,7 @@ func ParseKind(s string) (Kind, error) {
 // Defaults for what a Spec leaves zero.
 const (
 	DefaultNoise  = "gaussian:0.4" // a DAE's training corruption
-	DefaultLambda = 0.1            // a CAE's penalty weight
+	DefaultLambda = 1e-5           // a CAE's penalty weight (the loss is a mean over pixels, the penalty a sum)
 )
 
 // Spec describes an autoencoder: its kind, sizes, activations and training objective.
@@ -67,7 +67,7 @@ func ParseLayers(s string) ([]int, error) {
 }
 
 // WithDefaults fills the fields a user may leave out: ReLU hidden units and code, a sigmoid
-// output, MSE, gaussian:0.4 noise for a DAE and λ = 0.1 for a CAE.
+// output, MSE, gaussian:0.4 noise for a DAE and λ = 1e-5 for a CAE.
 func (s Spec) WithDefaults() Spec {
 	if s.Activation == "" {
 		s.Activation = graph.ReLU

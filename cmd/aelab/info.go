@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/urfave/cli/v2"
-
 )
 
 func infoCommand(s streams) *cli.Command {
