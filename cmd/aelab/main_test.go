@@ -143,6 +143,8 @@ func TestBadInput(t *testing.T) {
 		{"bad noise", train("--kind", "dae", "--noise", "gaussian:x"), `level "x" is not a number`},
 		{"noise kind", train("--kind", "dae", "--noise", "speckle:0.1"), `unknown kind "speckle"`},
 		{"zero epochs", train("--epochs", "0"), "--epochs must be positive"},
+		{"negative epochs", train("--epochs", "-2"), "--epochs must be positive"},
+		{"zero batch", train("--batch", "0"), "--batch must be positive"},
 		{"negative batch", train("--batch", "-4"), "--batch must be positive"},
 		{"zero lr", train("--lr", "0"), "--lr must be in (0, 10]"},
 		{"negative lr", train("--lr", "-0.1"), "--lr must be in (0, 10]"},
