@@ -175,11 +175,12 @@ func parseLabels(path string, data []byte) ([]uint8, error) {
 	return bytes.Clone(body), nil
 }
 
-// readPair reads an image file and its label file and checks that their counts agree.
+// readPair reads an image file and its label file (when labelsPath is not empty) and checks
+// that their counts agree.
 func readPair(imagesPath, labelsPath string) (*Images, error) {
 	im, err := ReadImages(imagesPath)
-	if err != nil {
-		return nil, err
+	if err != nil || labelsPath == "" {
+		return im, err
 	}
 	labels, err := ReadLabels(labelsPath)
 	if err != nil {

@@ -171,6 +171,26 @@ func TestLoadFolder(t *testing.T) {
 	}
 }
 
+func TestLoadUnlabelled(t *testing.T) {
+	dir := writeDataSet(t, 60, 60, 12)
+	for _, name := range []string{TrainLabelsFile, TestLabelsFile} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set, err := Load(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Train.Labels != nil || set.Test.Labels != nil || len(set.Files) != 2 {
+		t.Errorf("an unlabelled set loaded with labels or %d files", len(set.Files))
+	}
+	os.Remove(filepath.Join(dir, TestImagesFile))
+	if _, err := Load(Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), TestImagesFile) {
+		t.Errorf("a missing image file gave %v", err)
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string

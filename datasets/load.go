@@ -3,8 +3,10 @@ package datasets
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,7 +71,8 @@ type File struct {
 type Set struct {
 	Name       string  // "MNIST" when every file matches the canonical sums, else the folder's name
 	Source     string  // the folder the files came from
-	Files      []File  // the four files in the order of [FileNames]
+	Files      []File  // the files read, in the order of [FileNames]; label files may be absent
+	TrainFile  *Images // every image of the training file
 	Train      *Images // the first images of the training file (after TrainLimit)
 	Validation *Images // the last min(10,000, N/6) images of the training file
 	Test       *Images // the test file
@@ -104,7 +107,7 @@ func Load(opts Options) (*Set, error) {
 		return nil, err
 	}
 	set := &Set{Name: filepath.Base(filepath.Clean(dir)), Source: dir, Files: files}
-	mnist := true
+	mnist := len(files) == len(FileNames())
 	for _, f := range files {
 		if mnistMD5(f.Name) != f.MD5 {
 			if isDefault {
@@ -118,12 +121,19 @@ func Load(opts Options) (*Set, error) {
 		set.Name = "MNIST"
 	}
 
-	train, err := readPair(filepath.Join(dir, TrainImagesFile), filepath.Join(dir, TrainLabelsFile))
+	present := map[string]string{}
+	for _, f := range files {
+		present[f.Name] = filepath.Join(dir, f.Name)
+	}
+	train, err := readPair(filepath.Join(dir, TrainImagesFile), present[TrainLabelsFile])
 	if err != nil {
 		return nil, err
 	}
-	if set.Test, err = readPair(filepath.Join(dir, TestImagesFile), filepath.Join(dir, TestLabelsFile)); err != nil {
+	if set.Test, err = readPair(filepath.Join(dir, TestImagesFile), present[TestLabelsFile]); err != nil {
 		return nil, err
+	}
+	if (train.Labels == nil) != (set.Test.Labels == nil) {
+		return nil, fmt.Errorf("datasets: %s has labels for one split but not the other", dir)
 	}
 	if train.Rows != set.Test.Rows || train.Cols != set.Test.Cols {
 		return nil, fmt.Errorf("datasets: %s: training images are %d×%d but test images %d×%d",
@@ -134,6 +144,7 @@ func Load(opts Options) (*Set, error) {
 	if nVal == 0 {
 		return nil, fmt.Errorf("datasets: %s: %d training images are too few to split off a validation set", dir, n)
 	}
+	set.TrainFile = train
 	set.Train, set.Validation = train.Slice(0, n-nVal), train.Slice(n-nVal, n)
 	if opts.TrainLimit > 0 && opts.TrainLimit < set.Train.Len() {
 		set.Train = set.Train.Slice(0, opts.TrainLimit)
@@ -141,13 +152,17 @@ func Load(opts Options) (*Set, error) {
 	return set, nil
 }
 
-// checksums returns the MD5 sums and sizes of the four files in dir.
+// checksums returns the MD5 sums and sizes of the files in dir; the image files must be
+// there, the label files may be missing (an unlabelled set).
 func checksums(dir string) ([]File, error) {
 	names := FileNames()
 	files := make([]File, 0, len(names))
 	for _, name := range names {
 		path := filepath.Join(dir, name)
 		f, err := os.Open(path)
+		if errors.Is(err, fs.ErrNotExist) && (name == TrainLabelsFile || name == TestLabelsFile) {
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("datasets: %w (a data folder holds %s)", err, strings.Join(names[:], ", "))
 		}

@@ -45,12 +45,8 @@ func (ae Autoencoder) Check() error {
 	if len(ae.Encoder) == 0 || len(ae.Decoder) == 0 {
 		return fmt.Errorf("graph: an autoencoder needs at least one encoder and one decoder layer")
 	}
-	layers := append(append([]*Dense(nil), ae.Encoder...), ae.Decoder...)
-	for i := 1; i < len(layers); i++ {
-		if layers[i].In() != layers[i-1].Out() {
-			return fmt.Errorf("graph: layer %s takes %d inputs but layer %s gives %d",
-				layers[i].W.Name, layers[i].In(), layers[i-1].W.Name, layers[i-1].Out())
-		}
+	if err := CheckStack(ae.Layers()); err != nil {
+		return err
 	}
 	if d, out := ae.Encoder[0].In(), ae.Decoder[len(ae.Decoder)-1].Out(); d != out {
 		return fmt.Errorf("graph: the encoder takes %d inputs but the decoder gives %d", d, out)
@@ -58,14 +54,13 @@ func (ae Autoencoder) Check() error {
 	return nil
 }
 
-// Params returns the autoencoder's parameters, encoder first.
-func (ae Autoencoder) Params() []*Param {
-	var ps []*Param
-	for _, l := range append(append([]*Dense(nil), ae.Encoder...), ae.Decoder...) {
-		ps = append(ps, l.Params()...)
-	}
-	return ps
+// Layers returns the encoder's layers followed by the decoder's.
+func (ae Autoencoder) Layers() []*Dense {
+	return append(append([]*Dense(nil), ae.Encoder...), ae.Decoder...)
 }
+
+// Params returns the autoencoder's parameters, encoder first.
+func (ae Autoencoder) Params() []*Param { return StackParams(ae.Layers()) }
 
 // passes holds the nodes of one pass through an autoencoder.
 type passes struct {
@@ -137,26 +132,6 @@ func NewTrainingProgram(ae Autoencoder, obj Objective, batch int) (*Program, err
 		}
 	}
 	return b.program(batch, []*G.Node{noisy, clean}, []*G.Node{loss}, loss)
-}
-
-// NewForwardProgram builds the program that encodes and decodes a batch.
-// Inputs: the batch (B×D). Outputs: each encoder layer's output (B×H_i, the top code
-// last), then the reconstruction (B×D).
-func NewForwardProgram(ae Autoencoder, batch int) (*Program, error) {
-	if batch <= 0 {
-		return nil, fmt.Errorf("graph: batch size %d must be positive", batch)
-	}
-	if err := ae.Check(); err != nil {
-		return nil, err
-	}
-	b := newBuilder()
-	x := b.input("x", batch, ae.Encoder[0].In())
-	ps, err := b.autoencode(x, ae)
-	if err != nil {
-		return nil, err
-	}
-	outputs := append(append([]*G.Node(nil), ps.codes...), ps.recon)
-	return b.program(batch, []*G.Node{x}, outputs, nil)
 }
 
 // reconstructionLoss returns the mean loss between the reconstruction and the clean batch.

@@ -13,7 +13,6 @@ import (
 	"github.com/nlpodyssey/safetensors"
 
 	"github.com/aelab/aelab/datasets"
-	"github.com/aelab/aelab/graph"
 )
 
 // Version is aelab's version, recorded in every checkpoint.
@@ -33,8 +32,8 @@ const maxCheckpointBytes = 4 << 30
 
 // TrainingSettings records how a model was trained.
 type TrainingSettings struct {
-	Procedure  string  `json:"procedure"` // "train"
-	Epochs     int     `json:"epochs"`
+	Procedure  string  `json:"procedure"` // "train" (end to end) or "pretrain" (greedy, level by level)
+	Epochs     int     `json:"epochs"`    // per level, when pretraining
 	Batch      int     `json:"batch"`
 	LR         float64 `json:"lr"`
 	Seed       uint64  `json:"seed"`
@@ -56,6 +55,25 @@ func NewDataInfo(set *datasets.Set) DataInfo {
 	return DataInfo{Name: set.Name, Checksum: set.Checksum(), Files: set.Files, TrainImages: set.Train.Len()}
 }
 
+// FinetuneRecord records the fine-tuning of a pretrained stack.
+type FinetuneRecord struct {
+	Objective string       `json:"objective"` // "reconstruct" or "classify"
+	Noise     string       `json:"noise"`
+	Epochs    int          `json:"epochs"`
+	Batch     int          `json:"batch"`
+	LR        float64      `json:"lr"`
+	Seed      uint64       `json:"seed"`
+	Device    string       `json:"device"`
+	Seconds   float64      `json:"seconds"`
+	History   []EpochStats `json:"history"`
+}
+
+// Fine-tuning objectives.
+const (
+	ObjectiveReconstruct = "reconstruct"
+	ObjectiveClassify    = "classify"
+)
+
 // Record is everything a checkpoint holds besides the weights.
 type Record struct {
 	Format   string           `json:"format"`
@@ -63,8 +81,43 @@ type Record struct {
 	Aelab    string           `json:"aelab_version"`
 	Spec     Spec             `json:"spec"`
 	Training TrainingSettings `json:"training"`
-	History  []EpochStats     `json:"history"`
+	History  []EpochStats     `json:"history"`            // the epochs of end-to-end training
+	Levels   []LevelRecord    `json:"levels,omitempty"`   // each pretraining level's epochs
+	Finetune *FinetuneRecord  `json:"finetune,omitempty"` // the fine-tuning, if any
 	Data     DataInfo         `json:"data"`
+}
+
+// Procedure names how the model was made: "train", "pretrain", "pretrain+finetune" or
+// "pretrain+classify".
+func (r Record) Procedure() string {
+	switch {
+	case r.Finetune != nil && r.Finetune.Objective == ObjectiveClassify:
+		return r.Training.Procedure + "+classify"
+	case r.Finetune != nil:
+		return r.Training.Procedure + "+finetune"
+	}
+	return r.Training.Procedure
+}
+
+// Epochs returns the number of epochs the model was trained for, all stages together.
+func (r Record) Epochs() int {
+	n := len(r.History)
+	for _, l := range r.Levels {
+		n += len(l.History)
+	}
+	if r.Finetune != nil {
+		n += len(r.Finetune.History)
+	}
+	return n
+}
+
+// Seconds returns the wall time of all training stages.
+func (r Record) Seconds() float64 {
+	s := r.Training.Seconds
+	if r.Finetune != nil {
+		s += r.Finetune.Seconds
+	}
+	return s
 }
 
 // Model is what a checkpoint holds: an autoencoder and its record.
@@ -93,7 +146,11 @@ func Save(path string, m *Model) error {
 		return fmt.Errorf("models: encode checkpoint record: %w", err)
 	}
 	tensors := map[string]tensorView{}
-	for _, l := range append(append([]*graph.Dense(nil), m.AE.Encoder...), m.AE.Decoder...) {
+	layers := m.AE.Graph().Layers()
+	if m.AE.Head != nil {
+		layers = append(layers, m.AE.Head)
+	}
+	for _, l := range layers {
 		tensors[l.W.Name] = newTensorView(transpose(l.W.Data, l.In(), l.Out()), l.Out(), l.In())
 		tensors[l.B.Name] = newTensorView(l.B.Data, l.Out())
 	}
@@ -197,7 +254,11 @@ func decode(path string, buf []byte) (*Model, error) {
 	if err != nil {
 		return nil, bad("not a valid safetensors file (%v)", err)
 	}
-	layers := append(append([]*graph.Dense(nil), ae.Encoder...), ae.Decoder...)
+	layers := ae.Graph().Layers()
+	if _, ok := st.Tensor(headName + ".weight"); ok {
+		ae.Head = ae.NewHead(NewRand(0, 0))
+		layers = append(layers, ae.Head)
+	}
 	if got, want := len(st.Names()), 2*len(layers); got != want {
 		return nil, bad("%d tensors, the spec %s needs %d", got, spec, want)
 	}

@@ -8,15 +8,20 @@ import (
 
 	"github.com/aelab/aelab/cuda"
 	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/graph/plan"
 )
 
-// OpenBackend returns the executor backend that name asks for: "cpu", "cuda" (device 0),
-// "cuda:N", or "auto" (CUDA when this build has it and a device answers, else the CPU).
-// The note says what was chosen and why, for the log.
+// OpenBackend returns the executor backend that name asks for: "cpu" (aelab's compiled
+// plan on the CPU), "tape" (gorgonia's TapeMachine on the CPU, the reference), "cuda"
+// (device 0), "cuda:N", or "auto" (CUDA when this build has it and a device answers, else
+// the CPU). The note says what was chosen and why, for the log.
 func OpenBackend(name string) (backend graph.Backend, note string, err error) {
+	cpu := func() graph.Backend { return plan.New(plan.NewCPU()) }
 	switch n := strings.ToLower(strings.TrimSpace(name)); {
 	case n == "cpu":
-		return graph.CPU{}, "device: cpu", nil
+		return cpu(), "device: cpu", nil
+	case n == "tape":
+		return graph.CPU{}, "device: cpu, gorgonia TapeMachine", nil
 	case n == "auto" || n == "":
 		b, err := cuda.Open(0)
 		if err == nil {
@@ -24,9 +29,9 @@ func OpenBackend(name string) (backend graph.Backend, note string, err error) {
 		}
 		var nb *cuda.NotBuiltError
 		if errors.As(err, &nb) {
-			return graph.CPU{}, "device: cpu (auto: this build has no CUDA)", nil
+			return cpu(), "device: cpu (auto: this build has no CUDA)", nil
 		}
-		return graph.CPU{}, fmt.Sprintf("device: cpu (auto: no CUDA device answered: %v)", err), nil
+		return cpu(), fmt.Sprintf("device: cpu (auto: no CUDA device answered: %v)", err), nil
 	case n == "cuda" || strings.HasPrefix(n, "cuda:"):
 		ordinal := 0
 		if rest, ok := strings.CutPrefix(n, "cuda:"); ok {
@@ -40,5 +45,5 @@ func OpenBackend(name string) (backend graph.Backend, note string, err error) {
 		}
 		return b, "device: " + b.Name(), nil
 	}
-	return nil, "", fmt.Errorf("models: unknown device %q (want auto, cpu, cuda or cuda:N)", name)
+	return nil, "", fmt.Errorf("models: unknown device %q (want auto, cpu, tape, cuda or cuda:N)", name)
 }

@@ -21,6 +21,18 @@ type Metrics struct {
 	JacobianFro2   float64 `json:"jacobian_fro2"`   // mean ‖J_f(x)‖²_F of the encoder
 	JacobianImages int     `json:"jacobian_images"` // how many test images jacobian_fro2 averages over
 	NTest          int     `json:"n_test"`          // test images
+	// ProbeAccuracy is the test accuracy of a linear softmax classifier trained on the frozen
+	// top code of the training images ([Probe]); absent for unlabelled data or when skipped.
+	ProbeAccuracy *float64 `json:"probe_accuracy,omitempty"`
+	// TestAccuracy is the accuracy of the model's own classifier, after supervised fine-tuning.
+	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
+}
+
+// EvalOptions selects what Evaluate measures besides the reconstruction figures.
+type EvalOptions struct {
+	Noise   datasets.Noise // corruption for test_mse_noisy (see EvalNoise)
+	Seed    uint64         // seeds that corruption
+	NoProbe bool           // skip the linear probe
 }
 
 // jacobianImagesDeep caps the images ‖J‖²_F is averaged over for a multi-layer encoder,
@@ -40,10 +52,35 @@ func EvalNoise(asked datasets.Noise, spec Spec) datasets.Noise {
 	return n
 }
 
-// Evaluate measures ae on test; noise corrupts the inputs for test_mse_noisy, drawn from a
-// generator seeded by seed.
-func Evaluate(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, test *datasets.Images, noise datasets.Noise, seed uint64) (Metrics, error) {
-	fwd, err := newForward(backend, ae)
+// Evaluate measures model on set's test images: reconstruction figures, the encoder's
+// Jacobian, and, when the data has labels, the linear probe (trained on set's training
+// images) and the model's own classifier if it has one.
+func Evaluate(ctx context.Context, backend graph.Backend, model *Autoencoder, set *datasets.Set, opts EvalOptions) (Metrics, error) {
+	m, err := evaluateReconstruction(ctx, backend, model.Graph(), set.Test, opts.Noise, opts.Seed)
+	if err != nil || set.Test.Labels == nil {
+		return m, err
+	}
+	if !opts.NoProbe {
+		acc, err := Probe(ctx, backend, model.Encoder, set.Train, set.Test)
+		if err != nil {
+			return m, err
+		}
+		m.ProbeAccuracy = &acc
+	}
+	if model.Head != nil {
+		_, acc, err := Accuracy(ctx, backend, model.Classifier(), set.Test)
+		if err != nil {
+			return m, err
+		}
+		m.TestAccuracy = &acc
+	}
+	return m, nil
+}
+
+// evaluateReconstruction measures ae on test; noise corrupts the inputs for
+// test_mse_noisy, drawn from a generator seeded by seed.
+func evaluateReconstruction(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, test *datasets.Images, noise datasets.Noise, seed uint64) (Metrics, error) {
+	fwd, err := newForward(backend, ae.Layers())
 	if err != nil {
 		return Metrics{}, err
 	}
@@ -58,9 +95,9 @@ func Evaluate(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, 
 	jac := newJacobian(ae.Encoder)
 	var sse, jacSum float64
 	err = fwd.run(ctx, test, datasets.Noise{}, nil, func(o outputs) error {
-		sse += lossSum(graph.MSE, o.recon, o.input)
+		sse += lossSum(graph.MSE, o.last(), o.input)
 		for i := range min(o.n, jacN-o.offset) {
-			jacSum += jac.fro2(o.codes, i)
+			jacSum += jac.fro2(o.layers, i)
 		}
 		return nil
 	})
@@ -69,7 +106,7 @@ func Evaluate(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, 
 	}
 	var sseNoisy float64
 	err = fwd.run(ctx, test, noise, NewRand(seed, streamEval), func(o outputs) error {
-		sseNoisy += lossSum(graph.MSE, o.recon, test.Pixels[o.offset*d:(o.offset+o.n)*d])
+		sseNoisy += lossSum(graph.MSE, o.last(), test.Pixels[o.offset*d:(o.offset+o.n)*d])
 		return nil
 	})
 	if err != nil {
@@ -129,7 +166,8 @@ func slope(a graph.Activation, h float32) float32 {
 	return 1
 }
 
-// fro2 returns ‖J‖²_F for row r of a batch whose layer outputs are codes.
+// fro2 returns ‖J‖²_F for row r of a batch whose layer outputs (the encoder's first) are
+// codes.
 func (j *jacobian) fro2(codes [][]float32, r int) float64 {
 	if len(j.layers) == 1 {
 		l := j.layers[0]

@@ -10,17 +10,17 @@ import (
 	"github.com/aelab/aelab/graph"
 )
 
-// forward runs an autoencoder's forward program over whole image sets, in batches of
-// evalBatch; the last batch is padded and its padding ignored.
+// forward runs a stack of layers over whole image sets, in batches of evalBatch; the last
+// batch is padded and its padding ignored.
 type forward struct {
-	ex    graph.Executor
-	depth int
-	d     int
-	batch []float32 // evalBatch × D
+	ex     graph.Executor
+	layers []*graph.Dense
+	d      int
+	batch  []float32 // evalBatch × D
 }
 
-func newForward(backend graph.Backend, ae graph.Autoencoder) (*forward, error) {
-	prog, err := graph.NewForwardProgram(ae, evalBatch)
+func newForward(backend graph.Backend, layers []*graph.Dense) (*forward, error) {
+	prog, err := graph.NewStackProgram(layers, evalBatch)
 	if err != nil {
 		return nil, err
 	}
@@ -28,8 +28,8 @@ func newForward(backend graph.Backend, ae graph.Autoencoder) (*forward, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := ae.Encoder[0].In()
-	return &forward{ex: ex, depth: len(ae.Encoder), d: d, batch: make([]float32, evalBatch*d)}, nil
+	d := layers[0].In()
+	return &forward{ex: ex, layers: layers, d: d, batch: make([]float32, evalBatch*d)}, nil
 }
 
 func (f *forward) Close() error { return f.ex.Close() }
@@ -37,18 +37,20 @@ func (f *forward) Close() error { return f.ex.Close() }
 // outputs are one batch's results: rows [0, n) of each are valid.
 type outputs struct {
 	n      int
-	input  []float32   // n × D, what was fed (corrupted, when noise applies)
-	codes  [][]float32 // per encoder layer, n × H_i
-	recon  []float32   // n × D
 	offset int         // index of the batch's first image in the set
+	input  []float32   // n × D, what was fed (corrupted, when noise applies)
+	layers [][]float32 // each layer's output, n × Out_i
 }
 
-// run feeds images [0, n) (corrupted by noise drawn from rng, unless noise is none) and
-// calls fn for each batch.
+// last returns the last layer's output.
+func (o outputs) last() []float32 { return o.layers[len(o.layers)-1] }
+
+// run feeds images (corrupted by noise drawn from rng, unless noise is none) and calls fn
+// for each batch.
 func (f *forward) run(ctx context.Context, images *datasets.Images, noise datasets.Noise, rng *rand.Rand, fn func(outputs) error) error {
 	n := images.Len()
 	if images.Dim() != f.d {
-		return fmt.Errorf("models: the model takes %d inputs but the images have %d pixels", f.d, images.Dim())
+		return fmt.Errorf("models: the model takes %d inputs but the images have %d values", f.d, images.Dim())
 	}
 	for lo := 0; lo < n; lo += evalBatch {
 		if err := ctx.Err(); err != nil {
@@ -56,18 +58,15 @@ func (f *forward) run(ctx context.Context, images *datasets.Images, noise datase
 		}
 		hi := min(lo+evalBatch, n)
 		rows := hi - lo
-		src := images.Pixels[lo*f.d : hi*f.d]
-		noise.Apply(f.batch[:rows*f.d], src, rng)
+		noise.Apply(f.batch[:rows*f.d], images.Pixels[lo*f.d:hi*f.d], rng)
 		clear(f.batch[rows*f.d:])
 		if err := f.ex.Run(f.batch); err != nil {
 			return err
 		}
-		out := outputs{n: rows, input: f.batch[:rows*f.d], offset: lo}
-		for i := range f.depth {
-			c := f.ex.Output(i)
-			out.codes = append(out.codes, c[:rows*(len(c)/evalBatch)])
+		out := outputs{n: rows, offset: lo, input: f.batch[:rows*f.d]}
+		for i, l := range f.layers {
+			out.layers = append(out.layers, f.ex.Output(i)[:rows*l.Out()])
 		}
-		out.recon = f.ex.Output(f.depth)[:rows*f.d]
 		if err := fn(out); err != nil {
 			return err
 		}
@@ -75,18 +74,30 @@ func (f *forward) run(ctx context.Context, images *datasets.Images, noise datase
 	return nil
 }
 
-// loss returns the mean reconstruction loss of the clean images.
+// collect runs images through the stack and returns layer i's output for every image, as
+// an image set of 1×Out_i "images" carrying the same labels.
+func (f *forward) collect(ctx context.Context, images *datasets.Images, layer int) (*datasets.Images, error) {
+	width := f.layers[layer].Out()
+	out := &datasets.Images{Rows: 1, Cols: width, Pixels: make([]float32, 0, images.Len()*width), Labels: images.Labels}
+	err := f.run(ctx, images, datasets.Noise{}, nil, func(o outputs) error {
+		out.Pixels = append(out.Pixels, o.layers[layer]...)
+		return nil
+	})
+	return out, err
+}
+
+// loss returns the mean reconstruction loss of the clean images (the stack's last layer
+// reconstructs its input).
 func (f *forward) loss(ctx context.Context, images *datasets.Images, kind graph.Loss) (float64, error) {
 	var sum float64
 	err := f.run(ctx, images, datasets.Noise{}, nil, func(o outputs) error {
-		target := images.Pixels[o.offset*f.d : (o.offset+o.n)*f.d]
-		sum += lossSum(kind, o.recon, target)
+		sum += lossSum(kind, o.last(), o.input)
 		return nil
 	})
 	return sum / float64(len(images.Pixels)), err
 }
 
-// lossSum returns the summed per-pixel loss of recon against target.
+// lossSum returns the summed per-value loss of recon against target.
 func lossSum(kind graph.Loss, recon, target []float32) float64 {
 	var s float64
 	switch kind {
@@ -108,15 +119,64 @@ func lossSum(kind graph.Loss, recon, target []float32) float64 {
 
 // Reconstruct returns the reconstructions of images (N×D), fed as they are.
 func Reconstruct(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, images *datasets.Images) ([]float32, error) {
-	fwd, err := newForward(backend, ae)
+	fwd, err := newForward(backend, ae.Layers())
 	if err != nil {
 		return nil, err
 	}
 	defer fwd.Close()
-	recon := make([]float32, 0, len(images.Pixels))
-	err = fwd.run(ctx, images, datasets.Noise{}, nil, func(o outputs) error {
-		recon = append(recon, o.recon...)
+	recon, err := fwd.collect(ctx, images, len(ae.Layers())-1)
+	if err != nil {
+		return nil, err
+	}
+	return recon.Pixels, nil
+}
+
+// Encode returns the output of the last of layers for every image, as 1×H "images" with
+// the same labels.
+func Encode(ctx context.Context, backend graph.Backend, layers []*graph.Dense, images *datasets.Images) (*datasets.Images, error) {
+	fwd, err := newForward(backend, layers)
+	if err != nil {
+		return nil, err
+	}
+	defer fwd.Close()
+	return fwd.collect(ctx, images, len(layers)-1)
+}
+
+// classify returns the mean cross-entropy and the accuracy of a classifier stack (its last
+// layer gives logits) on labelled images.
+func (f *forward) classify(ctx context.Context, images *datasets.Images) (loss, accuracy float64, err error) {
+	var ce float64
+	correct := 0
+	c := f.layers[len(f.layers)-1].Out()
+	err = f.run(ctx, images, datasets.Noise{}, nil, func(o outputs) error {
+		logits := o.last()
+		for i := range o.n {
+			z := logits[i*c : (i+1)*c]
+			best, lse := argmaxLogSumExp(z)
+			label := int(images.Labels[o.offset+i])
+			ce += lse - float64(z[label])
+			if best == label {
+				correct++
+			}
+		}
 		return nil
 	})
-	return recon, err
+	n := float64(images.Len())
+	return ce / n, float64(correct) / n, err
+}
+
+// argmaxLogSumExp returns the index of the largest logit and log Σ exp(z).
+func argmaxLogSumExp(z []float32) (int, float64) {
+	best := 0
+	for i, v := range z {
+		if v > z[best] {
+			best = i
+		}
+	}
+	m := float64(z[best])
+	var s float64
+	for _, v := range z {
+		s += math.Exp(float64(v) - m)
+	}
+	return best, m + math.Log(s)
 }

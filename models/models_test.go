@@ -281,14 +281,14 @@ func TestJacobianMatchesFiniteDifferences(t *testing.T) {
 				x[i] = rng.Float32()
 			}
 			encode := func(x []float32) ([][]float32, []float32) {
-				fwd, err := newForward(graph.CPU{}, ae.Graph())
+				fwd, err := newForward(graph.CPU{}, ae.Encoder)
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer fwd.Close()
 				var codes [][]float32
 				err = fwd.run(context.Background(), &datasets.Images{Rows: 1, Cols: d, Pixels: x}, datasets.Noise{}, nil, func(o outputs) error {
-					for _, c := range o.codes {
+					for _, c := range o.layers {
 						codes = append(codes, slices.Clone(c))
 					}
 					return nil

@@ -31,8 +31,9 @@ func ParseKind(s string) (Kind, error) {
 
 // Defaults for what a Spec leaves zero.
 const (
-	DefaultNoise  = "gaussian:0.4" // a DAE's training corruption
-	DefaultLambda = 1e-5           // a CAE's penalty weight (the loss is a mean over pixels, the penalty a sum)
+	DefaultNoise      = "gaussian:0.4" // a DAE's training corruption
+	DefaultLevelNoise = "gaussian:0.2" // a DAE's corruption of the codes deeper levels pretrain on
+	DefaultLambda     = 1e-5           // a CAE's penalty weight (the loss is a mean over pixels, the penalty a sum)
 )
 
 // Spec describes an autoencoder: its kind, sizes, activations and training objective.
@@ -43,7 +44,8 @@ type Spec struct {
 	Code       graph.Activation `json:"code_activation"`   // the top code's units
 	Output     graph.Activation `json:"output_activation"` // the reconstruction's units
 	Loss       graph.Loss       `json:"loss"`              // reconstruction loss
-	Noise      datasets.Noise   `json:"noise"`             // training corruption (DAE)
+	Noise      datasets.Noise   `json:"noise"`             // training corruption (DAE); of the images when pretraining
+	LevelNoise datasets.Noise   `json:"level_noise"`       // corruption of the codes that pretraining levels 2… reconstruct (DAE)
 	Lambda     float64          `json:"lambda,omitempty"`  // contractive penalty weight (CAE)
 }
 
@@ -67,7 +69,8 @@ func ParseLayers(s string) ([]int, error) {
 }
 
 // WithDefaults fills the fields a user may leave out: ReLU hidden units and code, a sigmoid
-// output, MSE, gaussian:0.4 noise for a DAE and λ = 1e-5 for a CAE.
+// output, MSE, gaussian:0.4 noise for a DAE (gaussian:0.2 on the codes of deeper levels)
+// and λ = 1e-5 for a CAE.
 func (s Spec) WithDefaults() Spec {
 	if s.Activation == "" {
 		s.Activation = graph.ReLU
@@ -83,6 +86,9 @@ func (s Spec) WithDefaults() Spec {
 	}
 	if s.Kind == DAE && s.Noise.IsNone() {
 		s.Noise, _ = datasets.ParseNoise(DefaultNoise)
+	}
+	if s.Kind == DAE && s.LevelNoise.IsNone() && s.Depth() > 1 {
+		s.LevelNoise, _ = datasets.ParseNoise(DefaultLevelNoise)
 	}
 	if s.Kind == CAE && s.Lambda == 0 {
 		s.Lambda = DefaultLambda
@@ -119,6 +125,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("models: a dae needs a corruption (--noise)")
 	case s.Kind != DAE && !s.Noise.IsNone():
 		return fmt.Errorf("models: noise %s is for a dae, not a %s", s.Noise, s.Kind)
+	case s.Kind != DAE && !s.LevelNoise.IsNone():
+		return fmt.Errorf("models: level noise %s is for a dae, not a %s", s.LevelNoise, s.Kind)
 	case s.Kind == CAE && !(s.Lambda > 0):
 		return fmt.Errorf("models: a cae needs a positive λ, got %g", s.Lambda)
 	case s.Kind != CAE && s.Lambda != 0:
@@ -190,6 +198,7 @@ type Autoencoder struct {
 	Spec    Spec
 	Encoder []*graph.Dense
 	Decoder []*graph.Dense
+	Head    *graph.Dense // H → 10 logits, after supervised fine-tuning; nil otherwise
 }
 
 // New returns an autoencoder of spec with Glorot-uniform weights drawn from rng.
@@ -215,13 +224,41 @@ func New(spec Spec, rng *rand.Rand) (*Autoencoder, error) {
 func encoderName(i int) string { return fmt.Sprintf("encoder.%d", 2*i) }
 func decoderName(i int) string { return fmt.Sprintf("decoder.%d", 2*i) }
 
+// headName names the classifier layer's parameters, as a torch.nn.Linear called classifier.
+const headName = "classifier"
+
+// NewHead returns a fresh linear classifier over the top code, drawn from rng.
+func (a *Autoencoder) NewHead(rng *rand.Rand) *graph.Dense {
+	return graph.NewDense(headName, a.Spec.Layers[a.Spec.Depth()], datasets.NumClasses, graph.Linear, rng)
+}
+
+// Classifier returns the encoder followed by the head, or nil without a head.
+func (a *Autoencoder) Classifier() []*graph.Dense {
+	if a.Head == nil {
+		return nil
+	}
+	return append(append([]*graph.Dense(nil), a.Encoder...), a.Head)
+}
+
+// Level returns the single-layer autoencoder of pretraining level l (1-based): encoder
+// layer l and the decoder layer that rebuilds level l−1 from it.
+func (a *Autoencoder) Level(l int) graph.Autoencoder {
+	return graph.Autoencoder{Encoder: a.Encoder[l-1 : l], Decoder: a.Decoder[a.Spec.Depth()-l : a.Spec.Depth()-l+1]}
+}
+
 // Graph returns the layers as graph builds them.
 func (a *Autoencoder) Graph() graph.Autoencoder {
 	return graph.Autoencoder{Encoder: a.Encoder, Decoder: a.Decoder}
 }
 
-// Params returns every parameter, encoder first.
-func (a *Autoencoder) Params() []*graph.Param { return a.Graph().Params() }
+// Params returns every parameter, encoder first, the head's last.
+func (a *Autoencoder) Params() []*graph.Param {
+	ps := a.Graph().Params()
+	if a.Head != nil {
+		ps = append(ps, a.Head.Params()...)
+	}
+	return ps
+}
 
 // NumParams returns the number of trainable values.
 func (a *Autoencoder) NumParams() int {

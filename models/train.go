@@ -37,8 +37,10 @@ func (c TrainConfig) Validate() error {
 type EpochStats struct {
 	Epoch     int     `json:"epoch"`      // 1-based
 	TrainLoss float64 `json:"train_loss"` // mean objective over the epoch's steps (noise and penalty included)
-	ValLoss   float64 `json:"val_loss"`   // reconstruction loss on the clean validation images
-	Seconds   float64 `json:"seconds"`    // wall time of the epoch's steps
+	ValLoss   float64 `json:"val_loss"`   // reconstruction loss on the clean validation images (cross-entropy for a classifier)
+	// ValAccuracy is a classifier's accuracy on the validation images.
+	ValAccuracy float64 `json:"val_accuracy,omitempty"`
+	Seconds     float64 `json:"seconds"` // wall time of the epoch's steps
 }
 
 // Hooks are called by Train at fixed points; nil hooks are skipped.
@@ -74,10 +76,10 @@ func NewRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed,
 // InitRand returns the generator that draws a model's initial weights from seed.
 func InitRand(seed uint64) *rand.Rand { return NewRand(seed, streamInit) }
 
-// Train fits ae to data.Train with its spec's objective and returns one EpochStats per
-// completed epoch. When ctx is cancelled or the loss diverges, the parameters are put back
-// to their values at the end of the last completed epoch (or the start) and the error
-// wraps ErrInterrupted or ErrDiverged.
+// Train fits ae to train with obj and noise and returns one EpochStats per completed
+// epoch; the validation loss is the reconstruction loss of the clean val images. When ctx is
+// cancelled or the loss diverges, the parameters are put back to their values at the end of
+// the last completed epoch (or the start) and the error wraps ErrInterrupted or ErrDiverged.
 func Train(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj graph.Objective, noise datasets.Noise,
 	train, val *datasets.Images, cfg TrainConfig, hooks Hooks) ([]EpochStats, error) {
 	if err := cfg.Validate(); err != nil {
@@ -85,31 +87,106 @@ func Train(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj
 	}
 	d := ae.Encoder[0].In()
 	if train.Dim() != d {
-		return nil, fmt.Errorf("models: the model takes %d inputs but the images have %d pixels", d, train.Dim())
-	}
-	batcher, err := datasets.NewBatcher(train, cfg.Batch, NewRand(cfg.Seed, streamShuffle))
-	if err != nil {
-		return nil, fmt.Errorf("models: %w", err)
+		return nil, fmt.Errorf("models: the model takes %d inputs but the images have %d values", d, train.Dim())
 	}
 	prog, err := graph.NewTrainingProgram(ae, obj, cfg.Batch)
 	if err != nil {
 		return nil, err
+	}
+	fwd, err := newForward(backend, ae.Layers())
+	if err != nil {
+		return nil, err
+	}
+	defer fwd.Close()
+	noiseRng := NewRand(cfg.Seed, streamNoise)
+	clean := make([]float32, cfg.Batch*d) // B×D
+	noisy := make([]float32, cfg.Batch*d) // B×D
+	return fit(ctx, backend, prog, train, cfg, hooks, fitter{
+		fill: func(b *datasets.Batcher, step int) [][]float32 {
+			b.Gather(step, clean, nil)
+			noise.Apply(noisy, clean, noiseRng)
+			return [][]float32{noisy, clean}
+		},
+		validate: func(ctx context.Context) (float64, float64, error) {
+			loss, err := fwd.loss(ctx, val, obj.Loss)
+			return loss, 0, err
+		},
+	})
+}
+
+// TrainClassifier fits layers, whose last layer gives the logits of the 10 classes, to the
+// labels of train by cross-entropy; inputs are corrupted by noise. The validation figures
+// are the cross-entropy and the accuracy on val; with a nil val there are none.
+func TrainClassifier(ctx context.Context, backend graph.Backend, layers []*graph.Dense, noise datasets.Noise,
+	train, val *datasets.Images, cfg TrainConfig, hooks Hooks) ([]EpochStats, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if train.Labels == nil || (val != nil && val.Labels == nil) {
+		return nil, fmt.Errorf("models: the data set has no labels to classify")
+	}
+	d := layers[0].In()
+	if train.Dim() != d {
+		return nil, fmt.Errorf("models: the classifier takes %d inputs but the images have %d values", d, train.Dim())
+	}
+	prog, err := graph.NewClassifierTrainingProgram(layers, cfg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	var fwd *forward
+	if val != nil {
+		if fwd, err = newForward(backend, layers); err != nil {
+			return nil, err
+		}
+		defer fwd.Close()
+	}
+	noiseRng := NewRand(cfg.Seed, streamNoise)
+	x := make([]float32, cfg.Batch*d)                        // B×D
+	onehot := make([]float32, cfg.Batch*datasets.NumClasses) // B×C
+	labels := make([]uint8, cfg.Batch)
+	return fit(ctx, backend, prog, train, cfg, hooks, fitter{
+		fill: func(b *datasets.Batcher, step int) [][]float32 {
+			b.Gather(step, x, labels)
+			noise.Apply(x, x, noiseRng)
+			clear(onehot)
+			for i, l := range labels {
+				onehot[i*datasets.NumClasses+int(l)] = 1
+			}
+			return [][]float32{x, onehot}
+		},
+		validate: func(ctx context.Context) (float64, float64, error) {
+			if fwd == nil {
+				return 0, 0, nil
+			}
+			return fwd.classify(ctx, val)
+		},
+	})
+}
+
+// fitter supplies what differs between training tasks: each step's inputs and the
+// end-of-epoch validation (a loss and, for classifiers, an accuracy).
+type fitter struct {
+	fill     func(b *datasets.Batcher, step int) [][]float32
+	validate func(ctx context.Context) (loss, accuracy float64, err error)
+}
+
+// fit runs the training loop of a program with a loss.
+func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train *datasets.Images, cfg TrainConfig, hooks Hooks, f fitter) ([]EpochStats, error) {
+	batcher, err := datasets.NewBatcher(train, cfg.Batch, NewRand(cfg.Seed, streamShuffle))
+	if err != nil {
+		return nil, fmt.Errorf("models: %w", err)
 	}
 	ex, err := backend.Compile(prog, cfg.Adam)
 	if err != nil {
 		return nil, err
 	}
 	defer ex.Close()
-	fwd, err := newForward(backend, ae)
-	if err != nil {
-		return nil, err
-	}
-	defer fwd.Close()
 
-	noiseRng := NewRand(cfg.Seed, streamNoise)
-	clean := make([]float32, cfg.Batch*d) // B×D
-	noisy := make([]float32, cfg.Batch*d) // B×D
 	good := snapshot(prog.Params)
+	stop := func(err error) error {
+		restore(prog.Params, good)
+		return err
+	}
 	steps := batcher.Steps()
 	var history []EpochStats
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
@@ -121,19 +198,14 @@ func Train(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj
 		var sum float64
 		for step := range steps {
 			if ctx.Err() != nil {
-				restore(prog.Params, good)
-				return history, fmt.Errorf("models: %w in epoch %d", ErrInterrupted, epoch)
+				return history, stop(fmt.Errorf("models: %w in epoch %d", ErrInterrupted, epoch))
 			}
-			batcher.Gather(step, clean, nil)
-			noise.Apply(noisy, clean, noiseRng)
-			loss, err := ex.Step(noisy, clean)
+			loss, err := ex.Step(f.fill(batcher, step)...)
 			if err != nil {
-				restore(prog.Params, good)
-				return history, err
+				return history, stop(err)
 			}
 			if !finite(float64(loss)) {
-				restore(prog.Params, good)
-				return history, fmt.Errorf("models: %w: loss %g at epoch %d, step %d (try a lower --lr)", ErrDiverged, loss, epoch, step+1)
+				return history, stop(fmt.Errorf("models: %w: loss %g at epoch %d, step %d (try a lower --lr)", ErrDiverged, loss, epoch, step+1))
 			}
 			sum += float64(loss)
 			if hooks.Step != nil {
@@ -142,18 +214,16 @@ func Train(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj
 		}
 		seconds := time.Since(start).Seconds()
 		if err := ex.SyncParams(); err != nil {
-			return history, err
+			return history, stop(err)
 		}
-		valLoss, err := fwd.loss(ctx, val, obj.Loss)
+		valLoss, valAcc, err := f.validate(ctx)
 		if err != nil {
-			restore(prog.Params, good)
-			return history, err
+			return history, stop(err)
 		}
 		if !finite(valLoss) {
-			restore(prog.Params, good)
-			return history, fmt.Errorf("models: %w: validation loss %g after epoch %d (try a lower --lr)", ErrDiverged, valLoss, epoch)
+			return history, stop(fmt.Errorf("models: %w: validation loss %g after epoch %d (try a lower --lr)", ErrDiverged, valLoss, epoch))
 		}
-		stats := EpochStats{Epoch: epoch, TrainLoss: sum / float64(steps), ValLoss: valLoss, Seconds: seconds}
+		stats := EpochStats{Epoch: epoch, TrainLoss: sum / float64(steps), ValLoss: valLoss, ValAccuracy: valAcc, Seconds: seconds}
 		history = append(history, stats)
 		good = snapshot(prog.Params)
 		if hooks.EpochEnd != nil {

@@ -68,11 +68,14 @@ func newApp(s streams) *cli.App {
 		ErrWriter: s.Err,
 		Commands: []*cli.Command{
 			trainCommand(s),
+			pretrainCommand(s),
+			finetuneCommand(s),
 			evalCommand(s),
 			reconstructCommand(s),
 			infoCommand(s),
 			dataCommand(s),
 			devicesCommand(s),
+			benchCommand(s),
 		},
 		// Errors are printed once, by run; urfave/cli must not print or exit.
 		ExitErrHandler:  func(*cli.Context, error) {},

@@ -34,6 +34,10 @@ func dataCommand(s streams) *cli.Command {
 					name string
 					im   *datasets.Images
 				}{{"train", set.Train}, {"validation", set.Validation}, {"test", set.Test}} {
+					if split.im.Labels == nil {
+						fmt.Fprintf(s.Out, "%-10s %6d images, unlabelled\n", split.name, split.im.Len())
+						continue
+					}
 					fmt.Fprintf(s.Out, "%-10s %6d images, per class %v\n", split.name, split.im.Len(), split.im.ClassCounts())
 				}
 				return nil

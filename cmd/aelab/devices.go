@@ -7,7 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/aelab/aelab/cuda"
-	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/graph/plan"
 )
 
 func devicesCommand(s streams) *cli.Command {
@@ -15,8 +15,8 @@ func devicesCommand(s streams) *cli.Command {
 		Name:  "devices",
 		Usage: "list the executors this build has and the hardware that answers",
 		Action: func(c *cli.Context) error {
-			fmt.Fprintf(s.Out, "cpu    available: gorgonia TapeMachine, BLAS %s, %d cores (%s/%s)\n",
-				graph.BLASName(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintf(s.Out, "cpu    available: aelab's compiled plan (tape: gorgonia's TapeMachine), BLAS %s, %d cores (%s/%s)\n",
+				plan.BLASName(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 			if !cuda.Built {
 				fmt.Fprintf(s.Out, "cuda   not built: this binary has no CUDA executor; build one with scripts/build-cuda.sh\n")
 				return nil

@@ -17,6 +17,7 @@ func evalCommand(s streams) *cli.Command {
 			modelFlag(),
 			noiseFlag("corruption for test_mse_noisy (default: the model's training noise, else gaussian:0.4)"),
 			seedFlag(),
+			&cli.BoolFlag{Name: "no-probe", Usage: "skip probe_accuracy (a linear classifier trained on the top code of the training images)"},
 			jsonFlag(),
 			deviceFlag(),
 			dataDirFlag(),
@@ -46,7 +47,8 @@ func evalAction(c *cli.Context, s streams) error {
 		return err
 	}
 	defer backend.Close()
-	m, err := models.Evaluate(c.Context, backend, model.AE.Graph(), set.Test, models.EvalNoise(noise, model.AE.Spec), c.Uint64("seed"))
+	m, err := models.Evaluate(c.Context, backend, model.AE, set, models.EvalOptions{
+		Noise: models.EvalNoise(noise, model.AE.Spec), Seed: c.Uint64("seed"), NoProbe: c.Bool("no-probe")})
 	if err != nil {
 		return err
 	}
@@ -61,5 +63,11 @@ func evalAction(c *cli.Context, s streams) error {
 	fmt.Fprintf(s.Out, "per_image_sse    %.3f\n", m.PerImageSSE)
 	fmt.Fprintf(s.Out, "psnr_db          %.2f\n", m.PSNR)
 	fmt.Fprintf(s.Out, "jacobian_fro2    %.4f  (over %d images)\n", m.JacobianFro2, m.JacobianImages)
+	if m.ProbeAccuracy != nil {
+		fmt.Fprintf(s.Out, "probe_accuracy   %.4f  (linear softmax on the frozen top code)\n", *m.ProbeAccuracy)
+	}
+	if m.TestAccuracy != nil {
+		fmt.Fprintf(s.Out, "test_accuracy    %.4f  (the model's own classifier)\n", *m.TestAccuracy)
+	}
 	return nil
 }

@@ -23,7 +23,7 @@ func trainLimitFlag() cli.Flag {
 }
 
 func deviceFlag() cli.Flag {
-	return &cli.StringFlag{Name: "device", Value: "auto", Usage: "where to compute: auto, cpu, cuda or cuda:N"}
+	return &cli.StringFlag{Name: "device", Value: "auto", Usage: "where to compute: auto, cpu, cuda or cuda:N (tape: gorgonia's TapeMachine on the CPU, the reference)"}
 }
 
 func seedFlag() cli.Flag {

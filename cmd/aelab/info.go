@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/aelab/aelab/models"
 )
 
 func infoCommand(s streams) *cli.Command {
@@ -31,12 +33,37 @@ func infoCommand(s streams) *cli.Command {
 			if sp.Lambda > 0 {
 				fmt.Fprintf(s.Out, "lambda     %g\n", sp.Lambda)
 			}
-			fmt.Fprintf(s.Out, "training   %s: %d epochs, batch %d, lr %g, seed %d, %s, %.1fs\n",
-				tr.Procedure, tr.Epochs, tr.Batch, tr.LR, tr.Seed, tr.Device, tr.Seconds)
+			if !sp.LevelNoise.IsNone() {
+				fmt.Fprintf(s.Out, "level noise %s\n", sp.LevelNoise)
+			}
+			per := ""
+			if tr.Procedure == "pretrain" {
+				per = " per level"
+			}
+			fmt.Fprintf(s.Out, "training   %s: %d epochs%s, batch %d, lr %g, seed %d, %s, %.1fs\n",
+				tr.Procedure, tr.Epochs, per, tr.Batch, tr.LR, tr.Seed, tr.Device, tr.Seconds)
+			if ft := m.Record.Finetune; ft != nil {
+				fmt.Fprintf(s.Out, "finetune   %s: %d epochs, noise %s, batch %d, lr %g, seed %d, %s, %.1fs\n",
+					ft.Objective, ft.Epochs, ft.Noise, ft.Batch, ft.LR, ft.Seed, ft.Device, ft.Seconds)
+			}
 			fmt.Fprintf(s.Out, "data       %s, %d training images, checksum %s\n", m.Record.Data.Name, m.Record.Data.TrainImages, m.Record.Data.Checksum)
 			fmt.Fprintf(s.Out, "aelab      %s\n", m.Record.Aelab)
-			for _, h := range m.Record.History {
-				fmt.Fprintf(s.Out, "epoch %3d  train %.5f  val %.5f  %.1fs\n", h.Epoch, h.TrainLoss, h.ValLoss, h.Seconds)
+			printHistory := func(stage string, hist []models.EpochStats) {
+				for _, h := range hist {
+					acc := ""
+					if h.ValAccuracy > 0 {
+						acc = fmt.Sprintf("  val accuracy %.4f", h.ValAccuracy)
+					}
+					fmt.Fprintf(s.Out, "%sepoch %3d  train %.5f  val %.5f%s  %.1fs\n", stage, h.Epoch, h.TrainLoss, h.ValLoss, acc, h.Seconds)
+				}
+			}
+			printHistory("", m.Record.History)
+			for _, l := range m.Record.Levels {
+				fmt.Fprintf(s.Out, "level %d    %d→%d, noise %s, loss %s\n", l.Level, l.Layers[0], l.Layers[1], l.Noise, l.Loss)
+				printHistory(fmt.Sprintf("level %d ", l.Level), l.History)
+			}
+			if ft := m.Record.Finetune; ft != nil {
+				printHistory("finetune ", ft.History)
 			}
 			return nil
 		},

@@ -111,6 +111,14 @@ func TestBadInput(t *testing.T) {
 	if err := models.Save(good, &models.Model{AE: ae}); err != nil {
 		t.Fatal(err)
 	}
+	stack := filepath.Join(dir, "stack.safetensors")
+	if err := models.Save(stack, &models.Model{AE: ae, Record: models.Record{
+		Training: models.TrainingSettings{Procedure: "pretrain", Batch: 32}, Levels: []models.LevelRecord{{Level: 1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	unlabelled := badDataDir(t, func(b []byte) []byte { return b })
+	os.Remove(filepath.Join(unlabelled, datasets.TrainLabelsFile))
+	os.Remove(filepath.Join(unlabelled, datasets.TestLabelsFile))
 	full, _ := os.ReadFile(good)
 	cut := filepath.Join(dir, "cut.safetensors")
 	os.WriteFile(cut, full[:len(full)/2], 0o644)
@@ -155,6 +163,13 @@ func TestBadInput(t *testing.T) {
 		{"reconstruct missing folder", []string{"reconstruct", "--model", good, "--out", "/no/such/dir/r.png"}, "does not exist"},
 		{"unknown flag", []string{"train", "--epoch", "3"}, "flag provided but not defined"},
 		{"unknown device", train("--device", "tpu"), `unknown device "tpu"`},
+		{"finetune a non-stack", []string{"finetune", "--model", good}, "is not a pretrained stack"},
+		{"finetune hidden mismatch", []string{"finetune", "--model", stack, "--hidden", "512,128"}, "--hidden 512,128 does not match"},
+		{"classify without labels", []string{"finetune", "--model", stack, "--objective", "classify", "--data-dir", unlabelled}, "needs labels"},
+		{"unknown objective", []string{"finetune", "--model", stack, "--objective", "sparse"}, `--objective "sparse"`},
+		{"pretrain zero layers", []string{"pretrain", "--hidden", " ", "--out", filepath.Join(dir, "p.safetensors")}, "no layer sizes given"},
+		{"pretrain layer of size 0", []string{"pretrain", "--hidden", "512,0", "--out", filepath.Join(dir, "p.safetensors")}, "layer size 0 must be positive"},
+		{"pretrain level noise", []string{"pretrain", "--kind", "ae", "--level-noise", "gaussian:0.2", "--out", filepath.Join(dir, "p.safetensors")}, "--level-noise is for --kind dae"},
 		{"cuda without cuda", train("--device", "cuda"), "built without CUDA"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -65,7 +65,11 @@ func (p *trainProgress) hooks(save func(models.EpochStats) error) models.Hooks {
 				p.bar.Finish()
 				p.bar = nil
 			}
-			fmt.Fprintf(p.w, "%s  train %.5f  val %.5f  %.1fs\n", p.epoch, st.TrainLoss, st.ValLoss, st.Seconds)
+			acc := ""
+			if st.ValAccuracy > 0 {
+				acc = fmt.Sprintf("  val accuracy %.4f", st.ValAccuracy)
+			}
+			fmt.Fprintf(p.w, "%s  train %.5f  val %.5f%s  %.1fs\n", p.epoch, st.TrainLoss, st.ValLoss, acc, st.Seconds)
 			if save != nil {
 				return save(st)
 			}

@@ -8,14 +8,15 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/models"
 )
 
-func specFlags() []cli.Flag {
+func specFlags(hiddenDefault string) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "kind", Value: "ae", Usage: "autoencoder kind: ae (plain), dae (denoising) or cae (contractive)"},
-		&cli.StringFlag{Name: "hidden", Value: "128", Usage: "hidden layer sizes, comma-separated: 128 is one layer, 512,128 a deep stack"},
+		&cli.StringFlag{Name: "hidden", Value: hiddenDefault, Usage: "hidden layer sizes, comma-separated: 128 is one layer, 512,128 a deep stack"},
 		&cli.StringFlag{Name: "activation", Value: "relu", Usage: "hidden units: relu, sigmoid, tanh or linear"},
 		&cli.StringFlag{Name: "code-activation", Usage: "the top code's units (default: --activation)"},
 		&cli.StringFlag{Name: "output-activation", Value: "sigmoid", Usage: "the reconstruction's units"},
@@ -25,9 +26,9 @@ func specFlags() []cli.Flag {
 	}
 }
 
-func trainingFlags(epochsDefault int) []cli.Flag {
+func trainingFlags(epochsFlag string, epochsDefault int) []cli.Flag {
 	return []cli.Flag{
-		&cli.IntFlag{Name: "epochs", Value: epochsDefault, Usage: "passes over the training set"},
+		&cli.IntFlag{Name: epochsFlag, Value: epochsDefault, Usage: "passes over the training set"},
 		&cli.IntFlag{Name: "batch", Value: 32, Usage: "images per training step"},
 		&cli.Float64Flag{Name: "lr", Value: 0.001, Usage: "Adam's learning rate"},
 		seedFlag(),
@@ -41,7 +42,7 @@ func trainCommand(s streams) *cli.Command {
 	return &cli.Command{
 		Name:  "train",
 		Usage: "train an autoencoder (ae, dae or cae; one layer or a deep stack end to end)",
-		Flags: append(append(specFlags(), trainingFlags(5)...),
+		Flags: append(append(specFlags("128"), trainingFlags("epochs", 5)...),
 			&cli.StringFlag{Name: "out", Usage: "checkpoint `FILE` to write (default: KIND-HIDDEN.safetensors)"}),
 		Action: func(c *cli.Context) error { return trainAction(c, s) },
 	}
@@ -78,6 +79,14 @@ func specFromFlags(c *cli.Context) (models.Spec, error) {
 	if c.IsSet("noise") && kind != models.DAE && !spec.Noise.IsNone() {
 		return models.Spec{}, usagef("--noise is for --kind dae, not %s", kind)
 	}
+	if c.IsSet("level-noise") {
+		if spec.LevelNoise, err = datasets.ParseNoise(c.String("level-noise")); err != nil {
+			return models.Spec{}, usageError{fmt.Errorf("--level-noise: %w", err)}
+		}
+		if kind != models.DAE && !spec.LevelNoise.IsNone() {
+			return models.Spec{}, usagef("--level-noise is for --kind dae, not %s", kind)
+		}
+	}
 	if c.IsSet("cae-lambda") {
 		if kind != models.CAE {
 			return models.Spec{}, usagef("--cae-lambda is for --kind cae, not %s", kind)
@@ -89,9 +98,13 @@ func specFromFlags(c *cli.Context) (models.Spec, error) {
 	return spec, nil
 }
 
-// trainConfigFromFlags reads --epochs, --batch, --lr and --seed.
-func trainConfigFromFlags(c *cli.Context, epochsFlag string) (models.TrainConfig, error) {
+// trainConfigFromFlags reads the epochs flag, --batch, --lr and --seed; an unset --batch
+// takes defaultBatch when that is positive.
+func trainConfigFromFlags(c *cli.Context, epochsFlag string, defaultBatch int) (models.TrainConfig, error) {
 	cfg := models.TrainConfig{Epochs: c.Int(epochsFlag), Batch: c.Int("batch"), Adam: graph.Adam{LR: c.Float64("lr")}, Seed: c.Uint64("seed")}
+	if !c.IsSet("batch") && defaultBatch > 0 {
+		cfg.Batch = defaultBatch
+	}
 	switch {
 	case cfg.Epochs <= 0:
 		return cfg, usagef("--%s must be positive, got %d", epochsFlag, cfg.Epochs)
@@ -111,18 +124,28 @@ func defaultOut(spec models.Spec) string {
 	return fmt.Sprintf("%s-%s.safetensors", spec.Kind, strings.Join(sizes[1:], "-"))
 }
 
-func trainAction(c *cli.Context, s streams) error {
+// newRun is what train and pretrain share: the flags read, the data loaded, the output
+// checked, the backend opened and a fresh model with its record.
+type newRun struct {
+	cfg     models.TrainConfig
+	set     *datasets.Set
+	out     string
+	backend graph.Backend
+	model   *models.Model
+}
+
+func startNewRun(c *cli.Context, s streams, procedure, epochsFlag string) (*newRun, error) {
 	hidden, err := specFromFlags(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cfg, err := trainConfigFromFlags(c, "epochs")
+	cfg, err := trainConfigFromFlags(c, epochsFlag, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	set, err := loadData(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	spec := hidden
 	spec.Layers = append([]int{set.Train.Dim()}, hidden.Layers...)
@@ -131,47 +154,58 @@ func trainAction(c *cli.Context, s streams) error {
 		out = defaultOut(spec)
 	}
 	if err := checkOutput("out", out); err != nil {
-		return err
+		return nil, err
+	}
+	ae, err := models.New(spec, models.InitRand(cfg.Seed))
+	if err != nil {
+		return nil, usageError{err}
 	}
 	backend, err := openBackend(c, s)
 	if err != nil {
-		return err
-	}
-	defer backend.Close()
-	ae, err := models.New(spec, models.InitRand(cfg.Seed))
-	if err != nil {
-		return usageError{err}
+		return nil, err
 	}
 	model := &models.Model{AE: ae, Record: models.Record{
-		Training: models.TrainingSettings{Procedure: "train", Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.Adam.LR,
+		Training: models.TrainingSettings{Procedure: procedure, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.Adam.LR,
 			Seed: cfg.Seed, Device: backend.Name(), TrainLimit: c.Int("train-limit")},
 		Data: models.NewDataInfo(set),
 	}}
-	fmt.Fprintf(s.Err, "training %s %s (%d parameters) on %d %s images, batch %d, %d epochs\n",
-		ae.Spec.Kind, ae.Spec, ae.NumParams(), set.Train.Len(), set.Name, cfg.Batch, cfg.Epochs)
+	return &newRun{cfg: cfg, set: set, out: out, backend: backend, model: model}, nil
+}
 
-	progress := newTrainProgress(s.Err, cfg.Batch)
-	save := func(st models.EpochStats) error {
-		model.Record.History = append(model.Record.History, st)
-		model.Record.Training.Seconds += st.Seconds
-		return models.Save(out, model)
+func trainAction(c *cli.Context, s streams) error {
+	run, err := startNewRun(c, s, "train", "epochs")
+	if err != nil {
+		return err
 	}
-	_, err = models.Train(c.Context, backend, ae.Graph(), ae.Spec.Objective(), ae.Spec.Noise, set.Train, set.Validation, cfg, progress.hooks(save))
+	defer run.backend.Close()
+	ae, rec := run.model.AE, &run.model.Record
+	fmt.Fprintf(s.Err, "training %s %s (%d parameters) on %d %s images, batch %d, %d epochs\n",
+		ae.Spec.Kind, ae.Spec, ae.NumParams(), run.set.Train.Len(), run.set.Name, run.cfg.Batch, run.cfg.Epochs)
+
+	progress := newTrainProgress(s.Err, run.cfg.Batch)
+	save := func(st models.EpochStats) error {
+		rec.History = append(rec.History, st)
+		rec.Training.Seconds += st.Seconds
+		return models.Save(run.out, run.model)
+	}
+	_, err = models.Train(c.Context, run.backend, ae.Graph(), ae.Spec.Objective(), ae.Spec.Noise,
+		run.set.Train, run.set.Validation, run.cfg, progress.hooks(save))
 	if err != nil {
 		progress.abandon()
-		return trainingError(err, out, len(model.Record.History))
+		return trainingError(err, run.out, fmt.Sprintf("epoch %d", len(rec.History)), len(rec.History) > 0)
 	}
-	fmt.Fprintf(s.Out, "wrote %s (%d epochs, %.1fs of training)\n", out, cfg.Epochs, model.Record.Training.Seconds)
+	fmt.Fprintf(s.Out, "wrote %s (%d epochs, %.1fs of training)\n", run.out, run.cfg.Epochs, rec.Training.Seconds)
 	return nil
 }
 
-// trainingError explains what an interrupted or diverged run left on disk.
-func trainingError(err error, out string, epochsSaved int) error {
+// trainingError explains what an interrupted or diverged run left on disk: out holds what
+// says, when saved is true.
+func trainingError(err error, out, what string, saved bool) error {
 	if !errors.Is(err, models.ErrInterrupted) && !errors.Is(err, models.ErrDiverged) {
 		return err
 	}
-	if epochsSaved == 0 {
+	if !saved {
 		return fmt.Errorf("%w; no epoch was complete, nothing written", err)
 	}
-	return fmt.Errorf("%w; %s holds epoch %d", err, out, epochsSaved)
+	return fmt.Errorf("%w; %s holds %s", err, out, what)
 }

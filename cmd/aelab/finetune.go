@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/aelab/aelab/models"
+)
+
+func finetuneCommand(s streams) *cli.Command {
+	return &cli.Command{
+		Name:  "finetune",
+		Usage: "fine-tune a pretrained stack end to end, on reconstruction or on the labels (a softmax on the top code)",
+		Flags: []cli.Flag{
+			modelFlag(),
+			&cli.StringFlag{Name: "objective", Value: models.ObjectiveReconstruct, Usage: "reconstruct (the whole stack) or classify (encoder + softmax on the labels)"},
+			&cli.IntFlag{Name: "epochs", Value: 5, Usage: "passes over the training set"},
+			noiseFlag("input corruption (default: level 1's pretraining noise for reconstruct, none for classify)"),
+			&cli.IntFlag{Name: "batch", Usage: "images per training step (default: the pretraining batch)"},
+			&cli.Float64Flag{Name: "lr", Value: 0.001, Usage: "Adam's learning rate"},
+			seedFlag(),
+			&cli.StringFlag{Name: "hidden", Usage: "the hidden sizes the checkpoint must have, e.g. 512,128 (a check; default: no check)"},
+			deviceFlag(),
+			trainLimitFlag(),
+			dataDirFlag(),
+			&cli.StringFlag{Name: "out", Usage: "checkpoint `FILE` to write (default: the model's name with -finetuned or -classify)"},
+		},
+		Action: func(c *cli.Context) error { return finetuneAction(c, s) },
+	}
+}
+
+func finetuneAction(c *cli.Context, s streams) error {
+	objective := c.String("objective")
+	if objective != models.ObjectiveReconstruct && objective != models.ObjectiveClassify {
+		return usagef("--objective %q: want reconstruct or classify", objective)
+	}
+	noise, err := parseNoise(c)
+	if err != nil {
+		return err
+	}
+	model, err := loadModel(c)
+	if err != nil {
+		return err
+	}
+	path, ae, rec := c.String("model"), model.AE, &model.Record
+	if len(rec.Levels) == 0 {
+		return fmt.Errorf("%s is not a pretrained stack (it was made by %q); fine-tune a checkpoint written by aelab pretrain", path, rec.Procedure())
+	}
+	if rec.Finetune != nil {
+		return fmt.Errorf("%s is already fine-tuned (%s); fine-tune the pretrained checkpoint instead", path, rec.Procedure())
+	}
+	if c.IsSet("hidden") {
+		want, err := models.ParseLayers(c.String("hidden"))
+		if err != nil {
+			return usageError{fmt.Errorf("--hidden: %w", err)}
+		}
+		if have := ae.Spec.Layers[1:]; !slices.Equal(want, have) {
+			return usagef("--hidden %s does not match %s, whose hidden layers are %s", c.String("hidden"), path, joinInts(have))
+		}
+	}
+	if !c.IsSet("noise") && objective == models.ObjectiveReconstruct {
+		noise = ae.Spec.Noise
+	}
+	cfg, err := trainConfigFromFlags(c, "epochs", rec.Training.Batch)
+	if err != nil {
+		return err
+	}
+	set, err := loadData(c)
+	if err != nil {
+		return err
+	}
+	if set.Train.Dim() != ae.Spec.Layers[0] {
+		return fmt.Errorf("%s takes %d inputs but the images have %d pixels", path, ae.Spec.Layers[0], set.Train.Dim())
+	}
+	if objective == models.ObjectiveClassify && set.Train.Labels == nil {
+		return usagef("--objective classify needs labels, and %s has none", set.Source)
+	}
+	out := c.String("out")
+	if out == "" {
+		suffix := map[string]string{models.ObjectiveReconstruct: "-finetuned", models.ObjectiveClassify: "-classify"}[objective]
+		out = strings.TrimSuffix(path, ".safetensors") + suffix + ".safetensors"
+	}
+	if err := checkOutput("out", out); err != nil {
+		return err
+	}
+	backend, err := openBackend(c, s)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+
+	rec.Finetune = &models.FinetuneRecord{Objective: objective, Noise: noise.String(), Epochs: cfg.Epochs, Batch: cfg.Batch,
+		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name()}
+	fmt.Fprintf(s.Err, "fine-tuning %s %s (%s, noise %s) on %d %s images, batch %d, %d epochs\n",
+		ae.Spec.Kind, ae.Spec, objective, noise, set.Train.Len(), set.Name, cfg.Batch, cfg.Epochs)
+	progress := newTrainProgress(s.Err, cfg.Batch)
+	save := func(st models.EpochStats) error {
+		rec.Finetune.History = append(rec.Finetune.History, st)
+		rec.Finetune.Seconds += st.Seconds
+		return models.Save(out, model)
+	}
+	if objective == models.ObjectiveClassify {
+		ae.Head = ae.NewHead(models.NewRand(cfg.Seed, 0))
+		_, err = models.TrainClassifier(c.Context, backend, ae.Classifier(), noise, set.Train, set.Validation, cfg, progress.hooks(save))
+	} else {
+		_, err = models.Train(c.Context, backend, ae.Graph(), ae.Spec.Objective(), noise, set.Train, set.Validation, cfg, progress.hooks(save))
+	}
+	if err != nil {
+		progress.abandon()
+		n := len(rec.Finetune.History)
+		return trainingError(err, out, fmt.Sprintf("fine-tuning epoch %d", n), n > 0)
+	}
+	fmt.Fprintf(s.Out, "wrote %s (%d epochs, %.1fs of fine-tuning)\n", out, cfg.Epochs, rec.Finetune.Seconds)
+	return nil
+}
+
+func joinInts(v []int) string {
+	parts := make([]string, len(v))
+	for i, n := range v {
+		parts[i] = fmt.Sprint(n)
+	}
+	return strings.Join(parts, ",")
+}

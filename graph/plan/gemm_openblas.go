@@ -1,0 +1,34 @@
+//go:build openblas
+
+package plan
+
+// #cgo LDFLAGS: -lopenblas
+// int openblas_get_num_threads(void);
+import "C"
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/netlib/blas/netlib"
+)
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// gemm computes c = op(a)·op(b) with OpenBLAS (through gonum's netlib binding).
+func (c *CPU) gemm(transA, transB bool, m, n, k int, a, b, out []float32) {
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	netlib.Implementation{}.Sgemm(trans(transA), trans(transB), m, n, k, 1, a, lda, b, ldb, 0, out, n)
+}
+
+// BLASName names the BLAS behind the CPU backend's matrix products.
+func BLASName() string { return "OpenBLAS (cgo)" }

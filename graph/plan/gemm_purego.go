@@ -1,0 +1,20 @@
+//go:build !openblas
+
+package plan
+
+import "github.com/aelab/aelab/graph/sgemm"
+
+// gemm computes c = op(a)·op(b) with aelab's pure-Go SGEMM.
+func (c *CPU) gemm(transA, transB bool, m, n, k int, a, b, out []float32) {
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	c.mul.Gemm(transA, transB, m, n, k, a, lda, b, ldb, out, n)
+}
+
+// BLASName names the BLAS behind the CPU backend's matrix products.
+func BLASName() string { return "aelab's pure-Go SGEMM (" + sgemm.Kernel() + ")" }

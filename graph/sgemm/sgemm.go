@@ -1,0 +1,241 @@
+package sgemm
+
+import (
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Blocking of the packed algorithm: a micro-tile is mr×nr, the k dimension is cut into
+// blocks of kc so a panel of B stays in the L1/L2 cache, and the rows into blocks of mc.
+const (
+	mr = 6
+	nr = 16
+	kc = 256
+	mc = 72
+)
+
+// parallelMin is the number of multiply-adds below which one goroutine does all the work.
+const parallelMin = 1 << 18
+
+// Multiplier computes matrix products, keeping its packing buffers from one product to the
+// next. The zero value is ready to use; a Multiplier is not safe for concurrent use.
+type Multiplier struct {
+	work []workspace // one per goroutine
+}
+
+// workspace holds one goroutine's packed panels.
+type workspace struct {
+	a, b []float32
+}
+
+func (w *workspace) size(nPanels int) {
+	if need := nPanels * kc * nr; len(w.b) < need {
+		w.b = make([]float32, need)
+	}
+	if need := (mc + mr - 1) / mr * mr * kc; len(w.a) < need {
+		w.a = make([]float32, need)
+	}
+}
+
+// Gemm computes c = op(a)·op(b) with a fresh Multiplier.
+func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	var mul Multiplier
+	mul.Gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// Gemm computes c = op(a)·op(b), with op(a) m×k and op(b) k×n, all row-major: a has lda
+// values per stored row, b ldb and c ldc. transA and transB select the transposes.
+func (mul *Multiplier) Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		for i := range m {
+			clear(c[i*ldc : i*ldc+n])
+		}
+		return
+	}
+	if !useKernel() {
+		gonum.Implementation{}.Sgemm(trans(transA), trans(transB), m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+		return
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if m*n*k < parallelMin {
+		workers = 1
+	}
+	for len(mul.work) < workers {
+		mul.work = append(mul.work, workspace{})
+	}
+	if workers == 1 {
+		serial(&mul.work[0], matrix{a, lda, transA}, matrix{b, ldb, transB}, m, n, k, c, ldc, 0, 0)
+		return
+	}
+	// Split the larger of m and n into one slice per worker, in whole micro-tiles.
+	var wg sync.WaitGroup
+	if m >= n {
+		chunk := (m/workers + mr) / mr * mr
+		for w, i0 := 0, 0; i0 < m; w, i0 = w+1, i0+chunk {
+			rows := min(chunk, m-i0)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				serial(&mul.work[w], matrix{a, lda, transA}, matrix{b, ldb, transB}, rows, n, k, c, ldc, i0, 0)
+			}()
+		}
+	} else {
+		chunk := (n/workers + nr) / nr * nr
+		for w, j0 := 0, 0; j0 < n; w, j0 = w+1, j0+chunk {
+			cols := min(chunk, n-j0)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				serial(&mul.work[w], matrix{a, lda, transA}, matrix{b, ldb, transB}, m, cols, k, c, ldc, 0, j0)
+			}()
+		}
+	}
+	wg.Wait()
+}
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// matrix is a stored operand: element (i, j) of op(x) is x[i*ld+j], or x[j*ld+i] when t.
+type matrix struct {
+	x  []float32
+	ld int
+	t  bool
+}
+
+func (m matrix) at(i, j int) float32 {
+	if m.t {
+		return m.x[j*m.ld+i]
+	}
+	return m.x[i*m.ld+j]
+}
+
+// serial computes the m×n block of c at (i0, j0) of op(a)·op(b) on one goroutine.
+func serial(w *workspace, a, b matrix, m, n, k int, c []float32, ldc, i0, j0 int) {
+	nPanels := (n + nr - 1) / nr
+	w.size(nPanels)
+	bp, ap := w.b, w.a // B block: nPanels panels of kc×nr; A block: panels of kc×mr
+	var tile [mr * nr]float32
+	for p0 := 0; p0 < k; p0 += kc {
+		kb := min(kc, k-p0)
+		packB(bp, b, p0, kb, j0, n)
+		acc := p0 > 0
+		for ib := 0; ib < m; ib += mc {
+			mb := min(mc, m-ib)
+			packA(ap, a, i0+ib, mb, p0, kb)
+			for jp := range nPanels {
+				cols := min(nr, n-jp*nr)
+				bPanel := bp[jp*kb*nr:]
+				for ip := 0; ip*mr < mb; ip++ {
+					rows := min(mr, mb-ip*mr)
+					aPanel := ap[ip*kb*mr:]
+					off := (i0+ib+ip*mr)*ldc + j0 + jp*nr
+					if rows == mr && cols == nr {
+						kernel(kb, &aPanel[0], &bPanel[0], &c[off], ldc, acc)
+						continue
+					}
+					// An edge tile: compute it whole, keep the part inside c.
+					kernel(kb, &aPanel[0], &bPanel[0], &tile[0], nr, false)
+					for r := range rows {
+						row := c[off+r*ldc : off+r*ldc+cols]
+						if acc {
+							for j := range row {
+								row[j] += tile[r*nr+j]
+							}
+						} else {
+							copy(row, tile[r*nr:r*nr+cols])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packB copies rows [p0, p0+kb) and columns [j0, j0+n) of op(b) into panels of nr
+// columns: panel jp holds, for each k, nr consecutive values (zero past column n). Each
+// loop walks b in memory order.
+func packB(dst []float32, b matrix, p0, kb, j0, n int) {
+	for jp := 0; jp*nr < n; jp++ {
+		panel := dst[jp*kb*nr : (jp+1)*kb*nr]
+		cols := min(nr, n-jp*nr)
+		if !b.t {
+			for p := range kb {
+				row := panel[p*nr : (p+1)*nr]
+				copy(row, b.x[(p0+p)*b.ld+j0+jp*nr:][:cols])
+				clear(row[cols:])
+			}
+			continue
+		}
+		// op(b)[p][j] = b[j][p]: read each stored row of b along p.
+		for j := range cols {
+			src := b.x[(j0+jp*nr+j)*b.ld+p0:][:kb]
+			for p, v := range src {
+				panel[p*nr+j] = v
+			}
+		}
+		for j := cols; j < nr; j++ {
+			for p := range kb {
+				panel[p*nr+j] = 0
+			}
+		}
+	}
+}
+
+// packA copies rows [i0, i0+mb) and columns [p0, p0+kb) of op(a) into panels of mr rows:
+// panel ip holds, for each k, mr consecutive values (zero past row mb). Each loop walks a
+// in memory order.
+func packA(dst []float32, a matrix, i0, mb, p0, kb int) {
+	for ip := 0; ip*mr < mb; ip++ {
+		panel := dst[ip*kb*mr : (ip+1)*kb*mr]
+		rows := min(mr, mb-ip*mr)
+		first := i0 + ip*mr
+		if a.t {
+			// op(a)[i][p] = a[p][i]: the panel's rows are adjacent in each stored row.
+			for p := range kb {
+				dstP := panel[p*mr : (p+1)*mr]
+				copy(dstP, a.x[(p0+p)*a.ld+first:][:rows])
+				clear(dstP[rows:])
+			}
+			continue
+		}
+		if rows == mr {
+			r0 := a.x[(first+0)*a.ld+p0:][:kb]
+			r1 := a.x[(first+1)*a.ld+p0:][:kb]
+			r2 := a.x[(first+2)*a.ld+p0:][:kb]
+			r3 := a.x[(first+3)*a.ld+p0:][:kb]
+			r4 := a.x[(first+4)*a.ld+p0:][:kb]
+			r5 := a.x[(first+5)*a.ld+p0:][:kb]
+			for p := range kb {
+				d := panel[p*mr : p*mr+mr]
+				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
+		clear(panel)
+		for r := range rows {
+			src := a.x[(first+r)*a.ld+p0:][:kb]
+			for p, v := range src {
+				panel[p*mr+r] = v
+			}
+		}
+	}
+}
+
+// Kernel names what computes the products on this machine.
+func Kernel() string {
+	if useKernel() {
+		return "AVX2/FMA assembly"
+	}
+	return "gonum"
+}

@@ -1,0 +1,61 @@
+package vec
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestSigmoid(t *testing.T) {
+	var x []float32
+	for v := float32(-120); v <= 120; v += 0.013 {
+		x = append(x, v)
+	}
+	x = append(x, 0, -0, 1e-30, -1e-30, 88.5, -88.5, 200, -200)
+	o := make([]float32, len(x))
+	Sigmoid(o, x)
+	for i, v := range x {
+		want := 1 / (1 + math.Exp(-float64(v)))
+		if diff := math.Abs(float64(o[i]) - want); diff > 2e-7*want+1e-38 {
+			t.Fatalf("σ(%g) = %g, want %g", v, o[i], want)
+		}
+	}
+}
+
+func TestExpf(t *testing.T) {
+	for v := float32(-87); v < 88; v += 0.0007 {
+		want := math.Exp(float64(v))
+		if got := float64(Expf(v)); math.Abs(got-want) > 2e-7*want {
+			t.Fatalf("Expf(%g) = %g, want %g", v, got, want)
+		}
+	}
+}
+
+func TestAdam(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	n := 37
+	w, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range n {
+		w[i], g[i], m[i], v[i] = rng.Float32(), rng.Float32()-0.5, rng.Float32()*0.1, rng.Float32()*0.01
+	}
+	w2, m2, v2 := append([]float32(nil), w...), append([]float32(nil), m...), append([]float32(nil), v...)
+	s := AdamStep{StepSize: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, InvSqrtC2: 3}
+	Adam(s, w, g, m, v)
+	adamGo(s, w2, g, m2, v2)
+	for i := range n {
+		if math.Abs(float64(w[i]-w2[i])) > 1e-6 || math.Abs(float64(m[i]-m2[i])) > 1e-7 || math.Abs(float64(v[i]-v2[i])) > 1e-7 {
+			t.Fatalf("value %d: w %g m %g v %g, the Go loop gives %g %g %g", i, w[i], m[i], v[i], w2[i], m2[i], v2[i])
+		}
+	}
+}
+
+func BenchmarkSigmoid(b *testing.B) {
+	x := make([]float32, 200704)
+	for i := range x {
+		x[i] = float32(i%200)*0.1 - 10
+	}
+	o := make([]float32, len(x))
+	for b.Loop() {
+		Sigmoid(o, x)
+	}
+}
