@@ -20,7 +20,7 @@ func finetuneCommand(s streams) *cli.Command {
 			&cli.IntFlag{Name: "epochs", Value: 5, Usage: "passes over the training set"},
 			noiseFlag("input corruption (default: level 1's pretraining noise for reconstruct, none for classify)"),
 			&cli.IntFlag{Name: "batch", Usage: "images per training step (default: the pretraining batch)"},
-			&cli.Float64Flag{Name: "lr", Value: 0.001, Usage: "Adam's learning rate"},
+			&cli.Float64Flag{Name: "lr", Value: models.DefaultFinetuneLR, Usage: "Adam's learning rate (a tenth of pretraining's, so the first steps keep what the levels learned)"},
 			seedFlag(),
 			&cli.StringFlag{Name: "hidden", Usage: "the hidden sizes the checkpoint must have, e.g. 512,128 (a check; default: no check)"},
 			deviceFlag(),
@@ -92,25 +92,15 @@ func finetuneAction(c *cli.Context, s streams) error {
 	}
 	defer backend.Close()
 
-	rec.Finetune = &models.FinetuneRecord{Objective: objective, Noise: noise.String(), Epochs: cfg.Epochs, Batch: cfg.Batch,
-		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name()}
-	fmt.Fprintf(s.Err, "fine-tuning %s %s (%s, noise %s) on %d %s images, batch %d, %d epochs\n",
-		ae.Spec.Kind, ae.Spec, objective, noise, set.Train.Len(), set.Name, cfg.Batch, cfg.Epochs)
-	progress := newTrainProgress(s.Err, cfg.Batch)
-	save := func(st models.EpochStats) error {
-		rec.Finetune.History = append(rec.Finetune.History, st)
-		rec.Finetune.Seconds += st.Seconds
-		return models.Save(out, model)
-	}
-	if objective == models.ObjectiveClassify {
-		ae.Head = ae.NewHead(models.NewRand(cfg.Seed, 0))
-		_, err = models.TrainClassifier(c.Context, backend, ae.Classifier(), noise, set.Train, set.Validation, cfg, progress.hooks(save))
-	} else {
-		_, err = models.Train(c.Context, backend, ae.Graph(), ae.Spec.Objective(), noise, set.Train, set.Validation, cfg, progress.hooks(save))
-	}
-	if err != nil {
-		progress.abandon()
-		n := len(rec.Finetune.History)
+	fmt.Fprintf(s.Err, "fine-tuning %s %s (%s, noise %s) on %d %s images, batch %d, lr %g, %d epochs\n",
+		ae.Spec.Kind, ae.Spec, objective, noise, set.Train.Len(), set.Name, cfg.Batch, cfg.Adam.LR, cfg.Epochs)
+	show, bar := progress(s, cfg.Batch)
+	if err := models.FinetuneModel(c.Context, backend, model, objective, noise, set, cfg, out, show); err != nil {
+		bar.abandon()
+		n := 0
+		if rec.Finetune != nil {
+			n = len(rec.Finetune.History)
+		}
 		return trainingError(err, out, fmt.Sprintf("fine-tuning epoch %d", n), n > 0)
 	}
 	fmt.Fprintf(s.Out, "wrote %s (%d epochs, %.1fs of fine-tuning)\n", out, cfg.Epochs, rec.Finetune.Seconds)

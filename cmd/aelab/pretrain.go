@@ -22,38 +22,27 @@ func pretrainCommand(s streams) *cli.Command {
 }
 
 func pretrainAction(c *cli.Context, s streams) error {
-	run, err := startNewRun(c, s, "pretrain", "epochs-per-layer")
+	run, err := startNewRun(c, s, "epochs-per-layer")
 	if err != nil {
 		return err
 	}
 	defer run.backend.Close()
-	ae, rec := run.model.AE, &run.model.Record
-	fmt.Fprintf(s.Err, "pretraining %s %s (%d parameters) level by level on %d %s images, batch %d, %d epochs per level\n",
-		ae.Spec.Kind, ae.Spec, ae.NumParams(), run.set.Train.Len(), run.set.Name, run.cfg.Batch, run.cfg.Epochs)
-
-	progress := newTrainProgress(s.Err, run.cfg.Batch)
-	hooks := models.PretrainHooks{
-		Level: func(level, levels int) models.Hooks {
-			progress.prefix = fmt.Sprintf("level %d/%d ", level, levels)
-			return progress.hooks(func(st models.EpochStats) error {
-				rec.Training.Seconds += st.Seconds
-				return nil
-			})
-		},
-		EpochEnd: func(levels []models.LevelRecord) error {
-			rec.Levels = levels
-			return models.Save(run.out, run.model)
-		},
-	}
-	_, err = models.Pretrain(c.Context, run.backend, ae, run.set.Train, run.set.Validation, run.cfg, hooks)
+	fmt.Fprintf(s.Err, "pretraining %s %s level by level on %d %s images, batch %d, %d epochs per level\n",
+		run.spec.Kind, joinInts(run.spec.Layers), run.set.Train.Len(), run.set.Name, run.cfg.Batch, run.cfg.Epochs)
+	show, bar := progress(s, run.cfg.Batch)
+	m, err := models.PretrainModel(c.Context, run.backend, run.spec, run.set, run.cfg, c.Int("train-limit"), run.out, show)
 	if err != nil {
-		progress.abandon()
+		bar.abandon()
+		if m == nil {
+			return err
+		}
 		what := ""
-		if n := len(rec.Levels); n > 0 {
-			what = fmt.Sprintf("level %d, epoch %d", n, len(rec.Levels[n-1].History))
+		if n := len(m.Record.Levels); n > 0 {
+			what = fmt.Sprintf("level %d, epoch %d", n, len(m.Record.Levels[n-1].History))
 		}
 		return trainingError(err, run.out, what, what != "")
 	}
-	fmt.Fprintf(s.Out, "wrote %s (%d levels × %d epochs, %.1fs of training)\n", run.out, ae.Spec.Depth(), run.cfg.Epochs, rec.Training.Seconds)
+	fmt.Fprintf(s.Out, "wrote %s (%s %s, %d parameters, %d levels × %d epochs, %.1fs of training)\n",
+		run.out, m.AE.Spec.Kind, m.AE.Spec, m.AE.NumParams(), m.AE.Spec.Depth(), run.cfg.Epochs, m.Record.Training.Seconds)
 	return nil
 }

@@ -125,17 +125,17 @@ func defaultOut(spec models.Spec) string {
 }
 
 // newRun is what train and pretrain share: the flags read, the data loaded, the output
-// checked, the backend opened and a fresh model with its record.
+// checked and the backend opened.
 type newRun struct {
+	spec    models.Spec // Layers: the hidden sizes
 	cfg     models.TrainConfig
 	set     *datasets.Set
 	out     string
 	backend graph.Backend
-	model   *models.Model
 }
 
-func startNewRun(c *cli.Context, s streams, procedure, epochsFlag string) (*newRun, error) {
-	hidden, err := specFromFlags(c)
+func startNewRun(c *cli.Context, s streams, epochsFlag string) (*newRun, error) {
+	spec, err := specFromFlags(c)
 	if err != nil {
 		return nil, err
 	}
@@ -147,54 +147,56 @@ func startNewRun(c *cli.Context, s streams, procedure, epochsFlag string) (*newR
 	if err != nil {
 		return nil, err
 	}
-	spec := hidden
-	spec.Layers = append([]int{set.Train.Dim()}, hidden.Layers...)
+	full := spec
+	full.Layers = append([]int{set.Train.Dim()}, spec.Layers...)
+	if err := full.WithDefaults().Validate(); err != nil {
+		return nil, usageError{err}
+	}
 	out := c.String("out")
 	if out == "" {
-		out = defaultOut(spec)
+		out = defaultOut(full)
 	}
 	if err := checkOutput("out", out); err != nil {
 		return nil, err
-	}
-	ae, err := models.New(spec, models.InitRand(cfg.Seed))
-	if err != nil {
-		return nil, usageError{err}
 	}
 	backend, err := openBackend(c, s)
 	if err != nil {
 		return nil, err
 	}
-	model := &models.Model{AE: ae, Record: models.Record{
-		Training: models.TrainingSettings{Procedure: procedure, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.Adam.LR,
-			Seed: cfg.Seed, Device: backend.Name(), TrainLimit: c.Int("train-limit")},
-		Data: models.NewDataInfo(set),
-	}}
-	return &newRun{cfg: cfg, set: set, out: out, backend: backend, model: model}, nil
+	return &newRun{spec: spec, cfg: cfg, set: set, out: out, backend: backend}, nil
+}
+
+// progress returns the stage hooks that draw bars and epoch lines on s.Err.
+func progress(s streams, batch int) (models.Progress, *trainProgress) {
+	p := newTrainProgress(s.Err, batch)
+	return func(stage string) models.Hooks {
+		p.prefix = ""
+		if stage != "train" && stage != "finetune" {
+			p.prefix = stage + " "
+		}
+		return p.hooks(nil)
+	}, p
 }
 
 func trainAction(c *cli.Context, s streams) error {
-	run, err := startNewRun(c, s, "train", "epochs")
+	run, err := startNewRun(c, s, "epochs")
 	if err != nil {
 		return err
 	}
 	defer run.backend.Close()
-	ae, rec := run.model.AE, &run.model.Record
-	fmt.Fprintf(s.Err, "training %s %s (%d parameters) on %d %s images, batch %d, %d epochs\n",
-		ae.Spec.Kind, ae.Spec, ae.NumParams(), run.set.Train.Len(), run.set.Name, run.cfg.Batch, run.cfg.Epochs)
-
-	progress := newTrainProgress(s.Err, run.cfg.Batch)
-	save := func(st models.EpochStats) error {
-		rec.History = append(rec.History, st)
-		rec.Training.Seconds += st.Seconds
-		return models.Save(run.out, run.model)
-	}
-	_, err = models.Train(c.Context, run.backend, ae.Graph(), ae.Spec.Objective(), ae.Spec.Noise,
-		run.set.Train, run.set.Validation, run.cfg, progress.hooks(save))
+	fmt.Fprintf(s.Err, "training %s %s on %d %s images, batch %d, %d epochs\n",
+		run.spec.Kind, joinInts(run.spec.Layers), run.set.Train.Len(), run.set.Name, run.cfg.Batch, run.cfg.Epochs)
+	show, bar := progress(s, run.cfg.Batch)
+	m, err := models.TrainModel(c.Context, run.backend, run.spec, run.set, run.cfg, c.Int("train-limit"), run.out, show)
 	if err != nil {
-		progress.abandon()
-		return trainingError(err, run.out, fmt.Sprintf("epoch %d", len(rec.History)), len(rec.History) > 0)
+		bar.abandon()
+		if m == nil {
+			return err
+		}
+		return trainingError(err, run.out, fmt.Sprintf("epoch %d", len(m.Record.History)), len(m.Record.History) > 0)
 	}
-	fmt.Fprintf(s.Out, "wrote %s (%d epochs, %.1fs of training)\n", run.out, run.cfg.Epochs, rec.Training.Seconds)
+	fmt.Fprintf(s.Out, "wrote %s (%s %s, %d parameters, %d epochs, %.1fs of training)\n",
+		run.out, m.AE.Spec.Kind, m.AE.Spec, m.AE.NumParams(), run.cfg.Epochs, m.Record.Training.Seconds)
 	return nil
 }
 
