@@ -76,15 +76,18 @@ const (
 
 // Record is everything a checkpoint holds besides the weights.
 type Record struct {
-	Format   string           `json:"format"`
-	Version  int              `json:"format_version"`
-	Aelab    string           `json:"aelab_version"`
-	Spec     Spec             `json:"spec"`
-	Training TrainingSettings `json:"training"`
-	History  []EpochStats     `json:"history"`            // the epochs of end-to-end training
-	Levels   []LevelRecord    `json:"levels,omitempty"`   // each pretraining level's epochs
-	Finetune *FinetuneRecord  `json:"finetune,omitempty"` // the fine-tuning, if any
-	Data     DataInfo         `json:"data"`
+	Format  string `json:"format"`
+	Version int    `json:"format_version"`
+	Aelab   string `json:"aelab_version"`
+	// ConfigHash identifies the configuration that made the model, when a tool (aelab
+	// experiment) needs to recognise it.
+	ConfigHash string           `json:"config_hash,omitempty"`
+	Spec       Spec             `json:"spec"`
+	Training   TrainingSettings `json:"training"`
+	History    []EpochStats     `json:"history"`            // the epochs of end-to-end training
+	Levels     []LevelRecord    `json:"levels,omitempty"`   // each pretraining level's epochs
+	Finetune   *FinetuneRecord  `json:"finetune,omitempty"` // the fine-tuning, if any
+	Data       DataInfo         `json:"data"`
 }
 
 // Procedure names how the model was made: "train", "pretrain", "pretrain+finetune" or

@@ -43,70 +43,80 @@ func withSave(h Hooks, save func(EpochStats) error) Hooks {
 	return h
 }
 
+// Job is what a training procedure needs besides the model.
+type Job struct {
+	Set        *datasets.Set
+	Config     TrainConfig
+	TrainLimit int      // recorded: training used only the first N images (0: all)
+	Path       string   // the checkpoint, written after every epoch
+	ConfigHash string   // recorded, so the checkpoint can be recognised later
+	Progress   Progress // nil shows nothing
+}
+
 // startModel starts a model of spec (its first layer sized to the data) with its record.
-func startModel(spec Spec, set *datasets.Set, cfg TrainConfig, procedure, device string, trainLimit int) (*Model, error) {
-	spec.Layers = append([]int{set.Train.Dim()}, spec.Layers...)
-	ae, err := New(spec, InitRand(cfg.Seed))
+func startModel(spec Spec, job Job, procedure, device string) (*Model, error) {
+	spec.Layers = append([]int{job.Set.Train.Dim()}, spec.Layers...)
+	ae, err := New(spec, InitRand(job.Config.Seed))
 	if err != nil {
 		return nil, err
 	}
+	cfg := job.Config
 	return &Model{AE: ae, Record: Record{
+		ConfigHash: job.ConfigHash,
 		Training: TrainingSettings{Procedure: procedure, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.Adam.LR,
-			Seed: cfg.Seed, Device: device, TrainLimit: trainLimit},
-		Data: NewDataInfo(set),
+			Seed: cfg.Seed, Device: device, TrainLimit: job.TrainLimit},
+		Data: NewDataInfo(job.Set),
 	}}, nil
 }
 
 // TrainModel makes a model of spec (whose Layers are the hidden sizes; the input size comes
-// from the data) and trains it end to end on set, writing the checkpoint to path after
-// every epoch. The returned model is the one on disk, also when the error wraps
-// ErrInterrupted or ErrDiverged (then with the epochs completed so far).
-func TrainModel(ctx context.Context, backend graph.Backend, spec Spec, set *datasets.Set, cfg TrainConfig, trainLimit int,
-	path string, progress Progress) (*Model, error) {
-	m, err := startModel(spec, set, cfg, ProcedureTrain, backend.Name(), trainLimit)
+// from the data) and trains it end to end on job.Set, writing the checkpoint after every
+// epoch. The returned model is the one on disk, also when the error wraps ErrInterrupted or
+// ErrDiverged (then with the epochs completed so far).
+func TrainModel(ctx context.Context, backend graph.Backend, spec Spec, job Job) (*Model, error) {
+	m, err := startModel(spec, job, ProcedureTrain, backend.Name())
 	if err != nil {
 		return nil, err
 	}
 	rec := &m.Record
-	h := withSave(progress.hooks("train"), func(st EpochStats) error {
+	h := withSave(job.Progress.hooks("train"), func(st EpochStats) error {
 		rec.History = append(rec.History, st)
 		rec.Training.Seconds += st.Seconds
-		return Save(path, m)
+		return Save(job.Path, m)
 	})
-	_, err = Train(ctx, backend, m.AE.Graph(), m.AE.Spec.Objective(), m.AE.Spec.Noise, set.Train, set.Validation, cfg, h)
+	_, err = Train(ctx, backend, m.AE.Graph(), m.AE.Spec.Objective(), m.AE.Spec.Noise, job.Set.Train, job.Set.Validation, job.Config, h)
 	return m, err
 }
 
-// PretrainModel makes a model of spec and pretrains it greedily on set, cfg.Epochs epochs
-// per level, writing the checkpoint to path after every epoch of every level.
-func PretrainModel(ctx context.Context, backend graph.Backend, spec Spec, set *datasets.Set, cfg TrainConfig, trainLimit int,
-	path string, progress Progress) (*Model, error) {
-	m, err := startModel(spec, set, cfg, ProcedurePretrain, backend.Name(), trainLimit)
+// PretrainModel makes a model of spec and pretrains it greedily on job.Set,
+// job.Config.Epochs epochs per level, writing the checkpoint after every epoch of every level.
+func PretrainModel(ctx context.Context, backend graph.Backend, spec Spec, job Job) (*Model, error) {
+	m, err := startModel(spec, job, ProcedurePretrain, backend.Name())
 	if err != nil {
 		return nil, err
 	}
 	rec := &m.Record
 	hooks := PretrainHooks{
 		Level: func(level, levels int) Hooks {
-			return withSave(progress.hooks(fmt.Sprintf("level %d/%d", level, levels)), func(st EpochStats) error {
+			return withSave(job.Progress.hooks(fmt.Sprintf("level %d/%d", level, levels)), func(st EpochStats) error {
 				rec.Training.Seconds += st.Seconds
 				return nil
 			})
 		},
 		EpochEnd: func(levels []LevelRecord) error {
 			rec.Levels = levels
-			return Save(path, m)
+			return Save(job.Path, m)
 		},
 	}
-	_, err = Pretrain(ctx, backend, m.AE, set.Train, set.Validation, cfg, hooks)
+	_, err = Pretrain(ctx, backend, m.AE, job.Set.Train, job.Set.Validation, job.Config, hooks)
 	return m, err
 }
 
 // FinetuneModel fine-tunes a pretrained model in place, on reconstruction of inputs
-// corrupted by noise or (objective classify) on set's labels through a new softmax head,
-// writing the checkpoint to path after every epoch.
-func FinetuneModel(ctx context.Context, backend graph.Backend, m *Model, objective string, noise datasets.Noise, set *datasets.Set,
-	cfg TrainConfig, path string, progress Progress) error {
+// corrupted by noise or (objective classify) on the labels through a new softmax head,
+// writing the checkpoint after every epoch.
+func FinetuneModel(ctx context.Context, backend graph.Backend, m *Model, objective string, noise datasets.Noise, job Job) error {
+	set, cfg := job.Set, job.Config
 	if len(m.Record.Levels) == 0 {
 		return fmt.Errorf("models: the model is not a pretrained stack (it was made by %q)", m.Record.Procedure())
 	}
@@ -117,12 +127,15 @@ func FinetuneModel(ctx context.Context, backend graph.Backend, m *Model, objecti
 		return fmt.Errorf("models: the model takes %d inputs but the images have %d pixels", m.AE.Spec.Layers[0], set.Train.Dim())
 	}
 	ae, rec := m.AE, &m.Record
+	if job.ConfigHash != "" {
+		rec.ConfigHash = job.ConfigHash
+	}
 	rec.Finetune = &FinetuneRecord{Objective: objective, Noise: noise.String(), Epochs: cfg.Epochs, Batch: cfg.Batch,
 		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name()}
-	h := withSave(progress.hooks("finetune"), func(st EpochStats) error {
+	h := withSave(job.Progress.hooks("finetune"), func(st EpochStats) error {
 		rec.Finetune.History = append(rec.Finetune.History, st)
 		rec.Finetune.Seconds += st.Seconds
-		return Save(path, m)
+		return Save(job.Path, m)
 	})
 	switch objective {
 	case ObjectiveClassify:

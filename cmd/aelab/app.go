@@ -67,6 +67,7 @@ func newApp(s streams) *cli.App {
 		Writer:    s.Out,
 		ErrWriter: s.Err,
 		Commands: []*cli.Command{
+			experimentCommand(s),
 			trainCommand(s),
 			pretrainCommand(s),
 			finetuneCommand(s),

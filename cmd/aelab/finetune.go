@@ -95,7 +95,8 @@ func finetuneAction(c *cli.Context, s streams) error {
 	fmt.Fprintf(s.Err, "fine-tuning %s %s (%s, noise %s) on %d %s images, batch %d, lr %g, %d epochs\n",
 		ae.Spec.Kind, ae.Spec, objective, noise, set.Train.Len(), set.Name, cfg.Batch, cfg.Adam.LR, cfg.Epochs)
 	show, bar := progress(s, cfg.Batch)
-	if err := models.FinetuneModel(c.Context, backend, model, objective, noise, set, cfg, out, show); err != nil {
+	job := models.Job{Set: set, Config: cfg, TrainLimit: c.Int("train-limit"), Path: out, Progress: show}
+	if err := models.FinetuneModel(c.Context, backend, model, objective, noise, job); err != nil {
 		bar.abandon()
 		n := 0
 		if rec.Finetune != nil {

@@ -119,6 +119,8 @@ func TestBadInput(t *testing.T) {
 	unlabelled := badDataDir(t, func(b []byte) []byte { return b })
 	os.Remove(filepath.Join(unlabelled, datasets.TrainLabelsFile))
 	os.Remove(filepath.Join(unlabelled, datasets.TestLabelsFile))
+	badConfig := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(badConfig, []byte("name: x\nruns:\n  - name: a\n    kind: ae\n    hidden: [128, 0]\n    epochs: 1\n"), 0o644)
 	full, _ := os.ReadFile(good)
 	cut := filepath.Join(dir, "cut.safetensors")
 	os.WriteFile(cut, full[:len(full)/2], 0o644)
@@ -163,6 +165,9 @@ func TestBadInput(t *testing.T) {
 		{"reconstruct missing folder", []string{"reconstruct", "--model", good, "--out", "/no/such/dir/r.png"}, "does not exist"},
 		{"unknown flag", []string{"train", "--epoch", "3"}, "flag provided but not defined"},
 		{"unknown device", train("--device", "tpu"), `unknown device "tpu"`},
+		{"bad experiment config", []string{"experiment", "--config", badConfig}, badConfig + ":5: runs[0].hidden: layer size 0 is impossible"},
+		{"unknown preset", []string{"experiment", "--preset", "huge"}, `unknown preset "huge"`},
+		{"missing config", []string{"experiment", "--config", filepath.Join(dir, "none.yaml")}, "no such file"},
 		{"finetune a non-stack", []string{"finetune", "--model", good}, "is not a pretrained stack"},
 		{"finetune hidden mismatch", []string{"finetune", "--model", stack, "--hidden", "512,128"}, "--hidden 512,128 does not match"},
 		{"classify without labels", []string{"finetune", "--model", stack, "--objective", "classify", "--data-dir", unlabelled}, "needs labels"},

@@ -30,7 +30,7 @@ func pretrainAction(c *cli.Context, s streams) error {
 	fmt.Fprintf(s.Err, "pretraining %s %s level by level on %d %s images, batch %d, %d epochs per level\n",
 		run.spec.Kind, joinInts(run.spec.Layers), run.set.Train.Len(), run.set.Name, run.cfg.Batch, run.cfg.Epochs)
 	show, bar := progress(s, run.cfg.Batch)
-	m, err := models.PretrainModel(c.Context, run.backend, run.spec, run.set, run.cfg, c.Int("train-limit"), run.out, show)
+	m, err := models.PretrainModel(c.Context, run.backend, run.spec, run.job(c, show))
 	if err != nil {
 		bar.abandon()
 		if m == nil {

@@ -166,6 +166,11 @@ func startNewRun(c *cli.Context, s streams, epochsFlag string) (*newRun, error) 
 	return &newRun{spec: spec, cfg: cfg, set: set, out: out, backend: backend}, nil
 }
 
+// job describes the run's training for the models' procedures.
+func (r *newRun) job(c *cli.Context, show models.Progress) models.Job {
+	return models.Job{Set: r.set, Config: r.cfg, TrainLimit: c.Int("train-limit"), Path: r.out, Progress: show}
+}
+
 // progress returns the stage hooks that draw bars and epoch lines on s.Err.
 func progress(s streams, batch int) (models.Progress, *trainProgress) {
 	p := newTrainProgress(s.Err, batch)
@@ -187,7 +192,7 @@ func trainAction(c *cli.Context, s streams) error {
 	fmt.Fprintf(s.Err, "training %s %s on %d %s images, batch %d, %d epochs\n",
 		run.spec.Kind, joinInts(run.spec.Layers), run.set.Train.Len(), run.set.Name, run.cfg.Batch, run.cfg.Epochs)
 	show, bar := progress(s, run.cfg.Batch)
-	m, err := models.TrainModel(c.Context, run.backend, run.spec, run.set, run.cfg, c.Int("train-limit"), run.out, show)
+	m, err := models.TrainModel(c.Context, run.backend, run.spec, run.job(c, show))
 	if err != nil {
 		bar.abandon()
 		if m == nil {

@@ -116,11 +116,19 @@ func (g Grid) Render() (*image.Gray, error) {
 	return img, nil
 }
 
+// EncodePNG writes img to w as PNG.
+func EncodePNG(w io.Writer, img image.Image) error {
+	if err := png.Encode(w, img); err != nil {
+		return fmt.Errorf("report: encode PNG: %w", err)
+	}
+	return nil
+}
+
 // WritePNG encodes img as PNG into path, atomically.
 func WritePNG(path string, img image.Image) error {
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return fmt.Errorf("report: encode %s: %w", path, err)
+	if err := EncodePNG(&buf, img); err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
 	}
 	return models.WriteAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(buf.Bytes())

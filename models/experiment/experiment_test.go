@@ -1,0 +1,189 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph/plan"
+	"github.com/aelab/aelab/models"
+)
+
+// tinyConfig has the three procedures and a shared pretrained stack, on a few images.
+const tinyConfig = `
+name: tiny
+description: three procedures on a few images
+train_limit: 600
+defaults: {batch: 20}
+runs:
+  - {name: ae, kind: ae, hidden: [16], epochs: 2}
+  - {name: dae, kind: dae, hidden: [16], epochs: 2}
+  - {name: deep-pre, kind: ae, hidden: [24, 8], procedure: pretrain, epochs_per_layer: 1}
+  - {name: deep-ft, kind: ae, hidden: [24, 8], procedure: pretrain+finetune, epochs_per_layer: 1, finetune_epochs: 1}
+`
+
+func tinySet(t *testing.T) (*Config, *datasets.Set) {
+	t.Helper()
+	cfg, err := Parse("tiny.yaml", []byte(tinyConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := datasets.Load(datasets.Options{TrainLimit: cfg.TrainLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A short test set keeps the evaluation quick.
+	set.Test = set.Test.Slice(0, 500)
+	return cfg, set
+}
+
+func modTime(t *testing.T, path string) time.Time {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.ModTime()
+}
+
+// TestInterruptedExperimentResumes stops an experiment after its first run, runs it again,
+// and checks that only the unfinished runs train the second time.
+func TestInterruptedExperimentResumes(t *testing.T) {
+	cfg, set := tinySet(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := Options{Out: dir, Backend: plan.New(plan.NewCPU())}
+	epochs := 0
+	opts.Bars = func(string) models.Hooks {
+		return models.Hooks{EpochEnd: func(models.EpochStats) error {
+			epochs++
+			if epochs == 3 { // the first epoch of the second run
+				cancel()
+			}
+			return nil
+		}}
+	}
+	_, err := Execute(ctx, cfg, set, opts)
+	if !errors.Is(err, models.ErrInterrupted) {
+		t.Fatalf("error %v, want ErrInterrupted", err)
+	}
+	first := filepath.Join(dir, "checkpoints", "ae.safetensors")
+	stamp := modTime(t, first)
+
+	epochs = 0
+	opts.Bars = func(string) models.Hooks {
+		return models.Hooks{EpochEnd: func(models.EpochStats) error { epochs++; return nil }}
+	}
+	results, err := Execute(context.Background(), cfg, set, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !results[0].Reused || results[1].Reused || results[2].Reused {
+		t.Errorf("reused: %v %v %v; want only the finished first run", results[0].Reused, results[1].Reused, results[2].Reused)
+	}
+	if !modTime(t, first).Equal(stamp) {
+		t.Error("the finished run's checkpoint was written again")
+	}
+	// dae 2 epochs + pretrain 2 levels × 1 + fine-tune 1; the shared pretrain trains once.
+	if epochs != 5 {
+		t.Errorf("%d epochs trained on resuming, want 5", epochs)
+	}
+	again, err := Execute(context.Background(), cfg, set, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range again {
+		if !r.Reused {
+			t.Errorf("run %s retrained on a third pass", r.Run.Name)
+		}
+		if r.Metrics != results[i].Metrics && r.Metrics.TestMSE != results[i].Metrics.TestMSE {
+			t.Errorf("run %s measured differently on a third pass", r.Run.Name)
+		}
+	}
+	if results[3].Model.Record.Procedure() != "pretrain+finetune" || len(results[3].Model.Record.Levels) != 2 {
+		t.Errorf("the fine-tuned run's record: %+v", results[3].Model.Record)
+	}
+
+	out, err := WriteOutputs(context.Background(), dir, cfg, []byte(tinyConfig), set, results, opts.Backend, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"metrics.json", "metrics.csv", "metrics.md", "report.html", "reconstructions.png", "reconstructions-noisy.png", "loss-curves.png", "test-errors.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty", f)
+		}
+	}
+	if len(out.Rows) != 4 || !strings.Contains(Markdown(out.Rows), "| deep-ft | ae | 784-24-8-24-784 |") {
+		t.Errorf("table:\n%s", Markdown(out.Rows))
+	}
+	if len(out.Reading) < 3 {
+		t.Errorf("reading: %q", out.Reading)
+	}
+	checkReportInBrowser(t, filepath.Join(dir, "report.html"), len(out.Figures))
+}
+
+// checkReportInBrowser opens the report in headless Chromium and checks that it runs
+// without errors and that every image loaded.
+func checkReportInBrowser(t *testing.T, path string, wantImages int) {
+	t.Helper()
+	browser, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed (apt-get install chromium)")
+	}
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()))
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+	var mu sync.Mutex
+	var pageErrors []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+			mu.Lock()
+			pageErrors = append(pageErrors, e.ExceptionDetails.Text)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	// The browser runs now; a timeout on a derived context limits the actions only.
+	tctx, cancelActions := context.WithTimeout(ctx, time.Minute)
+	defer cancelActions()
+	abs, _ := filepath.Abs(path)
+	if err := chromedp.Do(tctx, chromedp.Navigate("file://"+abs)); err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](`document.readyState === "complete" && Array.from(document.images).every(i => i.complete)`)); err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	loaded, err := chromedp.Run(tctx, chromedp.Evaluate[int](`Array.from(document.images).filter(i => i.naturalWidth > 0).length`))
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	total, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.images.length`))
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	if total != wantImages || loaded != total {
+		t.Errorf("%d of %d images loaded, want all %d", loaded, total, wantImages)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(pageErrors) > 0 {
+		t.Errorf("the page threw: %v", pageErrors)
+	}
+}

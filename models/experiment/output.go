@@ -1,0 +1,262 @@
+package experiment
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/report"
+)
+
+// Row is one model's line of the metrics table.
+type Row struct {
+	Name          string   `json:"name"`
+	Kind          string   `json:"kind"`
+	Layers        string   `json:"layers"`
+	Parameters    int      `json:"parameters"`
+	Procedure     string   `json:"procedure"`
+	Epochs        int      `json:"epochs"`
+	Device        string   `json:"device"`
+	TrainSeconds  float64  `json:"train_seconds"`
+	TestMSE       float64  `json:"test_mse"`
+	TestMSENoisy  float64  `json:"test_mse_noisy"`
+	PerImageSSE   float64  `json:"per_image_sse"`
+	PSNR          float64  `json:"psnr_db"`
+	ProbeAccuracy *float64 `json:"probe_accuracy"`
+	JacobianFro2  float64  `json:"jacobian_fro2"`
+}
+
+// Rows turns results into table rows.
+func Rows(results []Result) []Row {
+	rows := make([]Row, 0, len(results))
+	for _, r := range results {
+		m, rec := r.Metrics, r.Model.Record
+		device := rec.Training.Device
+		if rec.Finetune != nil && rec.Finetune.Device != device {
+			device += "+" + rec.Finetune.Device
+		}
+		rows = append(rows, Row{Name: r.Run.Name, Kind: string(r.Model.AE.Spec.Kind), Layers: r.Model.AE.Spec.String(),
+			Parameters: r.Model.AE.NumParams(), Procedure: rec.Procedure(), Epochs: rec.Epochs(), Device: device,
+			TrainSeconds: r.Seconds(), TestMSE: m.TestMSE, TestMSENoisy: m.TestMSENoisy, PerImageSSE: m.PerImageSSE,
+			PSNR: m.PSNR, ProbeAccuracy: m.ProbeAccuracy, JacobianFro2: m.JacobianFro2})
+	}
+	return rows
+}
+
+func header() []string {
+	return []string{"name", "kind", "layers", "parameters", "procedure", "epochs", "device", "train_seconds",
+		"test_mse", "test_mse_noisy", "per_image_sse", "psnr_db", "probe_accuracy", "jacobian_fro2"}
+}
+
+func (r Row) cells() []string {
+	probe := ""
+	if r.ProbeAccuracy != nil {
+		probe = strconv.FormatFloat(*r.ProbeAccuracy, 'f', 4, 64)
+	}
+	return []string{r.Name, r.Kind, r.Layers, strconv.Itoa(r.Parameters), r.Procedure, strconv.Itoa(r.Epochs), r.Device,
+		strconv.FormatFloat(r.TrainSeconds, 'f', 1, 64), strconv.FormatFloat(r.TestMSE, 'f', 5, 64),
+		strconv.FormatFloat(r.TestMSENoisy, 'f', 5, 64), strconv.FormatFloat(r.PerImageSSE, 'f', 3, 64),
+		strconv.FormatFloat(r.PSNR, 'f', 2, 64), probe, strconv.FormatFloat(r.JacobianFro2, 'f', 1, 64)}
+}
+
+// Markdown renders rows as a Markdown table.
+func Markdown(rows []Row) string {
+	var b strings.Builder
+	h := header()
+	b.WriteString("| " + strings.Join(h, " | ") + " |\n|")
+	for range h {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, r := range rows {
+		b.WriteString("| " + strings.Join(r.cells(), " | ") + " |\n")
+	}
+	return b.String()
+}
+
+// Figure is a picture of the report.
+type Figure struct {
+	File    string // its file name in the output folder
+	Title   string
+	Caption string
+	PNG     []byte
+}
+
+// Outputs are the files an experiment writes besides the checkpoints.
+type Outputs struct {
+	Rows    []Row
+	Figures []Figure
+	Reading []string // paragraphs reading the results
+}
+
+// WriteOutputs renders the tables, figures and report of results into dir.
+func WriteOutputs(ctx context.Context, dir string, cfg *Config, configYAML []byte, set *datasets.Set, results []Result,
+	backend graph.Backend, extra []Figure) (*Outputs, error) {
+	out := &Outputs{Rows: Rows(results)}
+	figs, err := reconstructionFigures(ctx, backend, set, cfg, results)
+	if err != nil {
+		return nil, err
+	}
+	curves, err := lossCurves(results)
+	if err != nil {
+		return nil, err
+	}
+	bars, err := errorBars(out.Rows)
+	if err != nil {
+		return nil, err
+	}
+	out.Figures = append(append(figs, curves, bars), extra...)
+	out.Reading = Reading(results)
+
+	write := func(name string, data []byte) error {
+		return models.WriteAtomic(filepath.Join(dir, name), func(w io.Writer) error { _, err := w.Write(data); return err })
+	}
+	js, _ := json.MarshalIndent(out.Rows, "", "  ")
+	if err := write("metrics.json", append(js, '\n')); err != nil {
+		return nil, err
+	}
+	var csvBuf bytes.Buffer
+	cw := csv.NewWriter(&csvBuf)
+	cw.Write(header())
+	for _, r := range out.Rows {
+		cw.Write(r.cells())
+	}
+	cw.Flush()
+	if err := write("metrics.csv", csvBuf.Bytes()); err != nil {
+		return nil, err
+	}
+	if err := write("metrics.md", []byte(Markdown(out.Rows))); err != nil {
+		return nil, err
+	}
+	for _, f := range out.Figures {
+		if err := write(f.File, f.PNG); err != nil {
+			return nil, err
+		}
+	}
+	html, err := reportHTML(cfg, configYAML, set, out)
+	if err != nil {
+		return nil, err
+	}
+	if err := write("report.html", html); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// digitsShown is how many test digits the reconstruction figures show, one per class.
+const digitsShown = 10
+
+// reconstructionFigures draws the same test digits as every model reconstructs them, from
+// clean and from corrupted inputs.
+func reconstructionFigures(ctx context.Context, backend graph.Backend, set *datasets.Set, cfg *Config, results []Result) ([]Figure, error) {
+	noise, _ := datasets.ParseNoise(cfg.Eval.Noise)
+	if noise.IsNone() {
+		noise, _ = datasets.ParseNoise(models.DefaultNoise)
+	}
+	picked := datasets.PickByClass(set.Test, digitsShown, models.NewRand(cfg.Eval.Seed, 0))
+	noisy := &datasets.Images{Rows: picked.Rows, Cols: picked.Cols, Pixels: make([]float32, len(picked.Pixels))}
+	noise.Apply(noisy.Pixels, picked.Pixels, models.NewRand(cfg.Eval.Seed, 1))
+	d := picked.Dim()
+	columns := make([]string, picked.Len())
+	for i, l := range picked.Labels {
+		columns[i] = strconv.Itoa(int(l))
+	}
+	clean := report.Grid{Title: "test digits and every model's reconstruction", Columns: columns, ImageRows: picked.Rows, ImageCols: picked.Cols,
+		Rows: []report.GridRow{{Label: "original", Images: report.Split(picked.Pixels, d)}}}
+	fromNoisy := report.Grid{Title: "the same digits corrupted (" + noise.String() + ") and every model's reconstruction", Columns: columns,
+		ImageRows: picked.Rows, ImageCols: picked.Cols, Rows: []report.GridRow{{Label: "noisy input", Images: report.Split(noisy.Pixels, d)}}}
+	for _, r := range results {
+		ae := r.Model.AE.Graph()
+		rc, err := models.Reconstruct(ctx, backend, ae, picked)
+		if err != nil {
+			return nil, err
+		}
+		rn, err := models.Reconstruct(ctx, backend, ae, noisy)
+		if err != nil {
+			return nil, err
+		}
+		clean.Rows = append(clean.Rows, report.GridRow{Label: r.Run.Name, Images: report.Split(rc, d)})
+		fromNoisy.Rows = append(fromNoisy.Rows, report.GridRow{Label: r.Run.Name, Images: report.Split(rn, d)})
+	}
+	var figs []Figure
+	for _, f := range []struct {
+		g             report.Grid
+		file, caption string
+	}{
+		{clean, "reconstructions.png", "The same ten test digits, one of each class, as each model reconstructs them from the clean image."},
+		{fromNoisy, "reconstructions-noisy.png", "The same digits with " + noise.String() + " noise, and each model's reconstruction of the noisy image."},
+	} {
+		img, err := f.g.Render()
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if err := report.EncodePNG(&buf, img); err != nil {
+			return nil, err
+		}
+		figs = append(figs, Figure{File: f.file, Title: f.g.Title, Caption: f.caption, PNG: buf.Bytes()})
+	}
+	return figs, nil
+}
+
+// lossCurves draws each model's training and validation losses, stage after stage.
+func lossCurves(results []Result) (Figure, error) {
+	var panels []report.Curves
+	for _, r := range results {
+		rec := r.Model.Record
+		c := report.Curves{Title: r.Run.Name}
+		var train, val []float64
+		add := func(hist []models.EpochStats) {
+			for _, h := range hist {
+				train, val = append(train, h.TrainLoss), append(val, h.ValLoss)
+			}
+		}
+		add(rec.History)
+		for _, l := range rec.Levels {
+			if len(train) > 0 {
+				c.Marks = append(c.Marks, report.Mark{Epoch: float64(len(train)) + 0.5, Label: fmt.Sprintf("level %d", l.Level)})
+			}
+			add(l.History)
+		}
+		if rec.Finetune != nil {
+			c.Marks = append(c.Marks, report.Mark{Epoch: float64(len(train)) + 0.5, Label: "fine-tune"})
+			add(rec.Finetune.History)
+		}
+		c.Series = []report.Series{{Name: "train", Y: train}, {Name: "validation", Y: val}}
+		panels = append(panels, c)
+	}
+	png, err := report.LossCurves(panels, 3)
+	if err != nil {
+		return Figure{}, err
+	}
+	return Figure{File: "loss-curves.png", Title: "training and validation loss per epoch",
+		Caption: "Training loss (the objective, noise and penalty included) and validation loss (reconstruction of the clean validation images) per epoch, on a logarithmic scale. Pretrained models show each level in turn: a level reconstructs the codes of the level below, so its losses are on another scale; dashed lines mark where a level or fine-tuning begins.",
+		PNG:     png}, nil
+}
+
+// errorBars draws every model's test errors side by side.
+func errorBars(rows []Row) (Figure, error) {
+	var names []string
+	clean, noisy := report.BarGroup{Name: "test_mse"}, report.BarGroup{Name: "test_mse_noisy"}
+	for _, r := range rows {
+		names = append(names, r.Name)
+		clean.Values = append(clean.Values, r.TestMSE)
+		noisy.Values = append(noisy.Values, r.TestMSENoisy)
+	}
+	png, err := report.Bars("test reconstruction error", "mean squared error per pixel", names, []report.BarGroup{clean, noisy})
+	if err != nil {
+		return Figure{}, err
+	}
+	return Figure{File: "test-errors.png", Title: "test errors",
+		Caption: "Mean squared error per pixel on the 10,000 test images, from clean inputs and from corrupted ones (the target is always the clean image).",
+		PNG:     png}, nil
+}
