@@ -228,3 +228,42 @@ func (b *builder) contractive(l *Dense, h *G.Node, batch int) (*G.Node, error) {
 	}
 	return mean, nil
 }
+
+// NewEnergyProgram builds the program of the walk to the data manifold: for a batch x of
+// independent points it gives the reconstruction r(x) and the gradient, with respect to
+// x, of the reconstruction energy E = Σ_b ‖r(x_b) − x_b‖², from gorgonia's symbolic
+// differentiation of the autoencoder's graph. The points do not interact, so row b of the
+// gradient is ∂‖r(x_b) − x_b‖²/∂x_b.
+// Inputs: x (B×D). Outputs: r(x) (B×D), ∂E/∂x (B×D).
+func NewEnergyProgram(ae Autoencoder, batch int) (*Program, error) {
+	if batch <= 0 {
+		return nil, fmt.Errorf("graph: batch size %d must be positive", batch)
+	}
+	if err := ae.Check(); err != nil {
+		return nil, err
+	}
+	b := newBuilder()
+	x := b.input("x", batch, ae.Encoder[0].In())
+	ps, err := b.autoencode(x, ae)
+	if err != nil {
+		return nil, err
+	}
+	wrap := func(err error) error { return fmt.Errorf("graph: reconstruction energy: %w", err) }
+	diff, err := G.Sub(ps.recon, x)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	sq, err := G.Square(diff)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	energy, err := G.Sum(sq)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	grads, err := G.Grad(energy, x)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return b.program(batch, []*G.Node{x}, []*G.Node{ps.recon, grads[0]}, nil)
+}

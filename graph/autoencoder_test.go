@@ -123,3 +123,54 @@ func TestTrainingLowersLoss(t *testing.T) {
 		t.Errorf("loss went from %g to %g after 300 steps; want it below a third", first, last)
 	}
 }
+
+// TestEnergyGradientMatchesFiniteDifferences checks ∂‖r(x) − x‖²/∂x, the walk's gradient,
+// against central differences of the energy.
+func TestEnergyGradientMatchesFiniteDifferences(t *testing.T) {
+	for _, acts := range [][2]Activation{{ReLU, Sigmoid}, {Sigmoid, Sigmoid}, {Tanh, Linear}} {
+		t.Run(string(acts[0])+"-"+string(acts[1]), func(t *testing.T) {
+			const d, h, batch = 7, 4, 2
+			rng := rand.New(rand.NewPCG(8, 9))
+			ae := tinyAutoencoder(rng, d, h, acts[0], acts[1])
+			for i := range ae.Encoder[0].B.Data {
+				ae.Encoder[0].B.Data[i] = 0.3
+			}
+			prog, err := NewEnergyProgram(ae, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ex, err := CPU{}.Compile(prog, Adam{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ex.Close()
+			x := randomBatch(rng, batch*d)
+			energy := func(x []float32) float64 {
+				if err := ex.Run(x); err != nil {
+					t.Fatal(err)
+				}
+				var e float64
+				for i, r := range ex.Output(0) {
+					diff := float64(r - x[i])
+					e += diff * diff
+				}
+				return e
+			}
+			energy(x)
+			grad := append([]float32(nil), ex.Output(1)...)
+			const step = 1e-3
+			for i := range x {
+				orig := x[i]
+				x[i] = orig + step
+				up := energy(x)
+				x[i] = orig - step
+				down := energy(x)
+				x[i] = orig
+				want := (up - down) / (2 * step)
+				if diff := math.Abs(float64(grad[i]) - want); diff > 1e-3+2e-2*math.Abs(want) {
+					t.Errorf("∂E/∂x[%d] = %.6g, finite differences %.6g", i, grad[i], want)
+				}
+			}
+		})
+	}
+}

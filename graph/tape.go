@@ -28,7 +28,24 @@ func (CPU) Compile(p *Program, opt Adam) (ex Executor, err error) {
 			ex, err = nil, fmt.Errorf("graph: compile: %v", r)
 		}
 	}()
-	t := &tapeExecutor{prog: p, vm: G.NewTapeMachine(p.Graph)}
+	// The TapeMachine reuses registers, so an intermediate node's value may be overwritten by
+	// the time the run ends; Read nodes copy each value the caller reads as it is computed.
+	t := &tapeExecutor{prog: p}
+	read := func(n *G.Node) *G.Value {
+		v := new(G.Value)
+		G.Read(n, v)
+		return v
+	}
+	for _, n := range p.Outputs {
+		t.outputReads = append(t.outputReads, read(n))
+	}
+	if p.Trains() {
+		t.lossRead = read(p.Loss)
+		for _, g := range p.Grads {
+			t.gradReads = append(t.gradReads, read(g))
+		}
+	}
+	t.vm = G.NewTapeMachine(p.Graph)
 	for _, in := range p.Inputs {
 		dense, ok := in.Value().(*tensor.Dense)
 		if !ok {
@@ -59,6 +76,10 @@ type tapeExecutor struct {
 	weights [][]float32 // Param.Data of every parameter
 	grads   [][]float32 // views of the gradient values after a run
 	scratch []float32   // one float per output, and the loss last, for scalar values
+
+	outputReads []*G.Value // where the Read nodes copy the outputs, the loss and the gradients
+	lossRead    *G.Value
+	gradReads   []*G.Value
 }
 
 func (t *tapeExecutor) feed(inputs [][]float32) error {
@@ -83,7 +104,7 @@ func (t *tapeExecutor) run(inputs [][]float32) error {
 		return fmt.Errorf("graph: run: %w", err)
 	}
 	for i, n := range t.prog.Outputs {
-		v, err := values(n, t.scratch[i:i+1])
+		v, err := values(n.Name(), *t.outputReads[i], t.scratch[i:i+1])
 		if err != nil {
 			return err
 		}
@@ -92,21 +113,21 @@ func (t *tapeExecutor) run(inputs [][]float32) error {
 	return nil
 }
 
-// values returns a node's value as a slice; a scalar is copied into scratch (length 1).
-func values(n *G.Node, scratch []float32) ([]float32, error) {
-	switch v := n.Value().(type) {
+// values returns a value as a slice; a scalar is copied into scratch (length 1).
+func values(name string, val G.Value, scratch []float32) ([]float32, error) {
+	switch v := val.(type) {
 	case *tensor.Dense:
 		return v.Data().([]float32), nil
 	case *G.F32:
 		if len(scratch) == 0 {
-			return nil, fmt.Errorf("graph: node %s is a scalar", n.Name())
+			return nil, fmt.Errorf("graph: node %s is a scalar", name)
 		}
 		scratch[0] = float32(*v)
 		return scratch, nil
 	case nil:
-		return nil, fmt.Errorf("graph: node %s has no value after the run", n.Name())
+		return nil, fmt.Errorf("graph: node %s has no value after the run", name)
 	default:
-		return nil, fmt.Errorf("graph: node %s holds a %T, not float32", n.Name(), v)
+		return nil, fmt.Errorf("graph: node %s holds a %T, not float32", name, v)
 	}
 }
 
@@ -121,12 +142,12 @@ func (t *tapeExecutor) Step(inputs ...[]float32) (float32, error) {
 	if err := t.run(inputs); err != nil {
 		return 0, err
 	}
-	loss, err := values(t.prog.Loss, t.scratch[len(t.prog.Outputs):])
+	loss, err := values(t.prog.Loss.Name(), *t.lossRead, t.scratch[len(t.prog.Outputs):])
 	if err != nil {
 		return 0, err
 	}
 	for i, g := range t.prog.Grads {
-		if t.grads[i], err = values(g, nil); err != nil {
+		if t.grads[i], err = values(g.Name(), *t.gradReads[i], nil); err != nil {
 			return 0, err
 		}
 		if len(t.grads[i]) != len(t.weights[i]) {

@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/nlpodyssey/safetensors"
 
 	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
 )
 
 // Version is aelab's version, recorded in every checkpoint.
@@ -144,20 +146,26 @@ func (e *CheckpointError) Error() string {
 func Save(path string, m *Model) error {
 	rec := m.Record
 	rec.Format, rec.Version, rec.Aelab, rec.Spec = formatName, formatVersion, Version, m.AE.Spec
-	js, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("models: encode checkpoint record: %w", err)
-	}
-	tensors := map[string]tensorView{}
 	layers := m.AE.Graph().Layers()
 	if m.AE.Head != nil {
 		layers = append(layers, m.AE.Head)
 	}
+	return saveLayers(path, formatName, rec, layers)
+}
+
+// saveLayers writes layers (weights as Out×In, as torch.nn.Linear) and a JSON record under
+// the format name into a safetensors file.
+func saveLayers(path, format string, record any, layers []*graph.Dense) error {
+	js, err := json.Marshal(record)
+	if err != nil {
+		return fmt.Errorf("models: encode the record of %s: %w", path, err)
+	}
+	tensors := map[string]tensorView{}
 	for _, l := range layers {
 		tensors[l.W.Name] = newTensorView(transpose(l.W.Data, l.In(), l.Out()), l.Out(), l.In())
 		tensors[l.B.Name] = newTensorView(l.B.Data, l.Out())
 	}
-	meta := map[string]string{keyFormat: formatName, keyVersion: strconv.Itoa(formatVersion), keyRecord: string(js)}
+	meta := map[string]string{keyFormat: format, keyVersion: strconv.Itoa(formatVersion), keyRecord: string(js)}
 	return WriteAtomic(path, func(w io.Writer) error {
 		return safetensors.SerializeToWriter(tensors, meta, w)
 	})
@@ -220,26 +228,9 @@ func decode(path string, buf []byte) (*Model, error) {
 	bad := func(format string, args ...any) error {
 		return &CheckpointError{File: path, Problem: fmt.Sprintf(format, args...)}
 	}
-	if len(buf) < 8 {
-		return nil, bad("not an aelab checkpoint (%d bytes, too short for a safetensors header)", len(buf))
-	}
-	if n := binary.LittleEndian.Uint64(buf); n > uint64(len(buf)-8) {
-		return nil, bad("cut short or not a safetensors file (its header claims %d bytes, the file has %d)", n, len(buf)-8)
-	}
-	_, header, err := safetensors.ReadMetadata(buf)
-	if err != nil {
-		return nil, bad("not a valid safetensors file (%v); it may be cut short", err)
-	}
-	meta := header.Metadata()
-	if meta[keyFormat] != formatName {
-		return nil, bad("a safetensors file, but not an aelab checkpoint (no %q metadata)", formatName)
-	}
-	if v, err := strconv.Atoi(meta[keyVersion]); err != nil || v != formatVersion {
-		return nil, bad("checkpoint format version %q, this aelab reads version %d", meta[keyVersion], formatVersion)
-	}
 	var rec Record
-	if err := json.Unmarshal([]byte(meta[keyRecord]), &rec); err != nil {
-		return nil, bad("unreadable record: %v", err)
+	if err := readHeader(path, buf, formatName, &rec); err != nil {
+		return nil, err
 	}
 	spec := rec.Spec.WithDefaults()
 	if err := spec.Validate(); err != nil {
@@ -253,31 +244,84 @@ func decode(path string, buf []byte) (*Model, error) {
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	st, err := safetensors.Deserialize(buf)
-	if err != nil {
-		return nil, bad("not a valid safetensors file (%v)", err)
-	}
 	layers := ae.Graph().Layers()
-	if _, ok := st.Tensor(headName + ".weight"); ok {
+	if hasTensor(buf, headName+".weight") {
 		ae.Head = ae.NewHead(NewRand(0, 0))
 		layers = append(layers, ae.Head)
 	}
+	if err := readLayers(path, buf, layers); err != nil {
+		return nil, err
+	}
+	return &Model{AE: ae, Record: rec}, nil
+}
+
+// readHeader checks that buf is a safetensors file of the given format and version and
+// decodes its record.
+func readHeader(path string, buf []byte, format string, record any) error {
+	bad := func(f string, args ...any) error {
+		return &CheckpointError{File: path, Problem: fmt.Sprintf(f, args...)}
+	}
+	if len(buf) < 8 {
+		return bad("not an aelab checkpoint (%d bytes, too short for a safetensors header)", len(buf))
+	}
+	if n := binary.LittleEndian.Uint64(buf); n > uint64(len(buf)-8) {
+		return bad("cut short or not a safetensors file (its header claims %d bytes, the file has %d)", n, len(buf)-8)
+	}
+	_, header, err := safetensors.ReadMetadata(buf)
+	if err != nil {
+		return bad("not a valid safetensors file (%v); it may be cut short", err)
+	}
+	meta := header.Metadata()
+	switch got := meta[keyFormat]; {
+	case got == "":
+		return bad("a safetensors file, but not one of aelab's (no %q metadata)", format)
+	case got != format:
+		return bad("an aelab %s, not an aelab %s", strings.TrimPrefix(got, "aelab-"), strings.TrimPrefix(format, "aelab-"))
+	}
+	if v, err := strconv.Atoi(meta[keyVersion]); err != nil || v != formatVersion {
+		return bad("checkpoint format version %q, this aelab reads version %d", meta[keyVersion], formatVersion)
+	}
+	if err := json.Unmarshal([]byte(meta[keyRecord]), record); err != nil {
+		return bad("unreadable record: %v", err)
+	}
+	return nil
+}
+
+// hasTensor reports whether a valid safetensors buffer holds a tensor of that name.
+func hasTensor(buf []byte, name string) bool {
+	_, header, err := safetensors.ReadMetadata(buf)
+	if err != nil {
+		return false
+	}
+	_, ok := header.Tensors()[name]
+	return ok
+}
+
+// readLayers fills layers from the file's tensors; the file must hold exactly those.
+func readLayers(path string, buf []byte, layers []*graph.Dense) error {
+	bad := func(f string, args ...any) error {
+		return &CheckpointError{File: path, Problem: fmt.Sprintf(f, args...)}
+	}
+	st, err := safetensors.Deserialize(buf)
+	if err != nil {
+		return bad("not a valid safetensors file (%v)", err)
+	}
 	if got, want := len(st.Names()), 2*len(layers); got != want {
-		return nil, bad("%d tensors, the spec %s needs %d", got, spec, want)
+		return bad("%d tensors, the model needs %d", got, want)
 	}
 	for _, l := range layers {
 		w, err := readTensor(st, l.W.Name, l.Out(), l.In())
 		if err != nil {
-			return nil, bad("%v", err)
+			return bad("%v", err)
 		}
 		copy(l.W.Data, transpose(w, l.Out(), l.In()))
 		b, err := readTensor(st, l.B.Name, l.Out())
 		if err != nil {
-			return nil, bad("%v", err)
+			return bad("%v", err)
 		}
 		copy(l.B.Data, b)
 	}
-	return &Model{AE: ae, Record: rec}, nil
+	return nil
 }
 
 // readTensor returns the float32 values of tensor name, checking its dtype and shape.

@@ -68,6 +68,8 @@ const (
 	streamShuffle
 	streamNoise
 	streamEval
+	streamWalk
+	streamChain
 )
 
 // NewRand returns the generator for one use (a stream) of seed.

@@ -73,6 +73,8 @@ func newApp(s streams) *cli.App {
 			finetuneCommand(s),
 			evalCommand(s),
 			reconstructCommand(s),
+			interpolateCommand(s),
+			walkCommand(s),
 			infoCommand(s),
 			dataCommand(s),
 			devicesCommand(s),

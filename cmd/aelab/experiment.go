@@ -82,7 +82,18 @@ func experimentAction(c *cli.Context, s streams) error {
 		bars.abandon()
 		return fmt.Errorf("%w (what finished is kept in %s; run the same command again to go on)", err, out)
 	}
-	outputs, err := experiment.WriteOutputs(c.Context, out, cfg, text, set, results, backend, nil)
+	var studies *experiment.Studies
+	if cfg.Interpolations != nil || cfg.Walks != nil {
+		judge, err := loadJudge(c, s, backend, set)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(s.Err, "interpolating and walking")
+		if studies, err = experiment.RunStudies(c.Context, backend, cfg, set, results, judge); err != nil {
+			return err
+		}
+	}
+	outputs, err := experiment.WriteOutputs(c.Context, out, cfg, text, set, results, backend, studies)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/models"
 )
 
@@ -119,6 +120,11 @@ func TestBadInput(t *testing.T) {
 	unlabelled := badDataDir(t, func(b []byte) []byte { return b })
 	os.Remove(filepath.Join(unlabelled, datasets.TrainLabelsFile))
 	os.Remove(filepath.Join(unlabelled, datasets.TestLabelsFile))
+	classifier := filepath.Join(dir, "classifier.safetensors")
+	head := graph.NewDense("layers.0", 784, 10, graph.Linear, models.InitRand(1))
+	if err := models.SaveClassifier(classifier, &models.Classifier{Layers: []*graph.Dense{head}, Record: models.ClassifierRecord{Layers: []int{784, 10}}}); err != nil {
+		t.Fatal(err)
+	}
 	badConfig := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(badConfig, []byte("name: x\nruns:\n  - name: a\n    kind: ae\n    hidden: [128, 0]\n    epochs: 1\n"), 0o644)
 	full, _ := os.ReadFile(good)
@@ -165,6 +171,18 @@ func TestBadInput(t *testing.T) {
 		{"reconstruct missing folder", []string{"reconstruct", "--model", good, "--out", "/no/such/dir/r.png"}, "does not exist"},
 		{"unknown flag", []string{"train", "--epoch", "3"}, "flag provided but not defined"},
 		{"unknown device", train("--device", "tpu"), `unknown device "tpu"`},
+		{"interpolate class out of range", []string{"interpolate", "--model", good, "--same-class", "10"}, "--same-class 10: a class is a digit 0-9"},
+		{"interpolate classes out of range", []string{"interpolate", "--model", good, "--classes", "3,11"}, "class 11 is not a digit 0-9"},
+		{"interpolate one step", []string{"interpolate", "--model", good, "--steps", "1"}, "--steps must be between 2 and 101"},
+		{"interpolate index out of range", []string{"interpolate", "--model", good, "--indices", "5,10000"}, "test image 10000 does not exist"},
+		{"interpolate two ways", []string{"interpolate", "--model", good, "--indices", "5,6", "--same-class", "3"}, "give one of"},
+		{"interpolate a classifier", []string{"interpolate", "--model", classifier}, "an aelab classifier, not an aelab checkpoint"},
+		{"walk zero eta", []string{"walk", "--model", good, "--eta", "0"}, "η must be positive"},
+		{"walk negative eta", []string{"walk", "--model", good, "--eta", "-1"}, "η must be positive"},
+		{"walk bad method", []string{"walk", "--model", good, "--method", "langevin"}, `walk method "langevin"`},
+		{"walk bad start", []string{"walk", "--model", good, "--start", "image:99999"}, "want image:I with I a test image"},
+		{"walk snapshot past the end", []string{"walk", "--model", good, "--steps", "10"}, "snapshot at step 20 is outside"},
+		{"walk a classifier", []string{"walk", "--model", classifier}, "an aelab classifier, not an aelab checkpoint"},
 		{"bad experiment config", []string{"experiment", "--config", badConfig}, badConfig + ":5: runs[0].hidden: layer size 0 is impossible"},
 		{"unknown preset", []string{"experiment", "--preset", "huge"}, `unknown preset "huge"`},
 		{"missing config", []string{"experiment", "--config", filepath.Join(dir, "none.yaml")}, "no such file"},

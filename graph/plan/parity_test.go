@@ -87,6 +87,12 @@ func programs() []graphCase {
 		{name: "forward stack", feed: uniform, build: func(rng *rand.Rand) (*graph.Program, error) {
 			return graph.NewStackProgram(autoencoder(rng, []int{12, 9, 5}, r, r, s).Layers(), 7)
 		}},
+		{name: "energy gradient", feed: uniform, build: func(rng *rand.Rand) (*graph.Program, error) {
+			return graph.NewEnergyProgram(autoencoder(rng, []int{12, 9, 5}, r, r, s), 4)
+		}},
+		{name: "energy gradient sigmoid", feed: uniform, build: func(rng *rand.Rand) (*graph.Program, error) {
+			return graph.NewEnergyProgram(autoencoder(rng, []int{12, 6}, s, s, s), 4)
+		}},
 		{name: "classifier", feed: labelled, build: func(rng *rand.Rand) (*graph.Program, error) {
 			return graph.NewClassifierTrainingProgram(stack(rng, []int{12, 8, 4}, s, l, "encoder"), 6)
 		}},

@@ -31,6 +31,27 @@ type Config struct {
 	Eval        EvalSpec `yaml:"eval"`
 	Defaults    Run      `yaml:"defaults"` // fields every run takes unless it sets them
 	Runs        []Run    `yaml:"runs"`
+
+	Interpolations *InterpolationSpec `yaml:"interpolations"` // nil: none
+	Walks          []WalkSpec         `yaml:"walks"`
+}
+
+// InterpolationSpec asks for same-class and different-class interpolations by every model,
+// with the pixel blends beside them.
+type InterpolationSpec struct {
+	Pairs int `yaml:"pairs"` // pairs of each sort scored; default 3
+	Shown int `yaml:"shown"` // pairs of each sort drawn; default (and at most) Pairs
+	Steps int `yaml:"steps"` // points per path; default 11
+}
+
+// WalkSpec asks for walks to the data manifold by some of the models.
+type WalkSpec struct {
+	Models []string `yaml:"models"` // run names
+	Method string   `yaml:"method"` // score, energy or chain; default score
+	Start  string   `yaml:"start"`  // noise, uniform or image:I; default uniform
+	Steps  int      `yaml:"steps"`  // default 100
+	Eta    float64  `yaml:"eta"`    // default 1
+	Chains int      `yaml:"chains"` // default 8
 }
 
 // EvalSpec is how every model is measured.
@@ -135,6 +156,9 @@ func Parse(file string, data []byte) (*Config, error) {
 			return nil, &ConfigError{File: file, Line: lineOf(lines, "eval.noise", 1), Key: "eval.noise", Problem: err.Error()}
 		}
 	}
+	if err := cfg.checkStudies(file, lines); err != nil {
+		return nil, err
+	}
 	names := map[string]int{}
 	for i := range cfg.Runs {
 		r := &cfg.Runs[i]
@@ -156,6 +180,66 @@ func Parse(file string, data []byte) (*Config, error) {
 	return cfg, nil
 }
 
+// checkStudies fills the studies' defaults and checks them against the runs.
+func (cfg *Config) checkStudies(file string, lines map[string]int) error {
+	bad := func(key, problem string) error {
+		return &ConfigError{File: file, Line: lineOf(lines, key, 1), Key: key, Problem: problem}
+	}
+	if in := cfg.Interpolations; in != nil {
+		if in.Pairs == 0 {
+			in.Pairs = 3
+		}
+		if in.Steps == 0 {
+			in.Steps = 11
+		}
+		if in.Shown == 0 || in.Shown > in.Pairs {
+			in.Shown = in.Pairs
+		}
+		if in.Pairs < 1 || in.Pairs > 50 {
+			return bad("interpolations.pairs", fmt.Sprintf("%d: want 1 to 50", in.Pairs))
+		}
+		if in.Steps < 2 || in.Steps > 101 {
+			return bad("interpolations.steps", fmt.Sprintf("%d: want 2 to 101", in.Steps))
+		}
+	}
+	for i := range cfg.Walks {
+		w, key := &cfg.Walks[i], fmt.Sprintf("walks[%d]", i)
+		if w.Method == "" {
+			w.Method = models.WalkScore
+		}
+		if w.Start == "" {
+			w.Start = "uniform"
+		}
+		if w.Steps == 0 {
+			w.Steps = 100
+		}
+		if w.Eta == 0 {
+			w.Eta = 1
+		}
+		if w.Chains == 0 {
+			w.Chains = 8
+		}
+		if err := (models.WalkConfig{Method: w.Method, Steps: w.Steps, Eta: w.Eta}).Validate(); err != nil {
+			return bad(key, strings.TrimPrefix(err.Error(), "models: "))
+		}
+		if w.Start != "noise" && w.Start != "uniform" && !strings.HasPrefix(w.Start, "image:") {
+			return bad(key+".start", fmt.Sprintf("%q: want noise, uniform or image:I", w.Start))
+		}
+		if w.Chains < 1 || w.Chains > 64 {
+			return bad(key+".chains", fmt.Sprintf("%d: want 1 to 64", w.Chains))
+		}
+		if len(w.Models) == 0 {
+			return bad(key+".models", "no models to walk with")
+		}
+		for j, name := range w.Models {
+			if !slices.ContainsFunc(cfg.Runs, func(r Run) bool { return r.Name == name }) {
+				return bad(fmt.Sprintf("%s.models[%d]", key, j), fmt.Sprintf("%q is not the name of a run", name))
+			}
+		}
+	}
+	return nil
+}
+
 func lineOf(lines map[string]int, key string, fallback int) int {
 	if l, ok := lines[key]; ok {
 		return l
@@ -170,6 +254,9 @@ func decode(file, path string, node *yaml.Node, v reflect.Value, lines map[strin
 		return &ConfigError{File: file, Line: n.Line, Key: key, Problem: problem}
 	}
 	switch v.Kind() {
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		return decode(file, path, node, v.Elem(), lines)
 	case reflect.Struct:
 		if node.Kind != yaml.MappingNode {
 			return bad(node, path, "want a mapping of keys to values")

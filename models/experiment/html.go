@@ -44,6 +44,13 @@ pre { background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem;
 <h2>Reading</h2>
 {{range .Reading}}<p>{{.}}</p>
 {{end}}
+{{range .Sections}}<h2>{{.Title}}</h2>
+<p>{{.Text}}</p>
+<table>
+<thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody>
+</table>
+{{end}}
 <h2>Figures</h2>
 {{range .Figures}}<figure>
 <img src="{{.Src}}" alt="{{.Title}}">
@@ -79,7 +86,7 @@ func reportHTML(cfg *Config, configYAML []byte, set *datasets.Set, out *Outputs)
 	data := map[string]any{
 		"Name": cfg.Name, "Description": cfg.Description, "Data": set.Name, "Train": set.Train.Len(), "Test": set.Test.Len(),
 		"When": time.Now().UTC().Format("2006-01-02 15:04 UTC"), "Version": models.Version,
-		"Header": header(), "Rows": rows, "Reading": out.Reading, "Figures": figs, "Config": string(configYAML),
+		"Header": header(), "Rows": rows, "Reading": out.Reading, "Sections": out.Sections, "Figures": figs, "Config": string(configYAML),
 	}
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, data); err != nil {

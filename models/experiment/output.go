@@ -93,14 +93,16 @@ type Figure struct {
 
 // Outputs are the files an experiment writes besides the checkpoints.
 type Outputs struct {
-	Rows    []Row
-	Figures []Figure
-	Reading []string // paragraphs reading the results
+	Rows     []Row
+	Figures  []Figure
+	Sections []Section
+	Reading  []string // paragraphs reading the results
 }
 
-// WriteOutputs renders the tables, figures and report of results into dir.
+// WriteOutputs renders the tables, figures and report of results (and of the studies,
+// when not nil) into dir.
 func WriteOutputs(ctx context.Context, dir string, cfg *Config, configYAML []byte, set *datasets.Set, results []Result,
-	backend graph.Backend, extra []Figure) (*Outputs, error) {
+	backend graph.Backend, studies *Studies) (*Outputs, error) {
 	out := &Outputs{Rows: Rows(results)}
 	figs, err := reconstructionFigures(ctx, backend, set, cfg, results)
 	if err != nil {
@@ -114,8 +116,13 @@ func WriteOutputs(ctx context.Context, dir string, cfg *Config, configYAML []byt
 	if err != nil {
 		return nil, err
 	}
-	out.Figures = append(append(figs, curves, bars), extra...)
+	out.Figures = append(figs, curves, bars)
 	out.Reading = Reading(results)
+	if studies != nil {
+		out.Figures = append(out.Figures, studies.Figures...)
+		out.Sections = studies.Sections
+		out.Reading = append(out.Reading, studies.Reading...)
+	}
 
 	write := func(name string, data []byte) error {
 		return models.WriteAtomic(filepath.Join(dir, name), func(w io.Writer) error { _, err := w.Write(data); return err })
@@ -136,6 +143,15 @@ func WriteOutputs(ctx context.Context, dir string, cfg *Config, configYAML []byt
 	}
 	if err := write("metrics.md", []byte(Markdown(out.Rows))); err != nil {
 		return nil, err
+	}
+	if studies != nil {
+		js, err := json.MarshalIndent(studies.Data, "", " ")
+		if err != nil {
+			return nil, fmt.Errorf("experiment: encode studies: %w", err)
+		}
+		if err := write("studies.json", append(js, '\n')); err != nil {
+			return nil, err
+		}
 	}
 	for _, f := range out.Figures {
 		if err := write(f.File, f.PNG); err != nil {

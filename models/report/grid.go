@@ -8,6 +8,7 @@ import (
 	"image/draw"
 	"image/png"
 	"io"
+	"strings"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -49,6 +50,18 @@ func (g Grid) Render() (*image.Gray, error) {
 	if scale == 0 {
 		scale = 2
 	}
+	// Measure and draw the labels as they will be spelt.
+	g.Title = ascii(g.Title)
+	columns := make([]string, len(g.Columns))
+	for i, c := range g.Columns {
+		columns[i] = ascii(c)
+	}
+	g.Columns = columns
+	rows := make([]GridRow, len(g.Rows))
+	for i, r := range g.Rows {
+		rows[i] = GridRow{Label: ascii(r.Label), Images: r.Images}
+	}
+	g.Rows = rows
 	ncols := len(g.Columns)
 	labelWidth := 0
 	for _, r := range g.Rows {
@@ -134,6 +147,12 @@ func WritePNG(path string, img image.Image) error {
 		_, err := w.Write(buf.Bytes())
 		return err
 	})
+}
+
+// ascii spells the few non-ASCII symbols aelab's labels use in ASCII: the 7×13 font has
+// no glyphs for them.
+func ascii(s string) string {
+	return strings.NewReplacer("→", "->", "−", "-", "·", "*", "σ", "sigma", "ν", "nu", "η", "eta", "‖", "|", "²", "^2", "₁", "1", "₂", "2").Replace(s)
 }
 
 // Split cuts row-major pixels into images of d pixels each, sharing memory.

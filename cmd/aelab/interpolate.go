@@ -1,0 +1,166 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/report"
+)
+
+func interpolateCommand(s streams) *cli.Command {
+	return &cli.Command{
+		Name:  "interpolate",
+		Usage: "decode straight lines between the codes of two test digits, and score how digit-like the images are",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "model", Usage: "checkpoint `FILE` (repeat for several models)"},
+			&cli.IntFlag{Name: "same-class", Value: -1, Usage: "interpolate between two test digits of this class (0-9)"},
+			&cli.StringFlag{Name: "classes", Usage: "interpolate from a digit of class A to one of class B: A,B"},
+			&cli.StringFlag{Name: "indices", Usage: "interpolate between test images I and J: I,J"},
+			&cli.IntFlag{Name: "pairs", Value: 3, Usage: "how many pairs of digits (not with --indices); default: digits of different classes"},
+			&cli.IntFlag{Name: "steps", Value: 11, Usage: "points on each path, a = 0 to 1 evenly spaced"},
+			seedFlag(),
+			&cli.BoolFlag{Name: "pixel-baseline", Usage: "add each pair's pixel blends a·x1 + (1−a)·x2"},
+			&cli.StringFlag{Name: "out", Value: "interpolation.png", Usage: "PNG `FILE` to write"},
+			jsonFlag(),
+			classifierFlag(),
+			deviceFlag(),
+			dataDirFlag(),
+		},
+		Action: func(c *cli.Context) error { return interpolateAction(c, s) },
+	}
+}
+
+// pairOf reads "A,B" into two non-negative whole numbers.
+func pairOf(flag, v string) ([2]int, error) {
+	a, b, ok := strings.Cut(v, ",")
+	x, err1 := strconv.Atoi(strings.TrimSpace(a))
+	y, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || x < 0 || y < 0 {
+		return [2]int{}, usagef("--%s %q: want two whole numbers, 0 or more: A,B", flag, v)
+	}
+	return [2]int{x, y}, nil
+}
+
+func interpolateAction(c *cli.Context, s streams) error {
+	choice := models.PairChoice{SameClass: -1, Classes: [2]int{-1, -1}, Indices: [2]int{-1, -1}, Pairs: c.Int("pairs")}
+	ways := 0
+	if c.IsSet("same-class") {
+		ways++
+		if choice.SameClass = c.Int("same-class"); choice.SameClass < 0 || choice.SameClass > 9 {
+			return usagef("--same-class %d: a class is a digit 0-9", choice.SameClass)
+		}
+	}
+	if c.IsSet("classes") {
+		ways++
+		cl, err := pairOf("classes", c.String("classes"))
+		if err != nil {
+			return err
+		}
+		for _, k := range cl {
+			if k > 9 {
+				return usagef("--classes %s: class %d is not a digit 0-9", c.String("classes"), k)
+			}
+		}
+		choice.Classes = cl
+	}
+	if c.IsSet("indices") {
+		ways++
+		ix, err := pairOf("indices", c.String("indices"))
+		if err != nil {
+			return err
+		}
+		choice.Indices = ix
+	}
+	if ways > 1 {
+		return usagef("give one of --same-class, --classes and --indices")
+	}
+	if choice.Pairs < 1 || choice.Pairs > 50 {
+		return usagef("--pairs must be between 1 and 50, got %d", choice.Pairs)
+	}
+	steps := c.Int("steps")
+	if steps < 2 || steps > 101 {
+		return usagef("--steps must be between 2 and 101, got %d", steps)
+	}
+	paths := c.StringSlice("model")
+	if len(paths) == 0 {
+		return usagef("--model is required (see aelab interpolate --help)")
+	}
+	out := c.String("out")
+	if err := checkOutput("out", out); err != nil {
+		return err
+	}
+	var names []string
+	var aes []*models.Autoencoder
+	for _, p := range paths {
+		m, err := models.Load(p)
+		if err != nil {
+			return err
+		}
+		names = append(names, strings.TrimSuffix(fileBase(p), ".safetensors"))
+		aes = append(aes, m.AE)
+	}
+	set, err := loadData(c)
+	if err != nil {
+		return err
+	}
+	for i, ae := range aes {
+		if ae.Spec.Layers[0] != set.Test.Dim() {
+			return fmt.Errorf("%s takes %d inputs but the images have %d pixels", paths[i], ae.Spec.Layers[0], set.Test.Dim())
+		}
+	}
+	pairs, err := models.ChoosePairs(set.Test, choice, models.NewRand(c.Uint64("seed"), 0))
+	if err != nil {
+		return usageError{err}
+	}
+	backend, err := openBackend(c, s)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	judge, err := loadJudge(c, s, backend, set)
+	if err != nil {
+		return err
+	}
+	alphas := models.Alphas(steps)
+	study, err := models.InterpolationStudy(c.Context, backend, names, aes, set.Test, pairs, alphas, judge, c.Bool("pixel-baseline"))
+	if err != nil {
+		return err
+	}
+	img, err := report.InterpolationGrid("decoded paths a·z1 + (1−a)·z2 from x2 (a = 0) to x1 (a = 1)", study, alphas, set.Test).Render()
+	if err != nil {
+		return err
+	}
+	if err := report.WritePNG(out, img); err != nil {
+		return err
+	}
+	summary := models.SummarizePaths(study)
+	if c.Bool("json") {
+		return json.NewEncoder(s.Out).Encode(map[string]any{"image": out, "classifier_test_accuracy": judge.Record.TestAccuracy,
+			"paths": study, "summary": summary})
+	}
+	fmt.Fprintf(s.Out, "%-24s %8s %14s %14s %6s\n", "path", "pairs", "mean p(top)", "end class≥0.9", "switch a")
+	for _, sm := range summary {
+		fmt.Fprintf(s.Out, "%-24s %8d %14.3f %14.3f %6s\n", sm.Name, sm.Paths, sm.MeanConfidence, sm.EndClassFraction, fmtAlpha(sm.MeanSwitchAlpha))
+	}
+	fmt.Fprintf(s.Out, "wrote %s\n", out)
+	return nil
+}
+
+func fmtAlpha(a *float64) string {
+	if a == nil {
+		return "–"
+	}
+	return strconv.FormatFloat(*a, 'f', 2, 64)
+}
+
+func fileBase(path string) string {
+	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}

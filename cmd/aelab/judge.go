@@ -1,0 +1,37 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/models"
+)
+
+func classifierFlag() cli.Flag {
+	return &cli.StringFlag{Name: "classifier", Usage: "digit classifier `FILE` that scores the images (default: trained once, then kept in the user cache folder)"}
+}
+
+// loadJudge returns the digit classifier, training and caching it on first use.
+func loadJudge(c *cli.Context, s streams, backend graph.Backend, set *datasets.Set) (*models.Classifier, error) {
+	path := c.String("classifier")
+	if path == "" {
+		path = models.ClassifierCachePath(set)
+	}
+	show, bar := progress(s, 128)
+	hooks := show("train")
+	if _, err := models.LoadClassifier(path); err != nil {
+		fmt.Fprintf(s.Err, "training the digit classifier that scores the images (once; kept in %s)\n", path)
+	}
+	judge, trained, err := models.DigitClassifier(c.Context, backend, set, path, hooks)
+	if err != nil {
+		bar.abandon()
+		return nil, err
+	}
+	if trained {
+		fmt.Fprintf(s.Err, "digit classifier: test accuracy %.2f%%\n", 100*judge.Record.TestAccuracy)
+	}
+	return judge, nil
+}

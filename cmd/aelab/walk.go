@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/report"
+)
+
+func walkCommand(s streams) *cli.Command {
+	return &cli.Command{
+		Name:  "walk",
+		Usage: "walk from random noise to the data manifold by the model's reconstruction (score, energy gradient or denoising chain)",
+		Flags: []cli.Flag{
+			modelFlag(),
+			&cli.StringFlag{Name: "start", Value: "uniform", Usage: "starting images: noise (standard normal pixels), uniform (pixels in [0,1]) or image:I (test image I)"},
+			&cli.StringFlag{Name: "method", Value: models.WalkScore, Usage: "score: x += η(r(x) − x); energy: x −= η∇‖r(x) − x‖² (gorgonia's gradient); chain: x = r(corrupt(x))"},
+			&cli.IntFlag{Name: "steps", Value: 100, Usage: "steps of the walk"},
+			&cli.Float64Flag{Name: "eta", Value: 1.0, Usage: "step size η of score and energy"},
+			&cli.StringFlag{Name: "chain-noise", Usage: "corruption of the chain (default: the model's training noise, else gaussian:0.4)"},
+			&cli.BoolFlag{Name: "clip", Usage: "keep pixels in [0,1] after every step"},
+			&cli.IntFlag{Name: "chains", Value: 8, Usage: "walks side by side, from different starting points"},
+			&cli.StringFlag{Name: "snapshots", Value: "0,1,2,5,10,20,50,100", Usage: "steps to draw and measure"},
+			seedFlag(),
+			&cli.StringFlag{Name: "out", Value: "walk.png", Usage: "PNG `FILE` to write"},
+			jsonFlag(),
+			classifierFlag(),
+			deviceFlag(),
+			dataDirFlag(),
+		},
+		Action: func(c *cli.Context) error { return walkAction(c, s) },
+	}
+}
+
+func walkAction(c *cli.Context, s streams) error {
+	snapshots, err := models.ParseSnapshots(c.String("snapshots"))
+	if err != nil {
+		return usageError{err}
+	}
+	chainNoise, err := datasets.ParseNoise(c.String("chain-noise"))
+	if err != nil {
+		return usageError{fmt.Errorf("--chain-noise: %w", err)}
+	}
+	cfg := models.WalkConfig{Method: c.String("method"), Steps: c.Int("steps"), Eta: c.Float64("eta"), ChainNoise: chainNoise,
+		Clip: c.Bool("clip"), Snapshots: snapshots, Seed: c.Uint64("seed")}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	chains := c.Int("chains")
+	if chains < 1 || chains > 64 {
+		return usagef("--chains must be between 1 and 64, got %d", chains)
+	}
+	out := c.String("out")
+	if err := checkOutput("out", out); err != nil {
+		return err
+	}
+	model, err := loadModel(c)
+	if err != nil {
+		return err
+	}
+	set, err := loadData(c)
+	if err != nil {
+		return err
+	}
+	if model.AE.Spec.Layers[0] != set.Test.Dim() {
+		return fmt.Errorf("%s takes %d inputs but the images have %d pixels", c.String("model"), model.AE.Spec.Layers[0], set.Test.Dim())
+	}
+	start, err := models.WalkStart(c.String("start"), chains, set.Test, cfg.Seed)
+	if err != nil {
+		return usageError{err}
+	}
+	backend, err := openBackend(c, s)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	judge, err := loadJudge(c, s, backend, set)
+	if err != nil {
+		return err
+	}
+	snaps, err := models.Walk(c.Context, backend, model.AE, start, cfg)
+	if err != nil {
+		return err
+	}
+	points, err := models.MeasureWalk(c.Context, backend, judge, set.Train, snaps)
+	if err != nil {
+		return err
+	}
+	title := fmt.Sprintf("%s walk of %s from %s, η %g, %d steps", cfg.Method, fileBase(c.String("model")), c.String("start"), cfg.Eta, cfg.Steps)
+	img, err := report.WalkGrid(title, snaps, set.Test.Rows, set.Test.Cols).Render()
+	if err != nil {
+		return err
+	}
+	if err := report.WritePNG(out, img); err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return json.NewEncoder(s.Out).Encode(map[string]any{"image": out, "method": cfg.Method, "start": c.String("start"),
+			"eta": cfg.Eta, "steps": cfg.Steps, "points": points, "summary": models.SummarizeWalk(points)})
+	}
+	fmt.Fprintf(s.Out, "%6s %14s %16s %16s\n", "step", "mean ‖r(x)−x‖²", "mean nearest dist", "mean confidence")
+	for _, sm := range models.SummarizeWalk(points) {
+		fmt.Fprintf(s.Out, "%6d %14.4f %16.3f %16.3f\n", sm.Step, sm.MeanEnergy, sm.MeanNearestDistance, sm.MeanConfidence)
+	}
+	fmt.Fprintf(s.Out, "wrote %s\n", out)
+	return nil
+}

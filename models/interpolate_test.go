@@ -1,0 +1,164 @@
+package models
+
+import (
+	"context"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/graph/plan"
+)
+
+// TestInterpolationEndsAreExact checks that a = 1 decodes z1 and a = 0 decodes z2 exactly,
+// on both CPU executors and a deep model.
+func TestInterpolationEndsAreExact(t *testing.T) {
+	trainSet, val := smallMNIST(t, 300, 20)
+	for _, backend := range []graph.Backend{graph.CPU{}, plan.New(plan.NewCPU())} {
+		ae := newModel(t, DAE, []int{784, 32, 12}, 4)
+		if _, err := train(t, ae, trainSet, val, TrainConfig{Epochs: 1, Batch: 30}, Hooks{}); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		x1, x2 := val.Image(3), val.Image(7)
+		alphas := Alphas(11)
+		if alphas[0] != 0 || alphas[10] != 1 || math.Abs(alphas[5]-0.5) > 1e-12 {
+			t.Fatalf("alphas %v", alphas)
+		}
+		path, err := Interpolate(ctx, backend, ae, x1, x2, alphas)
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes, err := Encode(ctx, backend, ae.Encoder, &datasets.Images{Rows: 1, Cols: 784, Pixels: append(slices.Clone(x1), x2...)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ends, err := Decode(ctx, backend, ae, codes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(path[10], ends[0]) {
+			t.Errorf("%s: a = 1 does not decode z1 exactly", backend.Name())
+		}
+		if !slices.Equal(path[0], ends[1]) {
+			t.Errorf("%s: a = 0 does not decode z2 exactly", backend.Name())
+		}
+		if slices.Equal(path[5], path[0]) || slices.Equal(path[5], path[10]) {
+			t.Errorf("%s: the middle of the path equals an end", backend.Name())
+		}
+		blend := PixelBlend(x1, x2, alphas)
+		if !slices.Equal(blend[10], x1) || !slices.Equal(blend[0], x2) {
+			t.Error("pixel blends do not end at the originals")
+		}
+	}
+}
+
+func TestScorePath(t *testing.T) {
+	judged := []Judgement{{3, 0.99}, {3, 0.95}, {5, 0.5}, {7, 0.92}, {7, 0.97}}
+	s := ScorePath(judged, []float64{0, 0.25, 0.5, 0.75, 1}, 7, 3)
+	if math.Abs(s.MeanConfidence-0.866) > 1e-9 || s.EndClassFraction != 0.8 || s.SwitchAlpha == nil || *s.SwitchAlpha != 0.5 {
+		t.Errorf("score %+v", s)
+	}
+	s = ScorePath([]Judgement{{1, 0.9}, {1, 0.9}}, []float64{0, 1}, 1, 1)
+	if s.SwitchAlpha != nil || s.EndClassFraction != 1 {
+		t.Errorf("a path of one class: %+v", s)
+	}
+}
+
+func TestChoosePairs(t *testing.T) {
+	_, test := smallMNIST(t, 10, 200)
+	rng := NewRand(1, 0)
+	for _, tc := range []struct {
+		name   string
+		choice PairChoice
+		check  func(p [2]int) bool
+		err    bool
+	}{
+		{"same class", PairChoice{SameClass: 4, Classes: [2]int{-1, -1}, Indices: [2]int{-1, -1}, Pairs: 3},
+			func(p [2]int) bool { return test.Labels[p[0]] == 4 && test.Labels[p[1]] == 4 && p[0] != p[1] }, false},
+		{"classes", PairChoice{SameClass: -1, Classes: [2]int{2, 9}, Indices: [2]int{-1, -1}, Pairs: 2},
+			func(p [2]int) bool { return test.Labels[p[0]] == 2 && test.Labels[p[1]] == 9 }, false},
+		{"different by default", PairChoice{SameClass: -1, Classes: [2]int{-1, -1}, Indices: [2]int{-1, -1}, Pairs: 5},
+			func(p [2]int) bool { return test.Labels[p[0]] != test.Labels[p[1]] }, false},
+		{"indices", PairChoice{SameClass: -1, Classes: [2]int{-1, -1}, Indices: [2]int{3, 8}, Pairs: 1},
+			func(p [2]int) bool { return p == [2]int{3, 8} }, false},
+		{"index out of range", PairChoice{SameClass: -1, Classes: [2]int{-1, -1}, Indices: [2]int{3, 200}}, nil, true},
+		{"class out of range", PairChoice{SameClass: 12, Classes: [2]int{-1, -1}, Indices: [2]int{-1, -1}, Pairs: 1}, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pairs, err := ChoosePairs(test, tc.choice, rng)
+			if tc.err {
+				if err == nil {
+					t.Fatal("accepted")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range pairs {
+				if !tc.check(p) {
+					t.Errorf("pair %v (classes %d, %d)", p, test.Labels[p[0]], test.Labels[p[1]])
+				}
+			}
+		})
+	}
+}
+
+// TestWalkMethods checks each walk on a small DAE: snapshots recorded as asked, the score
+// walk lowers the reconstruction energy of uniform noise, and the energy walk moves
+// against the gradient.
+func TestWalkMethods(t *testing.T) {
+	trainSet, val := smallMNIST(t, 2000, 100)
+	ae := newModel(t, DAE, []int{784, 64}, 5)
+	if _, err := train(t, ae, trainSet, val, TrainConfig{Epochs: 2, Batch: 25}, Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	backend := plan.New(plan.NewCPU())
+	start, err := WalkStart("uniform", 4, val, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, method := range []string{WalkScore, WalkEnergy, WalkChain} {
+		t.Run(method, func(t *testing.T) {
+			cfg := WalkConfig{Method: method, Steps: 30, Eta: 0.5, Snapshots: []int{0, 10, 30}, Clip: method == WalkEnergy, Seed: 2}
+			if method == WalkEnergy {
+				cfg.Eta = 0.02
+			}
+			snaps, err := Walk(context.Background(), backend, ae, start, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(snaps) != 3 || snaps[2].Step != 30 || len(snaps[0].Images) != 4 {
+				t.Fatalf("%d snapshots", len(snaps))
+			}
+			if !slices.Equal(snaps[0].Images[0], start[:784]) {
+				t.Error("step 0 is not the start")
+			}
+			mean := func(s Snapshot) float64 {
+				var m float64
+				for _, e := range s.Energy {
+					m += e / float64(len(s.Energy))
+				}
+				return m
+			}
+			if method != WalkChain && !(mean(snaps[2]) < mean(snaps[0])/2) {
+				t.Errorf("energy %.3f at the start, %.3f after 30 steps", mean(snaps[0]), mean(snaps[2]))
+			}
+		})
+	}
+	if _, err := Walk(context.Background(), backend, ae, start, WalkConfig{Method: WalkScore, Steps: 5, Eta: 0}); err == nil {
+		t.Error("η = 0 accepted")
+	}
+}
+
+func TestNearestDistances(t *testing.T) {
+	_, val := smallMNIST(t, 10, 50)
+	q := slices.Clone(val.Image(7))
+	q[100] += 0.5
+	d := NearestDistances(q, val)
+	if math.Abs(d[0]-0.5) > 1e-3 {
+		t.Errorf("distance %g to the nearest image, want 0.5", d[0])
+	}
+}

@@ -1,0 +1,57 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/models"
+)
+
+// InterpolationGrid lays out paths: one row per pair and model (and, before them, the
+// pair's pixel blends when the paths have them), the columns from a = 0 to a = 1 with the
+// two originals at the ends.
+func InterpolationGrid(title string, paths []models.Path, alphas []float64, test *datasets.Images) Grid {
+	columns := []string{"x2"}
+	for _, a := range alphas {
+		columns = append(columns, strconv.FormatFloat(a, 'g', 3, 64))
+	}
+	columns = append(columns, "x1")
+	g := Grid{Title: title, Columns: columns, ImageRows: test.Rows, ImageCols: test.Cols}
+	row := func(label string, x1, x2 []float32, images [][]float32) GridRow {
+		r := GridRow{Label: label, Images: [][]float32{x2}}
+		r.Images = append(r.Images, images...)
+		r.Images = append(r.Images, x1)
+		return r
+	}
+	shownPixels := map[[2]int]bool{}
+	for _, p := range paths {
+		x1, x2 := test.Image(p.Index1), test.Image(p.Index2)
+		pair := fmt.Sprintf("%d→%d", p.Class2, p.Class1)
+		if p.Pixel != nil && !shownPixels[[2]int{p.Index1, p.Index2}] {
+			g.Rows = append(g.Rows, row("pixels "+pair, x1, x2, p.Pixel))
+			shownPixels[[2]int{p.Index1, p.Index2}] = true
+		}
+		g.Rows = append(g.Rows, row(p.Model+" "+pair, x1, x2, p.Decoded))
+	}
+	return g
+}
+
+// WalkGrid lays out a walk: one row per chain, a column per snapshot.
+func WalkGrid(title string, snaps []models.Snapshot, rows, cols int) Grid {
+	g := Grid{Title: title, ImageRows: rows, ImageCols: cols}
+	for _, s := range snaps {
+		g.Columns = append(g.Columns, "step "+strconv.Itoa(s.Step))
+	}
+	if len(snaps) == 0 {
+		return g
+	}
+	for c := range snaps[0].Images {
+		r := GridRow{Label: "chain " + strconv.Itoa(c+1)}
+		for _, s := range snaps {
+			r.Images = append(r.Images, s.Images[c])
+		}
+		g.Rows = append(g.Rows, r)
+	}
+	return g
+}

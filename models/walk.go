@@ -1,0 +1,322 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/graph/sgemm"
+)
+
+// Walk methods: how a point moves towards the data manifold.
+const (
+	// WalkScore steps along r(x) − x, which for a denoising autoencoder estimates the score
+	// ∂ log p(x)/∂x (Alain & Bengio, 2014): x ← x + η (r(x) − x).
+	WalkScore = "score"
+	// WalkEnergy ascends −‖r(x) − x‖² with its gradient from gorgonia's symbolic
+	// differentiation of the model's graph: x ← x − η ∇ₓ‖r(x) − x‖².
+	WalkEnergy = "energy"
+	// WalkChain runs the generalised denoising-autoencoder Markov chain (Bengio et al., 2013):
+	// corrupt, reconstruct, repeat.
+	WalkChain = "chain"
+)
+
+// WalkConfig is a walk's settings.
+type WalkConfig struct {
+	Method     string         // score, energy or chain
+	Steps      int            // number of steps
+	Eta        float64        // step size (score, energy)
+	ChainNoise datasets.Noise // corruption of the chain; none means the model's training noise
+	Clip       bool           // keep pixels in [0,1] after every step
+	Snapshots  []int          // steps to record, 0 the start
+	Seed       uint64         // seeds the chain's corruption
+}
+
+// Validate reports the first setting that cannot work.
+func (c WalkConfig) Validate() error {
+	switch {
+	case c.Method != WalkScore && c.Method != WalkEnergy && c.Method != WalkChain:
+		return fmt.Errorf("models: walk method %q: want score, energy or chain", c.Method)
+	case c.Steps < 0:
+		return fmt.Errorf("models: %d walk steps", c.Steps)
+	case c.Method != WalkChain && !(c.Eta > 0 && c.Eta <= 1e6):
+		return fmt.Errorf("models: the step size η must be positive, got %g", c.Eta)
+	}
+	for _, s := range c.Snapshots {
+		if s < 0 || s > c.Steps {
+			return fmt.Errorf("models: snapshot at step %d is outside the walk's 0 to %d steps", s, c.Steps)
+		}
+	}
+	return nil
+}
+
+// ParseSnapshots reads a list of steps such as "0,1,2,5,10".
+func ParseSnapshots(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("models: snapshot %q is not a step number", strings.TrimSpace(f))
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// WalkStart makes the starting points: "noise" (standard normal pixels), "uniform"
+// (pixels uniform in [0,1]) or "image:I" (test image I, the same for every chain).
+func WalkStart(spec string, chains int, test *datasets.Images, seed uint64) ([]float32, error) {
+	if chains <= 0 {
+		return nil, fmt.Errorf("models: %d chains", chains)
+	}
+	d := test.Dim()
+	x := make([]float32, chains*d)
+	rng := NewRand(seed, streamWalk)
+	switch {
+	case spec == "noise":
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+	case spec == "uniform":
+		for i := range x {
+			x[i] = rng.Float32()
+		}
+	case strings.HasPrefix(spec, "image:"):
+		i, err := strconv.Atoi(strings.TrimPrefix(spec, "image:"))
+		if err != nil || i < 0 || i >= test.Len() {
+			return nil, fmt.Errorf("models: start %q: want image:I with I a test image from 0 to %d", spec, test.Len()-1)
+		}
+		for c := range chains {
+			copy(x[c*d:(c+1)*d], test.Image(i))
+		}
+	default:
+		return nil, fmt.Errorf("models: start %q: want noise, uniform or image:I", spec)
+	}
+	return x, nil
+}
+
+// Snapshot is the state of every chain at one step of a walk.
+type Snapshot struct {
+	Step   int
+	Images [][]float32 // per chain
+	Energy []float64   // ‖r(x) − x‖² per chain
+}
+
+// Walk moves the points x (chains × D) towards the data manifold of ae and records them
+// at the snapshot steps.
+func Walk(ctx context.Context, backend graph.Backend, ae *Autoencoder, x []float32, cfg WalkConfig) ([]Snapshot, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d := ae.Spec.Layers[0]
+	if len(x) == 0 || len(x)%d != 0 {
+		return nil, fmt.Errorf("models: %d values are not whole images of %d pixels", len(x), d)
+	}
+	chains := len(x) / d
+	x = slices.Clone(x)
+	layers := ae.Graph().Layers()
+	fwdProg, err := graph.NewStackProgram(layers, chains)
+	if err != nil {
+		return nil, err
+	}
+	fwd, err := backend.Compile(fwdProg, graph.Adam{})
+	if err != nil {
+		return nil, err
+	}
+	defer fwd.Close()
+	var grad graph.Executor
+	if cfg.Method == WalkEnergy {
+		prog, err := graph.NewEnergyProgram(ae.Graph(), chains)
+		if err != nil {
+			return nil, err
+		}
+		if grad, err = backend.Compile(prog, graph.Adam{}); err != nil {
+			return nil, err
+		}
+		defer grad.Close()
+	}
+	noise := cfg.ChainNoise
+	if noise.IsNone() {
+		noise = EvalNoise(datasets.Noise{}, ae.Spec)
+	}
+	rng := NewRand(cfg.Seed, streamChain)
+	corrupted := make([]float32, len(x))
+	reconstruct := func(in []float32) ([]float32, error) {
+		if err := fwd.Run(in); err != nil {
+			return nil, err
+		}
+		return fwd.Output(len(layers) - 1), nil
+	}
+	var snaps []Snapshot
+	record := func(step int) error {
+		r, err := reconstruct(x)
+		if err != nil {
+			return err
+		}
+		s := Snapshot{Step: step}
+		for c := range chains {
+			img := slices.Clone(x[c*d : (c+1)*d])
+			var e float64
+			for j, v := range img {
+				diff := float64(r[c*d+j] - v)
+				e += diff * diff
+			}
+			s.Images, s.Energy = append(s.Images, img), append(s.Energy, e)
+		}
+		snaps = append(snaps, s)
+		return nil
+	}
+	eta := float32(cfg.Eta)
+	for step := 0; step <= cfg.Steps; step++ {
+		if slices.Contains(cfg.Snapshots, step) {
+			if err := record(step); err != nil {
+				return nil, err
+			}
+		}
+		if step == cfg.Steps {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("models: %w", ErrInterrupted)
+		}
+		switch cfg.Method {
+		case WalkScore:
+			r, err := reconstruct(x)
+			if err != nil {
+				return nil, err
+			}
+			for i := range x {
+				x[i] += eta * (r[i] - x[i])
+			}
+		case WalkEnergy:
+			if err := grad.Run(x); err != nil {
+				return nil, err
+			}
+			for i, g := range grad.Output(1) {
+				x[i] -= eta * g
+			}
+		case WalkChain:
+			noise.Apply(corrupted, x, rng)
+			r, err := reconstruct(corrupted)
+			if err != nil {
+				return nil, err
+			}
+			copy(x, r)
+		}
+		if cfg.Clip {
+			for i, v := range x {
+				x[i] = min(max(v, 0), 1)
+			}
+		}
+		for _, v := range x {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("models: the walk diverged at step %d (try a smaller --eta or --clip)", step+1)
+			}
+		}
+	}
+	return snaps, nil
+}
+
+// NearestDistances returns, for each image (N×D), the Euclidean distance to the nearest of
+// the reference images.
+func NearestDistances(images []float32, ref *datasets.Images) []float64 {
+	d := ref.Dim()
+	n, m := len(images)/d, ref.Len()
+	refNorms := make([]float64, m)
+	for j := range m {
+		for _, v := range ref.Image(j) {
+			refNorms[j] += float64(v) * float64(v)
+		}
+	}
+	dots := make([]float32, n*m)
+	sgemm.Gemm(false, true, n, m, d, images, d, ref.Pixels, d, dots, m)
+	out := make([]float64, n)
+	for i := range n {
+		var norm float64
+		for _, v := range images[i*d : (i+1)*d] {
+			norm += float64(v) * float64(v)
+		}
+		best := math.Inf(1)
+		for j := range m {
+			best = min(best, norm+refNorms[j]-2*float64(dots[i*m+j]))
+		}
+		out[i] = math.Sqrt(max(best, 0))
+	}
+	return out
+}
+
+// WalkPoint measures one chain at one snapshot.
+type WalkPoint struct {
+	Step            int     `json:"step"`
+	Chain           int     `json:"chain"`
+	Energy          float64 `json:"energy"`           // ‖r(x) − x‖²
+	NearestDistance float64 `json:"nearest_distance"` // Euclidean distance to the closest training image
+	Class           int     `json:"class"`            // the digit classifier's verdict
+	Confidence      float64 `json:"confidence"`
+}
+
+// MeasureWalk measures every chain at every snapshot: the energy, the distance to the
+// nearest training image and the classifier's verdict.
+func MeasureWalk(ctx context.Context, backend graph.Backend, judge *Classifier, train *datasets.Images, snaps []Snapshot) ([]WalkPoint, error) {
+	var all []float32
+	for _, s := range snaps {
+		for _, im := range s.Images {
+			all = append(all, im...)
+		}
+	}
+	judged, err := judge.Judge(ctx, backend, all)
+	if err != nil {
+		return nil, err
+	}
+	dists := NearestDistances(all, train)
+	var points []WalkPoint
+	k := 0
+	for _, s := range snaps {
+		for c := range s.Images {
+			points = append(points, WalkPoint{Step: s.Step, Chain: c + 1, Energy: s.Energy[c], NearestDistance: dists[k],
+				Class: judged[k].Class, Confidence: judged[k].Confidence})
+			k++
+		}
+	}
+	return points, nil
+}
+
+// WalkSummary averages a snapshot's points over the chains.
+type WalkSummary struct {
+	Step                int     `json:"step"`
+	MeanEnergy          float64 `json:"mean_energy"`
+	MeanNearestDistance float64 `json:"mean_nearest_distance"`
+	MeanConfidence      float64 `json:"mean_confidence"`
+}
+
+// SummarizeWalk averages points per step, in step order.
+func SummarizeWalk(points []WalkPoint) []WalkSummary {
+	var out []WalkSummary
+	index := map[int]int{}
+	counts := map[int]int{}
+	for _, p := range points {
+		i, ok := index[p.Step]
+		if !ok {
+			i = len(out)
+			index[p.Step] = i
+			out = append(out, WalkSummary{Step: p.Step})
+		}
+		out[i].MeanEnergy += p.Energy
+		out[i].MeanNearestDistance += p.NearestDistance
+		out[i].MeanConfidence += p.Confidence
+		counts[p.Step]++
+	}
+	for i := range out {
+		n := float64(counts[out[i].Step])
+		out[i].MeanEnergy /= n
+		out[i].MeanNearestDistance /= n
+		out[i].MeanConfidence /= n
+	}
+	return out
+}
