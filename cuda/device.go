@@ -12,5 +12,5 @@ type Device struct {
 type NotBuiltError struct{}
 
 func (*NotBuiltError) Error() string {
-	return "cuda: this aelab was built without CUDA; build it with scripts/build-cuda.sh (go build -tags cuda), or use --device cpu"
+	return "cuda: this aelab was built without CUDA; build it with scripts/build-cuda.sh (go build -tags aelabcuda), or use --device cpu"
 }

@@ -49,3 +49,8 @@ func (b *Batcher) Gather(step int, pixels []float32, labels []uint8) {
 		}
 	}
 }
+
+// Indices returns the set indices of batch step's images (valid until the next Shuffle).
+func (b *Batcher) Indices(step int) []int {
+	return b.order[step*b.size : (step+1)*b.size]
+}

@@ -78,6 +78,11 @@ type Set struct {
 	Test       *Images // the test file
 }
 
+// FullTrain returns the whole training split, whatever TrainLimit cut from Train.
+func (s *Set) FullTrain() *Images {
+	return s.TrainFile.Slice(0, s.TrainFile.Len()-s.Validation.Len())
+}
+
 // IsMNIST reports whether every file matched the canonical MNIST sums.
 func (s *Set) IsMNIST() bool { return s.Name == "MNIST" }
 

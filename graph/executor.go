@@ -1,6 +1,10 @@
 package graph
 
-import "math"
+import (
+	"math"
+
+	"github.com/aelab/aelab/datasets"
+)
 
 // Executor runs one compiled Program.
 //
@@ -102,3 +106,18 @@ func (s *adamState) update(weights, grads [][]float32) {
 }
 
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
+
+// DeviceData is implemented by executors that keep the training images in their device's
+// memory: each step then gathers its batch and corrupts it there, and the host reads the
+// loss one step late, so the device never waits for it. The program's inputs must be the
+// corrupted batch and the clean batch (a training program of an autoencoder).
+type DeviceData interface {
+	// SetData copies the images (N×D, row-major) to the device.
+	SetData(images []float32, d int) error
+	// StepBatch takes an Adam step on the images at idx (B of them), corrupted by noise
+	// drawn from seed and step. It returns the loss of the previous StepBatch; ok is false
+	// on the first.
+	StepBatch(idx []int32, noise datasets.Noise, seed uint64, step uint32) (prev float32, ok bool, err error)
+	// LastLoss waits for the last StepBatch and returns its loss.
+	LastLoss() (float32, error)
+}

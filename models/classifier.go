@@ -64,10 +64,11 @@ func newClassifier(sizes []int, seed uint64) *Classifier {
 	return c
 }
 
-// TrainDigitClassifier trains a classifier on set by the fixed recipe and measures it on
-// the test images.
+// TrainDigitClassifier trains a classifier on set's whole training split (whatever limit
+// the set was loaded with) by the fixed recipe and measures it on the test images.
 func TrainDigitClassifier(ctx context.Context, backend graph.Backend, set *datasets.Set, hooks Hooks) (*Classifier, error) {
-	if set.Train.Labels == nil {
+	train := set.FullTrain()
+	if train.Labels == nil {
 		return nil, fmt.Errorf("models: the data set has no labels to train a classifier on")
 	}
 	c := newClassifier(classifierSizes(set.Train.Dim()), classifierSeed)
@@ -76,7 +77,7 @@ func TrainDigitClassifier(ctx context.Context, backend graph.Backend, set *datas
 	if err != nil {
 		return nil, err
 	}
-	hist, err := TrainClassifier(ctx, backend, c.Layers, noise, set.Train, set.Validation, cfg, hooks)
+	hist, err := TrainClassifier(ctx, backend, c.Layers, noise, train, set.Validation, cfg, hooks)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +86,7 @@ func TrainDigitClassifier(ctx context.Context, backend graph.Backend, set *datas
 		return nil, err
 	}
 	c.Record.History, c.Record.TestAccuracy, c.Record.Data, c.Record.Recipe = hist, acc, NewDataInfo(set), classifierRecipe
+	c.Record.Data.TrainImages = train.Len()
 	for _, h := range hist {
 		c.Record.Seconds += h.Seconds
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/graph/plan"
 )
 
 // mnistOnce loads MNIST once for the package's tests.
@@ -317,5 +318,35 @@ func TestJacobianMatchesFiniteDifferences(t *testing.T) {
 				t.Errorf("‖J‖²_F = %.6g, finite differences %.6g", got, want)
 			}
 		})
+	}
+}
+
+// TestDeviceBatchesMatchHostBatches trains through the device-data path (batches gathered
+// by the backend, losses read a step late) on the CPU: without noise it must give the host
+// path's weights exactly; with noise it must learn.
+func TestDeviceBatchesMatchHostBatches(t *testing.T) {
+	trainSet, val := smallMNIST(t, 600, 100)
+	weights := func(backend graph.Backend, kind Kind) ([][]float32, []EpochStats) {
+		ae := newModel(t, kind, []int{784, 16}, 3)
+		hist, err := Train(context.Background(), backend, ae.Graph(), ae.Spec.Objective(), ae.Spec.Noise, trainSet, val,
+			TrainConfig{Epochs: 2, Batch: 20, Seed: 3}, Hooks{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snapshot(ae.Params()), hist
+	}
+	host, hostHist := weights(plan.New(plan.NewCPU()), AE)
+	device, deviceHist := weights(plan.New(plan.NewGatheringCPU()), AE)
+	for i := range host {
+		if !slices.Equal(host[i], device[i]) {
+			t.Fatalf("parameter %d differs between host and device batches", i)
+		}
+	}
+	if math.Abs(hostHist[1].TrainLoss-deviceHist[1].TrainLoss) > 1e-9 {
+		t.Errorf("train loss %g on the host, %g from device batches", hostHist[1].TrainLoss, deviceHist[1].TrainLoss)
+	}
+	_, hist := weights(plan.New(plan.NewGatheringCPU()), DAE)
+	if !(hist[1].ValLoss < hist[0].ValLoss) {
+		t.Errorf("a DAE on device batches did not learn: %+v", hist)
 	}
 }

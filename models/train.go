@@ -109,6 +109,7 @@ func Train(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj
 			noise.Apply(noisy, clean, noiseRng)
 			return [][]float32{noisy, clean}
 		},
+		onDevice: &deviceBatches{images: train.Pixels, d: d, noise: noise, seed: cfg.Seed},
 		validate: func(ctx context.Context) (float64, float64, error) {
 			loss, err := fwd.loss(ctx, val, obj.Loss)
 			return loss, 0, err
@@ -170,6 +171,17 @@ func TrainClassifier(ctx context.Context, backend graph.Backend, layers []*graph
 type fitter struct {
 	fill     func(b *datasets.Batcher, step int) [][]float32
 	validate func(ctx context.Context) (loss, accuracy float64, err error)
+	// onDevice, when not nil, describes the batches for an executor that builds them on its
+	// device (graph.DeviceData); fill is then not used.
+	onDevice *deviceBatches
+}
+
+// deviceBatches is what an executor needs to gather and corrupt batches on its device.
+type deviceBatches struct {
+	images []float32 // N×D
+	d      int
+	noise  datasets.Noise
+	seed   uint64
 }
 
 // fit runs the training loop of a program with a loss.
@@ -190,6 +202,15 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 		return err
 	}
 	steps := batcher.Steps()
+	runEpoch := func(epoch int) (float64, error) { return hostEpoch(ctx, ex, batcher, f, hooks, epoch) }
+	if dd, ok := ex.(graph.DeviceData); ok && f.onDevice != nil {
+		if err := dd.SetData(f.onDevice.images, f.onDevice.d); err != nil {
+			return nil, err
+		}
+		runEpoch = func(epoch int) (float64, error) {
+			return deviceEpoch(ctx, dd, batcher, f.onDevice, hooks, epoch, uint32((epoch-1)*steps))
+		}
+	}
 	var history []EpochStats
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		if hooks.EpochStart != nil {
@@ -197,22 +218,9 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 		}
 		start := time.Now()
 		batcher.Shuffle()
-		var sum float64
-		for step := range steps {
-			if ctx.Err() != nil {
-				return history, stop(fmt.Errorf("models: %w in epoch %d", ErrInterrupted, epoch))
-			}
-			loss, err := ex.Step(f.fill(batcher, step)...)
-			if err != nil {
-				return history, stop(err)
-			}
-			if !finite(float64(loss)) {
-				return history, stop(fmt.Errorf("models: %w: loss %g at epoch %d, step %d (try a lower --lr)", ErrDiverged, loss, epoch, step+1))
-			}
-			sum += float64(loss)
-			if hooks.Step != nil {
-				hooks.Step(step+1, sum/float64(step+1))
-			}
+		sum, err := runEpoch(epoch)
+		if err != nil {
+			return history, stop(err)
 		}
 		seconds := time.Since(start).Seconds()
 		if err := ex.SyncParams(); err != nil {
@@ -235,6 +243,73 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 		}
 	}
 	return history, nil
+}
+
+// hostEpoch runs one epoch's steps with batches built on the host; it returns the sum of
+// the losses.
+func hostEpoch(ctx context.Context, ex graph.Executor, batcher *datasets.Batcher, f fitter, hooks Hooks, epoch int) (float64, error) {
+	var sum float64
+	for step := range batcher.Steps() {
+		if ctx.Err() != nil {
+			return sum, fmt.Errorf("models: %w in epoch %d", ErrInterrupted, epoch)
+		}
+		loss, err := ex.Step(f.fill(batcher, step)...)
+		if err != nil {
+			return sum, err
+		}
+		if !finite(float64(loss)) {
+			return sum, fmt.Errorf("models: %w: loss %g at epoch %d, step %d (try a lower --lr)", ErrDiverged, loss, epoch, step+1)
+		}
+		sum += float64(loss)
+		if hooks.Step != nil {
+			hooks.Step(step+1, sum/float64(step+1))
+		}
+	}
+	return sum, nil
+}
+
+// deviceEpoch runs one epoch's steps with batches built on the device; each step's loss
+// arrives during the next step. first numbers the epoch's first step for the noise.
+func deviceEpoch(ctx context.Context, dd graph.DeviceData, batcher *datasets.Batcher, db *deviceBatches, hooks Hooks, epoch int, first uint32) (float64, error) {
+	var sum float64
+	idx := make([]int32, 0, 1024)
+	add := func(loss float32, step int) error {
+		if !finite(float64(loss)) {
+			return fmt.Errorf("models: %w: loss %g at epoch %d, step %d (try a lower --lr)", ErrDiverged, loss, epoch, step)
+		}
+		sum += float64(loss)
+		if hooks.Step != nil {
+			hooks.Step(step, sum/float64(step))
+		}
+		return nil
+	}
+	steps := batcher.Steps()
+	for step := range steps {
+		if ctx.Err() != nil {
+			if _, err := dd.LastLoss(); err != nil {
+				return sum, err
+			}
+			return sum, fmt.Errorf("models: %w in epoch %d", ErrInterrupted, epoch)
+		}
+		idx = idx[:0]
+		for _, i := range batcher.Indices(step) {
+			idx = append(idx, int32(i))
+		}
+		prev, ok, err := dd.StepBatch(idx, db.noise, db.seed, first+uint32(step))
+		if err != nil {
+			return sum, err
+		}
+		if ok {
+			if err := add(prev, step); err != nil {
+				return sum, err
+			}
+		}
+	}
+	last, err := dd.LastLoss()
+	if err != nil {
+		return sum, err
+	}
+	return sum, add(last, steps)
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

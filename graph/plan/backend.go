@@ -1,6 +1,9 @@
 package plan
 
-import "github.com/aelab/aelab/graph"
+import (
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
+)
 
 // Memory is a backend's buffer handle; only the backend that made it knows what it is.
 type Memory any
@@ -41,4 +44,24 @@ type Backend interface {
 	Sync() error
 	// Close releases the backend's buffers.
 	Close() error
+}
+
+// Runner is implemented by backends whose calls must come from one goroutine (a GPU
+// context bound to an OS thread): the executor hands each whole run to Run, one hand-over
+// per run instead of one per call.
+type Runner interface {
+	Run(fn func() error) error
+}
+
+// Gatherer is implemented by backends that keep a training set in their memory and build
+// each batch there (see graph.DeviceData).
+type Gatherer interface {
+	// AllocIndices returns a buffer of n int32 batch indices; WriteIndices fills it.
+	AllocIndices(n int) (Memory, error)
+	WriteIndices(dst Memory, idx []int32) error
+	// Gather writes rows idx of data (d values each) into clean, and their corruption by
+	// noise, drawn from seed and step, into noisy.
+	Gather(noisy, clean Slice, data, idx Memory, batch, d int, noise datasets.Noise, seed uint64, step uint32) error
+	// ReadLater starts copying src into dst; wait waits until dst holds it.
+	ReadLater(dst []float32, src Slice) (wait func() error, err error)
 }

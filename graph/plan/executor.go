@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
 )
 
@@ -25,7 +26,19 @@ func (b planBackend) Compile(p *graph.Program, opt graph.Adam) (graph.Executor, 
 	if err != nil {
 		return nil, err
 	}
-	return bind(b.be, pl, opt)
+	var ex *executor
+	if r, ok := b.be.(Runner); ok {
+		err = r.Run(func() (err error) { ex, err = bind(b.be, pl, opt); return err })
+	} else {
+		ex, err = bind(b.be, pl, opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if g, ok := b.be.(Gatherer); ok && pl.Loss != nil {
+		return &deviceExecutor{executor: ex, g: g}, nil
+	}
+	return ex, nil
 }
 
 // executor runs a bound plan.
@@ -52,7 +65,7 @@ func bind(be Backend, pl *Plan, opt graph.Adam) (_ *executor, err error) {
 	ex := &executor{be: be, plan: pl, adam: opt.WithDefaults()}
 	defer func() {
 		if err != nil {
-			ex.Close()
+			ex.free()
 		}
 	}()
 	mem := make([]Memory, len(pl.Buffers))
@@ -154,38 +167,61 @@ func (ex *executor) readOutputs() error {
 	return nil
 }
 
+// onDevice runs fn on the backend's goroutine when it has one, else directly.
+func (ex *executor) onDevice(fn func() error) error {
+	if r, ok := ex.be.(Runner); ok {
+		return r.Run(fn)
+	}
+	return fn()
+}
+
 // Run implements graph.Executor.
 func (ex *executor) Run(inputs ...[]float32) error {
-	if err := ex.run(inputs); err != nil {
-		return err
-	}
-	return ex.readOutputs()
+	return ex.onDevice(func() error {
+		if err := ex.run(inputs); err != nil {
+			return err
+		}
+		return ex.readOutputs()
+	})
 }
 
 // Step implements graph.Executor.
-func (ex *executor) Step(inputs ...[]float32) (float32, error) {
+func (ex *executor) Step(inputs ...[]float32) (loss float32, err error) {
 	if ex.plan.Loss == nil {
 		return 0, errors.New("plan: Step on a program without a loss")
 	}
-	if err := ex.run(inputs); err != nil {
-		return 0, err
-	}
+	err = ex.onDevice(func() error {
+		if err := ex.run(inputs); err != nil {
+			return err
+		}
+		loss, err = ex.update()
+		return err
+	})
+	return loss, err
+}
+
+// adamStep returns the scalars of the next Adam update.
+func (ex *executor) adamStep() AdamStep {
 	ex.t++
 	c := ex.adam
-	s := AdamStep{
+	return AdamStep{
 		StepSize:  float32(c.LR / (1 - math.Pow(c.Beta1, float64(ex.t)))),
 		Beta1:     float32(c.Beta1),
 		Beta2:     float32(c.Beta2),
 		Eps:       float32(c.Eps),
 		InvSqrtC2: float32(1 / math.Sqrt(1-math.Pow(c.Beta2, float64(ex.t)))),
 	}
+}
+
+// update reads the loss, applies Adam and reads the outputs.
+func (ex *executor) update() (float32, error) {
+	s := ex.adamStep()
 	for i := range ex.gradBuf {
 		ex.gradBuf[i] = nil // gradients are read back on demand
 	}
 	if err := ex.be.Read(ex.lossBuf, ex.loss); err != nil {
 		return 0, err
 	}
-	// Read before the update: Adam leaves the gradients as they are, but tests read them.
 	if err := ex.be.Adam(s, ex.params, ex.grads, ex.ms, ex.vs); err != nil {
 		return 0, err
 	}
@@ -205,7 +241,7 @@ func (ex *executor) Gradient(i int) []float32 {
 	}
 	if ex.gradBuf[i] == nil {
 		buf := make([]float32, ex.grads[i].Len)
-		if err := ex.be.Read(buf, ex.grads[i]); err != nil {
+		if err := ex.onDevice(func() error { return ex.be.Read(buf, ex.grads[i]) }); err != nil {
 			return nil
 		}
 		ex.gradBuf[i] = buf
@@ -215,21 +251,25 @@ func (ex *executor) Gradient(i int) []float32 {
 
 // SyncParams implements graph.Executor.
 func (ex *executor) SyncParams() error {
-	if err := ex.be.Sync(); err != nil {
-		return err
-	}
-	for i, v := range ex.plan.Params {
-		p := ex.plan.Buffers[v.Buf].Param
-		if err := ex.be.Read(p.Data, ex.params[i]); err != nil {
+	return ex.onDevice(func() error {
+		if err := ex.be.Sync(); err != nil {
 			return err
 		}
-	}
-	return nil
+		for i, v := range ex.plan.Params {
+			p := ex.plan.Buffers[v.Buf].Param
+			if err := ex.be.Read(p.Data, ex.params[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Close implements graph.Executor: it frees the executor's buffers; parameters stay with
 // the backend.
-func (ex *executor) Close() error {
+func (ex *executor) Close() error { return ex.onDevice(ex.free) }
+
+func (ex *executor) free() error {
 	var first error
 	for _, m := range ex.owned {
 		if err := ex.be.Free(m); err != nil && first == nil {
@@ -238,4 +278,103 @@ func (ex *executor) Close() error {
 	}
 	ex.owned = nil
 	return first
+}
+
+// deviceExecutor is an executor on a backend that keeps the training images in its memory
+// (a Gatherer): it implements graph.DeviceData.
+type deviceExecutor struct {
+	*executor
+	g       Gatherer
+	data    Memory
+	d       int
+	idx     Memory
+	loss    [2][]float32 // alternate host slots for the loss of successive steps
+	slot    int          // the slot of the last StepBatch
+	pending func() error // waits for the last StepBatch's loss; nil before the first
+}
+
+var _ graph.DeviceData = (*deviceExecutor)(nil)
+
+// SetData implements graph.DeviceData.
+func (dx *deviceExecutor) SetData(images []float32, d int) error {
+	if len(dx.inputs) != 2 || dx.inputs[0].Len != dx.inputs[1].Len || dx.inputs[0].Len%d != 0 {
+		return fmt.Errorf("plan: device data needs a program with two inputs of equal size, a corrupted and a clean batch")
+	}
+	return dx.onDevice(func() error {
+		mem, err := dx.be.Alloc(len(images))
+		if err != nil {
+			return err
+		}
+		dx.owned = append(dx.owned, mem)
+		if err := dx.be.Write(Slice{Mem: mem, Len: len(images)}, images); err != nil {
+			return err
+		}
+		idx, err := dx.g.AllocIndices(dx.inputs[0].Len / d)
+		if err != nil {
+			return err
+		}
+		dx.owned = append(dx.owned, idx)
+		dx.data, dx.d, dx.idx = mem, d, idx
+		return nil
+	})
+}
+
+// StepBatch implements graph.DeviceData.
+func (dx *deviceExecutor) StepBatch(idx []int32, noise datasets.Noise, seed uint64, step uint32) (prev float32, ok bool, err error) {
+	if dx.data == nil {
+		return 0, false, errors.New("plan: StepBatch before SetData")
+	}
+	batch := dx.inputs[0].Len / dx.d
+	if len(idx) != batch {
+		return 0, false, fmt.Errorf("plan: %d indices for a batch of %d", len(idx), batch)
+	}
+	err = dx.onDevice(func() error {
+		if err := dx.g.WriteIndices(dx.idx, idx); err != nil {
+			return err
+		}
+		if err := dx.g.Gather(dx.inputs[0], dx.inputs[1], dx.data, dx.idx, batch, dx.d, noise, seed, step); err != nil {
+			return err
+		}
+		for _, call := range dx.calls {
+			if err := call(); err != nil {
+				return err
+			}
+		}
+		if err := dx.be.Adam(dx.adamStep(), dx.params, dx.grads, dx.ms, dx.vs); err != nil {
+			return err
+		}
+		if dx.pending != nil {
+			// The previous step's loss arrived while this step was queued.
+			if err := dx.pending(); err != nil {
+				return err
+			}
+			prev, ok = dx.loss[dx.slot][0], true
+		}
+		dx.slot = 1 - dx.slot
+		if dx.loss[dx.slot] == nil {
+			dx.loss[dx.slot] = make([]float32, 1)
+		}
+		wait, err := dx.g.ReadLater(dx.loss[dx.slot], dx.executor.loss)
+		dx.pending = wait
+		return err
+	})
+	return prev, ok, err
+}
+
+// LastLoss implements graph.DeviceData.
+func (dx *deviceExecutor) LastLoss() (float32, error) {
+	if dx.pending == nil {
+		return 0, errors.New("plan: no step to read the loss of")
+	}
+	err := dx.onDevice(dx.pending)
+	dx.pending = nil
+	return dx.loss[dx.slot][0], err
+}
+
+// Unwrap returns the Backend behind a graph.Backend made by New, or nil.
+func Unwrap(b graph.Backend) Backend {
+	if pb, ok := b.(planBackend); ok {
+		return pb.be
+	}
+	return nil
 }

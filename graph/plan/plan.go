@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aelab/aelab/graph"
@@ -78,4 +79,18 @@ type UnsupportedOpError struct {
 
 func (e *UnsupportedOpError) Error() string {
 	return fmt.Sprintf("plan: gorgonia op %q (node %s) has no kernel in aelab's executor; --device tape runs it on gorgonia's TapeMachine", e.Op, e.Node)
+}
+
+// Kernels lists every kernel name a plan's steps may carry, for backends to check that
+// they run them all.
+func Kernels() []string {
+	names := []string{"broadcast", "sum", "softmax", "logsoftmax", "softmaxgrad", "logsoftmaxgrad", "copy", "sigmoidgrad", "gemm"}
+	for _, k := range unaryKernels() {
+		names = append(names, k)
+	}
+	for _, k := range binaryKernels() {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -1,0 +1,236 @@
+// aelab's CUDA kernels: the named kernels of a plan (see graph/plan's Step), Adam over all
+// parameters at once, and the device-side batch gathering and corruption. Compiled by NVRTC
+// when the cuda backend opens; every kernel is extern "C" so it keeps its name.
+//
+// Sizes are ints: an MNIST batch is far from 2^31 values.
+
+// Unary and binary op codes, in the order of cuda/kernels.go.
+#define OP_NEG 0
+#define OP_SQUARE 1
+#define OP_SQRT 2
+#define OP_EXP 3
+#define OP_LOG 4
+#define OP_SIGMOID 5
+#define OP_TANH 6
+#define OP_SOFTPLUS 7
+#define OP_ABS 8
+#define OP_SIGN 9
+#define OP_INV 10
+#define OP_CUBE 11
+#define OP_LOG1P 12
+#define OP_EXPM1 13
+#define OP_INVSQRT 14
+#define OP_SIGMOIDGRAD 15
+
+#define OP_ADD 0
+#define OP_SUB 1
+#define OP_MUL 2
+#define OP_DIV 3
+#define OP_POW 4
+#define OP_LT 5
+#define OP_GT 6
+#define OP_LE 7
+#define OP_GE 8
+#define OP_EQ 9
+#define OP_NE 10
+
+// Operand modes of binary kernels (graph/plan: modeFull, modeScalar, modeRow, modeCol).
+#define MODE_FULL 0
+#define MODE_SCALAR 1
+#define MODE_ROW 2
+#define MODE_COL 3
+
+__device__ __forceinline__ float sigmoidf_(float x) {
+    return x >= 0.f ? 1.f / (1.f + expf(-x)) : expf(x) / (1.f + expf(x));
+}
+
+__device__ __forceinline__ float unary_op(int op, float v) {
+    switch (op) {
+    case OP_NEG: return -v;
+    case OP_SQUARE: return v * v;
+    case OP_SQRT: return sqrtf(v);
+    case OP_EXP: return expf(v);
+    case OP_LOG: return logf(v);
+    case OP_SIGMOID: return sigmoidf_(v);
+    case OP_TANH: return tanhf(v);
+    case OP_SOFTPLUS: return fmaxf(v, 0.f) + log1pf(expf(-fabsf(v)));
+    case OP_ABS: return fabsf(v);
+    case OP_SIGN: return v > 0.f ? 1.f : (v < 0.f ? -1.f : 0.f);
+    case OP_INV: return 1.f / v;
+    case OP_CUBE: return v * v * v;
+    case OP_LOG1P: return log1pf(v);
+    case OP_EXPM1: return expm1f(v);
+    case OP_INVSQRT: return rsqrtf(v);
+    case OP_SIGMOIDGRAD: return v * (1.f - v);
+    }
+    return 0.f;
+}
+
+__device__ __forceinline__ float binary_op(int op, float a, float b) {
+    switch (op) {
+    case OP_ADD: return a + b;
+    case OP_SUB: return a - b;
+    case OP_MUL: return a * b;
+    case OP_DIV: return a / b;
+    case OP_POW: return powf(a, b);
+    case OP_LT: return a < b ? 1.f : 0.f;
+    case OP_GT: return a > b ? 1.f : 0.f;
+    case OP_LE: return a <= b ? 1.f : 0.f;
+    case OP_GE: return a >= b ? 1.f : 0.f;
+    case OP_EQ: return a == b ? 1.f : 0.f;
+    case OP_NE: return a != b ? 1.f : 0.f;
+    }
+    return 0.f;
+}
+
+__device__ __forceinline__ int operand(int mode, int i, int cols) {
+    switch (mode) {
+    case MODE_SCALAR: return 0;
+    case MODE_ROW: return i % cols;
+    case MODE_COL: return i / cols;
+    }
+    return i;
+}
+
+extern "C" __global__ void unary(float* out, const float* a, int n, int op) {
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        out[i] = unary_op(op, a[i]);
+}
+
+extern "C" __global__ void binary(float* out, const float* a, const float* b, int n, int op, int modeA, int modeB, int cols) {
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        out[i] = binary_op(op, a[operand(modeA, i, cols)], b[operand(modeB, i, cols)]);
+}
+
+// broadcast: out (rows × cols) from in (inRows × inCols, each 1 or full).
+extern "C" __global__ void broadcast(float* out, const float* in, int rows, int cols, int inRows, int inCols) {
+    int n = rows * cols;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+        int r = i / cols, c = i % cols;
+        out[i] = in[(inRows == 1 ? 0 : r) * inCols + (inCols == 1 ? 0 : c)];
+    }
+}
+
+// sum_rows: out[c] = Σ_r in[r, c]; one thread per column, reading rows in order.
+extern "C" __global__ void sum_rows(float* out, const float* in, int rows, int cols) {
+    for (int c = blockIdx.x * blockDim.x + threadIdx.x; c < cols; c += gridDim.x * blockDim.x) {
+        float s = 0.f;
+        for (int r = 0; r < rows; r++) s += in[r * cols + c];
+        out[c] = s;
+    }
+}
+
+// block_sum reduces v over a block of 256 threads; thread 0 gets the total.
+__device__ float block_sum(float v) {
+    __shared__ float part[256];
+    part[threadIdx.x] = v;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) part[threadIdx.x] += part[threadIdx.x + s];
+        __syncthreads();
+    }
+    return part[0];
+}
+
+// sum_cols: out[r] = Σ_c in[r, c]; one block of 256 threads per row.
+extern "C" __global__ void sum_cols(float* out, const float* in, int rows, int cols) {
+    for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+        float s = 0.f;
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) s += in[r * cols + c];
+        s = block_sum(s);
+        if (threadIdx.x == 0) out[r] = s;
+        __syncthreads();
+    }
+}
+
+// sum_all: out[0] = Σ in; one block of 256 threads, so the order of additions is fixed.
+extern "C" __global__ void sum_all(float* out, const float* in, int n) {
+    float s = 0.f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) s += in[i];
+    s = block_sum(s);
+    if (threadIdx.x == 0) out[0] = s;
+}
+
+// softmax along each row (log_ != 0: its logarithm); one thread per row.
+extern "C" __global__ void softmax(float* out, const float* in, int rows, int cols, int log_) {
+    for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += gridDim.x * blockDim.x) {
+        const float* x = in + r * cols;
+        float* y = out + r * cols;
+        float m = x[0];
+        for (int c = 1; c < cols; c++) m = fmaxf(m, x[c]);
+        float s = 0.f;
+        for (int c = 0; c < cols; c++) s += expf(x[c] - m);
+        float ls = logf(s);
+        for (int c = 0; c < cols; c++) y[c] = log_ ? x[c] - m - ls : expf(x[c] - m) / s;
+    }
+}
+
+// softmax_grad: the derivative with respect to the input of softmax (or log-softmax) with
+// output y, given dy: y ⊙ (dy − Σ dy⊙y), or dy − e^y Σ dy.
+extern "C" __global__ void softmax_grad(float* out, const float* y, const float* dy, int rows, int cols, int log_) {
+    for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += gridDim.x * blockDim.x) {
+        const float* yr = y + r * cols;
+        const float* dr = dy + r * cols;
+        float* o = out + r * cols;
+        float s = 0.f;
+        for (int c = 0; c < cols; c++) s += log_ ? dr[c] : dr[c] * yr[c];
+        for (int c = 0; c < cols; c++) o[c] = log_ ? dr[c] - expf(yr[c]) * s : yr[c] * (dr[c] - s);
+    }
+}
+
+extern "C" __global__ void copy(float* out, const float* in, int n) {
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) out[i] = in[i];
+}
+
+// adam updates every parameter in one launch: blockIdx.y picks the parameter, whose
+// pointers and size are in the tables.
+extern "C" __global__ void adam(float** w, float** g, float** m, float** v, const int* sizes,
+                                float stepSize, float beta1, float beta2, float eps, float invSqrtC2) {
+    int p = blockIdx.y, n = sizes[p];
+    float *wp = w[p], *gp = g[p], *mp = m[p], *vp = v[p];
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+        float gi = gp[i];
+        float mi = beta1 * mp[i] + (1.f - beta1) * gi;
+        float vi = beta2 * vp[i] + (1.f - beta2) * gi * gi;
+        mp[i] = mi;
+        vp[i] = vi;
+        wp[i] -= stepSize * mi / (sqrtf(vi) * invSqrtC2 + eps);
+    }
+}
+
+// hash32 is a counter-based generator (a PCG output permutation of a mixed counter): the
+// same seed, step and index give the same number, in any launch configuration.
+__device__ __forceinline__ unsigned int hash32(unsigned long long seed, unsigned int step, unsigned int i) {
+    unsigned long long x = seed ^ (0x9E3779B97F4A7C15ull * (((unsigned long long)step << 32) | i));
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    unsigned int xorshifted = (unsigned int)(((x >> 18u) ^ x) >> 27u);
+    unsigned int rot = (unsigned int)(x >> 59u);
+    return (xorshifted >> rot) | (xorshifted << ((32u - rot) & 31u));
+}
+
+__device__ __forceinline__ float uniform01(unsigned long long seed, unsigned int step, unsigned int i) {
+    return (hash32(seed, step, i) >> 8) * (1.f / 16777216.f);
+}
+
+// gather_corrupt builds a training batch on the device: clean[k] = data[idx[k]], and noisy
+// its corruption (kind 0 none, 1 gaussian σ, 2 mask ν, 3 salt-and-pepper ν), drawn from
+// (seed, step) afresh for every batch.
+extern "C" __global__ void gather_corrupt(float* noisy, float* clean, const float* data, const int* idx, int batch, int d,
+                                          int kind, float level, unsigned long long seed, unsigned int step) {
+    int n = batch * d;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+        int k = i / d, j = i % d;
+        float x = data[(long long)idx[k] * d + j];
+        clean[i] = x;
+        float y = x;
+        if (kind == 1) {
+            float u1 = fmaxf(uniform01(seed, step, 2 * i), 1e-7f), u2 = uniform01(seed, step, 2 * i + 1);
+            y = x + level * sqrtf(-2.f * logf(u1)) * cospif(2.f * u2);
+        } else if (kind == 2) {
+            if (uniform01(seed, step, i) < level) y = 0.f;
+        } else if (kind == 3) {
+            if (uniform01(seed, step, 2 * i) < level) y = uniform01(seed, step, 2 * i + 1) < 0.5f ? 0.f : 1.f;
+        }
+        noisy[i] = y;
+    }
+}

@@ -1,0 +1,187 @@
+// Package plantest checks a plan backend against a reference on every kind of program
+// aelab builds: the CPU plan against gorgonia's TapeMachine in CI, the CUDA backend against
+// the CPU plan on a GPU machine.
+package plantest
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/aelab/aelab/graph"
+)
+
+// Case builds one of the programs aelab trains or runs, from fresh parameters drawn
+// from a generator, and the inputs of its runs.
+type Case struct {
+	Name  string
+	Build func(rng *rand.Rand) (*graph.Program, error)
+	Feed  func(rng *rand.Rand, p *graph.Program) [][]float32
+}
+
+func stack(rng *rand.Rand, sizes []int, hidden, last graph.Activation, prefix string) []*graph.Dense {
+	var ls []*graph.Dense
+	for i := 0; i+1 < len(sizes); i++ {
+		act := hidden
+		if i+2 == len(sizes) {
+			act = last
+		}
+		ls = append(ls, graph.NewDense(fmt.Sprintf("%s.%d", prefix, 2*i), sizes[i], sizes[i+1], act, rng))
+	}
+	return ls
+}
+
+func autoencoder(rng *rand.Rand, sizes []int, hidden, code, out graph.Activation) graph.Autoencoder {
+	enc := stack(rng, sizes, hidden, code, "encoder")
+	rev := make([]int, len(sizes))
+	for i, s := range sizes {
+		rev[len(sizes)-1-i] = s
+	}
+	return graph.Autoencoder{Encoder: enc, Decoder: stack(rng, rev, hidden, out, "decoder")}
+}
+
+// uniform feeds every input with values in [0,1).
+func uniform(rng *rand.Rand, p *graph.Program) [][]float32 {
+	var in [][]float32
+	for _, n := range p.Inputs {
+		v := make([]float32, n.Shape().TotalSize())
+		for i := range v {
+			v[i] = rng.Float32()
+		}
+		in = append(in, v)
+	}
+	return in
+}
+
+// labelled feeds a batch and one-hot labels.
+func labelled(rng *rand.Rand, p *graph.Program) [][]float32 {
+	in := uniform(rng, p)
+	y := in[1]
+	clear(y)
+	classes := p.Inputs[1].Shape()[1]
+	for r := range len(y) / classes {
+		y[r*classes+rng.IntN(classes)] = 1
+	}
+	return in
+}
+
+func trainingCase(name string, sizes []int, hidden, code, out graph.Activation, obj graph.Objective) Case {
+	return Case{Name: name, Feed: uniform, Build: func(rng *rand.Rand) (*graph.Program, error) {
+		return graph.NewTrainingProgram(autoencoder(rng, sizes, hidden, code, out), obj, 8)
+	}}
+}
+
+// Programs lists every kind of program aelab builds, small.
+func Programs() []Case {
+	mse, bce := graph.Objective{Loss: graph.MSE}, graph.Objective{Loss: graph.BCE}
+	cae := graph.Objective{Loss: graph.MSE, Contractive: 0.05}
+	r, s, t, l := graph.ReLU, graph.Sigmoid, graph.Tanh, graph.Linear
+	return []Case{
+		trainingCase("ae relu", []int{12, 6}, r, r, s, mse),
+		trainingCase("ae sigmoid bce", []int{12, 6}, s, s, s, bce),
+		trainingCase("ae tanh linear", []int{12, 6}, t, t, l, mse),
+		trainingCase("cae relu", []int{12, 6}, r, r, s, cae),
+		trainingCase("cae sigmoid", []int{12, 6}, s, s, s, cae),
+		trainingCase("cae tanh", []int{12, 6}, t, t, s, cae),
+		trainingCase("deep relu", []int{12, 9, 5}, r, r, s, mse),
+		trainingCase("deep cae", []int{12, 9, 5}, r, r, s, cae),
+		trainingCase("hinton-like", []int{12, 10, 8, 6, 3}, s, l, s, mse),
+		{Name: "forward stack", Feed: uniform, Build: func(rng *rand.Rand) (*graph.Program, error) {
+			return graph.NewStackProgram(autoencoder(rng, []int{12, 9, 5}, r, r, s).Layers(), 7)
+		}},
+		{Name: "energy gradient", Feed: uniform, Build: func(rng *rand.Rand) (*graph.Program, error) {
+			return graph.NewEnergyProgram(autoencoder(rng, []int{12, 9, 5}, r, r, s), 4)
+		}},
+		{Name: "energy gradient sigmoid", Feed: uniform, Build: func(rng *rand.Rand) (*graph.Program, error) {
+			return graph.NewEnergyProgram(autoencoder(rng, []int{12, 6}, s, s, s), 4)
+		}},
+		{Name: "classifier", Feed: labelled, Build: func(rng *rand.Rand) (*graph.Program, error) {
+			return graph.NewClassifierTrainingProgram(stack(rng, []int{12, 8, 4}, s, l, "encoder"), 6)
+		}},
+		{Name: "probe", Feed: labelled, Build: func(rng *rand.Rand) (*graph.Program, error) {
+			return graph.NewClassifierTrainingProgram(stack(rng, []int{5, 10}, l, l, "probe"), 6)
+		}},
+	}
+}
+
+func close32(a, b float32, tol float64) bool {
+	return math.Abs(float64(a)-float64(b)) <= tol*(1+math.Abs(float64(b)))
+}
+
+// Compare runs every program on two backends from the same parameters and inputs: 20 Adam
+// steps (losses, first gradients, updated weights) for programs that train, one run
+// (outputs) for the others; tol is the relative tolerance of losses and outputs (gradients
+// get 10×, weights after 20 steps 100×).
+func Compare(t *testing.T, reference, backend graph.Backend, tol float64) {
+	for _, tc := range Programs() {
+		t.Run(tc.Name, func(t *testing.T) {
+			ref, err := tc.Build(rand.New(rand.NewPCG(1, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := tc.Build(rand.New(rand.NewPCG(1, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tape, err := reference.Compile(ref, graph.Adam{LR: 0.01})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tape.Close()
+			ex, err := backend.Compile(got, graph.Adam{LR: 0.01})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ex.Close()
+			rng := rand.New(rand.NewPCG(2, 2))
+			if !ref.Trains() {
+				in := tc.Feed(rng, ref)
+				if err := tape.Run(in...); err != nil {
+					t.Fatal(err)
+				}
+				if err := ex.Run(in...); err != nil {
+					t.Fatal(err)
+				}
+				for i := range ref.Outputs {
+					for j, want := range tape.Output(i) {
+						if g := ex.Output(i)[j]; !close32(g, want, tol) {
+							t.Fatalf("output %d[%d] = %g, reference %g", i, j, g, want)
+						}
+					}
+				}
+				return
+			}
+			for step := range 20 {
+				in := tc.Feed(rng, ref)
+				lw, err := tape.Step(in...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lg, err := ex.Step(in...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !close32(lg, lw, tol) {
+					t.Fatalf("step %d: loss %g, reference %g", step, lg, lw)
+				}
+				if step == 0 {
+					for i, p := range ref.Params {
+						for j, want := range tape.Gradient(i) {
+							if g := ex.Gradient(i)[j]; !close32(g, want, 10*tol) {
+								t.Fatalf("gradient of %s[%d] = %g, reference %g", p.Name, j, g, want)
+							}
+						}
+					}
+				}
+			}
+			for i, p := range ref.Params {
+				for j, want := range p.Data {
+					if g := got.Params[i].Data[j]; !close32(g, want, 100*tol) {
+						t.Fatalf("after 20 steps %s[%d] = %g, reference %g", p.Name, j, g, want)
+					}
+				}
+			}
+		})
+	}
+}
