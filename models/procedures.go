@@ -123,8 +123,8 @@ func FinetuneModel(ctx context.Context, backend graph.Backend, m *Model, objecti
 	if m.Record.Finetune != nil {
 		return fmt.Errorf("models: the model is already fine-tuned (%s)", m.Record.Procedure())
 	}
-	if set.Train.Dim() != m.AE.Spec.Layers[0] {
-		return fmt.Errorf("models: the model takes %d inputs but the images have %d pixels", m.AE.Spec.Layers[0], set.Train.Dim())
+	if err := m.AE.CheckImages(set.Train); err != nil {
+		return err
 	}
 	ae, rec := m.AE, &m.Record
 	if job.ConfigHash != "" {

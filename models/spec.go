@@ -251,6 +251,14 @@ func (a *Autoencoder) Graph() graph.Autoencoder {
 	return graph.Autoencoder{Encoder: a.Encoder, Decoder: a.Decoder}
 }
 
+// CheckImages reports whether the model can take images of this size.
+func (a *Autoencoder) CheckImages(im *datasets.Images) error {
+	if d := a.Spec.Layers[0]; im.Dim() != d {
+		return fmt.Errorf("models: the model takes %d inputs but the images have %d pixels", d, im.Dim())
+	}
+	return nil
+}
+
 // Params returns every parameter, encoder first, the head's last.
 func (a *Autoencoder) Params() []*graph.Param {
 	ps := a.Graph().Params()

@@ -72,8 +72,8 @@ func finetuneAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return err
 	}
-	if set.Train.Dim() != ae.Spec.Layers[0] {
-		return fmt.Errorf("%s takes %d inputs but the images have %d pixels", path, ae.Spec.Layers[0], set.Train.Dim())
+	if err := ae.CheckImages(set.Train); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if objective == models.ObjectiveClassify && set.Train.Labels == nil {
 		return usagef("--objective classify needs labels, and %s has none", set.Source)

@@ -109,8 +109,8 @@ func interpolateAction(c *cli.Context, s streams) error {
 		return err
 	}
 	for i, ae := range aes {
-		if ae.Spec.Layers[0] != set.Test.Dim() {
-			return fmt.Errorf("%s takes %d inputs but the images have %d pixels", paths[i], ae.Spec.Layers[0], set.Test.Dim())
+		if err := ae.CheckImages(set.Test); err != nil {
+			return fmt.Errorf("%s: %w", paths[i], err)
 		}
 	}
 	pairs, err := models.ChoosePairs(set.Test, choice, models.NewRand(c.Uint64("seed"), 0))

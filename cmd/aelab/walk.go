@@ -66,8 +66,8 @@ func walkAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return err
 	}
-	if model.AE.Spec.Layers[0] != set.Test.Dim() {
-		return fmt.Errorf("%s takes %d inputs but the images have %d pixels", c.String("model"), model.AE.Spec.Layers[0], set.Test.Dim())
+	if err := model.AE.CheckImages(set.Test); err != nil {
+		return fmt.Errorf("%s: %w", c.String("model"), err)
 	}
 	start, err := models.WalkStart(c.String("start"), chains, set.Test, cfg.Seed)
 	if err != nil {

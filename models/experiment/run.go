@@ -247,14 +247,14 @@ feed:
 	close(jobs)
 	wg.Wait()
 	close(errs)
-	var all2 []error
+	var failures []error
 	for err := range errs {
-		all2 = append(all2, err)
+		failures = append(failures, err)
 	}
-	if err := ctx.Err(); err != nil && len(all2) == 0 {
-		all2 = append(all2, fmt.Errorf("experiment: %w", models.ErrInterrupted))
+	if err := ctx.Err(); err != nil && len(failures) == 0 {
+		failures = append(failures, fmt.Errorf("experiment: %w", models.ErrInterrupted))
 	}
-	return results, errors.Join(all2...)
+	return results, errors.Join(failures...)
 }
 
 // run makes (or finds) run i's final stage and evaluates it.
