@@ -133,7 +133,9 @@ func (b *backend) start(ordinal int) error {
 			return fmt.Errorf("cuda: kernel %s: %w", k, err)
 		}
 	}
-	b.owner.blas = cublas.New()
+	if b.owner.blas, err = newBLAS(); err != nil {
+		return err
+	}
 	b.owner.params = map[*graph.Param]cu.DevicePtr{}
 	b.owner.adam = map[string]adamTable{}
 	b.owner.npin = 64
@@ -143,6 +145,17 @@ func (b *backend) start(ordinal int) error {
 	}
 	b.owner.pinned = p
 	return nil
+}
+
+// newBLAS makes the cuBLAS handle; cu/blas panics when cublasCreate fails, which becomes
+// an error here.
+func newBLAS() (h *cublas.Standard, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cuda: cuBLAS: %v", r)
+		}
+	}()
+	return cublas.New(), nil
 }
 
 // compileKernels turns kernels.cu into PTX for the device's compute capability (at least

@@ -4,11 +4,9 @@ import (
 	"context"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/graph/sgemm"
 )
 
 // Metrics are an autoencoder's figures on a test set.
@@ -35,9 +33,15 @@ type EvalOptions struct {
 	NoProbe bool           // skip the linear probe
 }
 
-// jacobianImagesDeep caps the images ‖J‖²_F is averaged over for a multi-layer encoder,
-// where each image's Jacobian costs a chain of matrix products; a single layer uses all.
-const jacobianImagesDeep = 500
+// For a multi-layer encoder each image's Jacobian costs a chain of matrix products, so
+// ‖J‖²_F is averaged over the first test images only: at most jacobianImagesDeep, fewer
+// (but not under jacobianImagesMin) when the chain costs more than jacobianBudget
+// multiply-adds in all. A single layer uses every image.
+const (
+	jacobianImagesDeep = 500
+	jacobianImagesMin  = 50
+	jacobianBudget     = 5e10
+)
 
 // EvalNoise returns the corruption eval uses for test_mse_noisy: the one asked for, else the
 // model's training noise, else gaussian:0.4.
@@ -90,7 +94,8 @@ func evaluateReconstruction(ctx context.Context, backend graph.Backend, ae graph
 
 	jacN := n
 	if len(ae.Encoder) > 1 {
-		jacN = min(n, jacobianImagesDeep)
+		perImage := newJacobian(ae.Encoder).cost()
+		jacN = min(n, jacobianImagesDeep, max(jacobianImagesMin, int(jacobianBudget/perImage)))
 	}
 	jac := newJacobian(ae.Encoder)
 	var sse, jacSum float64
@@ -125,6 +130,7 @@ func evaluateReconstruction(ctx context.Context, backend graph.Backend, ae graph
 // For one layer, J = diag(act'(h))·Wᵀ and ‖J‖²_F = Σ_j act'(h_j)² Σ_i W_ij²; deeper, the
 // layers' Jacobians are multiplied from the top code down, so the product stays H_k wide.
 type jacobian struct {
+	mul      sgemm.Multiplier
 	layers   []*graph.Dense
 	colNorms []float64    // Σ_i W_ij² of the first layer, for the one-layer formula
 	chain    [2][]float32 // scratch: H_k × (widest layer)
@@ -148,6 +154,16 @@ func newJacobian(layers []*graph.Dense) *jacobian {
 		j.chain = [2][]float32{make([]float32, top*widest), make([]float32, top*widest)}
 	}
 	return j
+}
+
+// cost returns the multiply-adds of one image's Jacobian chain.
+func (j *jacobian) cost() float64 {
+	top := float64(j.layers[len(j.layers)-1].Out())
+	var c float64
+	for _, l := range j.layers {
+		c += top * float64(l.In()*l.Out())
+	}
+	return c
 }
 
 // slope returns act'(·) expressed through the activation's output h.
@@ -197,10 +213,8 @@ func (j *jacobian) fro2(codes [][]float32, r int) float64 {
 				cur[row*width+c] *= slope(l.Act, h[c])
 			}
 		}
-		a := blas32.General{Rows: top, Cols: width, Stride: width, Data: cur[:top*width]}
-		w := blas32.General{Rows: l.In(), Cols: l.Out(), Stride: l.Out(), Data: l.W.Data}
-		c := blas32.General{Rows: top, Cols: l.In(), Stride: l.In(), Data: next[:top*l.In()]}
-		blas32.Gemm(blas.NoTrans, blas.Trans, 1, a, w, 0, c)
+		// next (top × In) = cur (top × Out) · Wᵀ, W stored In × Out.
+		j.mul.Gemm(false, true, top, l.In(), width, cur[:top*width], width, l.W.Data, l.Out(), next[:top*l.In()], l.In())
 		cur, next, width = next, cur, l.In()
 	}
 	var s float64
