@@ -14,9 +14,14 @@ const (
 	ProcedurePretrain = "pretrain" // greedily, level by level
 )
 
-// DefaultFinetuneLR is fine-tuning's default learning rate: a tenth of pretraining's, so
-// Adam's first steps do not undo what the levels learned.
-const DefaultFinetuneLR = 1e-4
+// DefaultFinetuneLR is the default learning rate of fine-tuning on reconstruction: a tenth
+// of pretraining's, so Adam's first steps do not undo what the levels learned.
+// DefaultClassifyLR is that of fine-tuning on the labels, whose softmax layer starts from
+// random weights.
+const (
+	DefaultFinetuneLR = 1e-4
+	DefaultClassifyLR = 1e-3
+)
 
 // Progress supplies the hooks of each training stage; stage names the stage ("train",
 // "level 1/2", "finetune"). A nil Progress shows nothing.

@@ -10,14 +10,14 @@ out=${1:-runs/supervised}
 epochs=${2:-20}
 mkdir -p "$out"
 go build -o "$out/aelab" ./cmd/aelab
-run() { # name, pretrain flags...
-  local name=$1; shift
+run() { # name, classify learning rate, pretrain flags...
+  local name=$1 lr=$2; shift 2
   local start=$(date +%s)
   "$out/aelab" pretrain --batch 32 --out "$out/$name.safetensors" "$@"
-  "$out/aelab" finetune --model "$out/$name.safetensors" --objective classify --epochs "$epochs" --batch 32 --lr 0.0001 \
+  "$out/aelab" finetune --model "$out/$name.safetensors" --objective classify --epochs "$epochs" --batch 32 --lr "$lr" \
     --out "$out/$name-classify.safetensors"
   "$out/aelab" eval --model "$out/$name-classify.safetensors" --no-probe --json | tee "$out/$name-classify.json"
   echo "$name: wall time $(( $(date +%s) - start )) s"
 }
-run sda --kind dae --hidden 1000,1000,1000 --activation sigmoid --noise mask:0.25 --level-noise mask:0.25 --epochs-per-layer 5
-run cae --kind cae --hidden 1000 --activation sigmoid --epochs-per-layer 10
+run sda 0.0001 --kind dae --hidden 1000,1000,1000 --activation sigmoid --noise mask:0.25 --level-noise mask:0.25 --epochs-per-layer 5
+run cae 0.001 --kind cae --hidden 1000 --activation sigmoid --epochs-per-layer 10

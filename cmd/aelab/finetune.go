@@ -20,7 +20,7 @@ func finetuneCommand(s streams) *cli.Command {
 			&cli.IntFlag{Name: "epochs", Value: 5, Usage: "passes over the training set"},
 			noiseFlag("input corruption (default: level 1's pretraining noise for reconstruct, none for classify)"),
 			&cli.IntFlag{Name: "batch", Usage: "images per training step (default: the pretraining batch)"},
-			&cli.Float64Flag{Name: "lr", Value: models.DefaultFinetuneLR, Usage: "Adam's learning rate (a tenth of pretraining's, so the first steps keep what the levels learned)"},
+			&cli.Float64Flag{Name: "lr", Usage: "Adam's learning rate (default: 0.0001 for reconstruct, a tenth of pretraining's so the first steps keep what the levels learned; 0.001 for classify)"},
 			seedFlag(),
 			&cli.StringFlag{Name: "hidden", Usage: "the hidden sizes the checkpoint must have, e.g. 512,128 (a check; default: no check)"},
 			deviceFlag(),
@@ -63,6 +63,15 @@ func finetuneAction(c *cli.Context, s streams) error {
 	}
 	if !c.IsSet("noise") && objective == models.ObjectiveReconstruct {
 		noise = ae.Spec.Noise
+	}
+	if !c.IsSet("lr") {
+		lr := models.DefaultFinetuneLR
+		if objective == models.ObjectiveClassify {
+			lr = models.DefaultClassifyLR
+		}
+		if err := c.Set("lr", fmt.Sprint(lr)); err != nil {
+			return err
+		}
 	}
 	cfg, err := trainConfigFromFlags(c, "epochs", rec.Training.Batch)
 	if err != nil {
