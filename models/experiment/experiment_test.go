@@ -187,3 +187,29 @@ func checkReportInBrowser(t *testing.T, path string, wantImages int) {
 		t.Errorf("the page threw: %v", pageErrors)
 	}
 }
+
+// TestParallelRunsShareStages runs the tiny experiment two runs at a time: every run
+// finishes, and the pretrained stack two runs share is made once.
+func TestParallelRunsShareStages(t *testing.T) {
+	cfg, set := tinySet(t)
+	dir := t.TempDir()
+	results, err := Execute(context.Background(), cfg, set, Options{Out: dir, Backend: plan.New(plan.NewCPU()), Parallel: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range results {
+		if r.Model == nil || r.Run.Name != cfg.Runs[i].Name {
+			t.Fatalf("result %d: %+v", i, r.Run)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "checkpoints"))
+	for _, e := range entries {
+		if strings.Contains(e.Name(), "pretrain") {
+			t.Errorf("%s: the shared pretrained stack was written twice", e.Name())
+		}
+	}
+	pre, ft := results[2].Model.Record.Levels, results[3].Model.Record.Levels
+	if len(pre) != 2 || len(ft) != 2 || pre[1].History[0] != ft[1].History[0] {
+		t.Error("the fine-tuned run does not start from the pretrained run's stack")
+	}
+}
