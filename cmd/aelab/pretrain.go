@@ -22,27 +22,11 @@ func pretrainCommand(s streams) *cli.Command {
 }
 
 func pretrainAction(c *cli.Context, s streams) error {
-	run, err := startNewRun(c, s, "epochs-per-layer")
-	if err != nil {
-		return err
-	}
-	defer run.backend.Close()
-	fmt.Fprintf(s.Err, "pretraining %s %s level by level on %d %s images, batch %d, %d epochs per level\n",
-		run.spec.Kind, joinInts(run.spec.Layers), run.set.Train.Len(), run.set.Name, run.cfg.Batch, run.cfg.Epochs)
-	show, bar := progress(s, run.cfg.Batch)
-	m, err := models.PretrainModel(c.Context, run.backend, run.spec, run.job(c, show))
-	if err != nil {
-		bar.abandon()
-		if m == nil {
-			return err
-		}
-		what := ""
-		if n := len(m.Record.Levels); n > 0 {
-			what = fmt.Sprintf("level %d, epoch %d", n, len(m.Record.Levels[n-1].History))
-		}
-		return trainingError(err, run.out, what, what != "")
-	}
-	fmt.Fprintf(s.Out, "wrote %s (%s %s, %d parameters, %d levels × %d epochs, %.1fs of training)\n",
-		run.out, m.AE.Spec.Kind, m.AE.Spec, m.AE.NumParams(), m.AE.Spec.Depth(), run.cfg.Epochs, m.Record.Training.Seconds)
-	return nil
+	return makeModel(c, s, "epochs-per-layer", "pretraining %s %s level by level on %d %s images, batch %d, %d epochs per level\n",
+		models.PretrainModel, func(m *models.Model) string {
+			if n := len(m.Record.Levels); n > 0 {
+				return fmt.Sprintf("level %d, epoch %d", n, len(m.Record.Levels[n-1].History))
+			}
+			return ""
+		})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -184,24 +185,39 @@ func progress(s streams, batch int) (models.Progress, *trainProgress) {
 }
 
 func trainAction(c *cli.Context, s streams) error {
-	run, err := startNewRun(c, s, "epochs")
+	return makeModel(c, s, "epochs", "training %s %s on %d %s images, batch %d, %d epochs\n", models.TrainModel,
+		func(m *models.Model) string {
+			if n := len(m.Record.History); n > 0 {
+				return fmt.Sprintf("epoch %d", n)
+			}
+			return ""
+		})
+}
+
+// procedure makes a new model: models.TrainModel or models.PretrainModel.
+type procedure func(context.Context, graph.Backend, models.Spec, models.Job) (*models.Model, error)
+
+// makeModel runs a procedure that makes a new model, with progress, and reports what it
+// wrote; saved says what the checkpoint holds after an interruption ("" for nothing).
+func makeModel(c *cli.Context, s streams, epochsFlag, announce string, proc procedure, saved func(*models.Model) string) error {
+	run, err := startNewRun(c, s, epochsFlag)
 	if err != nil {
 		return err
 	}
 	defer run.backend.Close()
-	fmt.Fprintf(s.Err, "training %s %s on %d %s images, batch %d, %d epochs\n",
-		run.spec.Kind, joinInts(run.spec.Layers), run.set.Train.Len(), run.set.Name, run.cfg.Batch, run.cfg.Epochs)
+	fmt.Fprintf(s.Err, announce, run.spec.Kind, joinInts(run.spec.Layers), run.set.Train.Len(), run.set.Name, run.cfg.Batch, run.cfg.Epochs)
 	show, bar := progress(s, run.cfg.Batch)
-	m, err := models.TrainModel(c.Context, run.backend, run.spec, run.job(c, show))
+	m, err := proc(c.Context, run.backend, run.spec, run.job(c, show))
 	if err != nil {
 		bar.abandon()
 		if m == nil {
 			return err
 		}
-		return trainingError(err, run.out, fmt.Sprintf("epoch %d", len(m.Record.History)), len(m.Record.History) > 0)
+		what := saved(m)
+		return trainingError(err, run.out, what, what != "")
 	}
 	fmt.Fprintf(s.Out, "wrote %s (%s %s, %d parameters, %d epochs, %.1fs of training)\n",
-		run.out, m.AE.Spec.Kind, m.AE.Spec, m.AE.NumParams(), run.cfg.Epochs, m.Record.Training.Seconds)
+		run.out, m.AE.Spec.Kind, m.AE.Spec, m.AE.NumParams(), m.Record.Epochs(), m.Record.Training.Seconds)
 	return nil
 }
 
