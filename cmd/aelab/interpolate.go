@@ -117,15 +117,11 @@ func interpolateAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return usageError{err}
 	}
-	backend, err := openBackend(c, s)
+	backend, judge, err := openJudged(c, s, set)
 	if err != nil {
 		return err
 	}
 	defer backend.Close()
-	judge, err := loadJudge(c, s, backend, set)
-	if err != nil {
-		return err
-	}
 	alphas := models.Alphas(steps)
 	study, err := models.InterpolationStudy(c.Context, backend, names, aes, set.Test, pairs, alphas, judge, c.Bool("pixel-baseline"))
 	if err != nil {

@@ -35,3 +35,18 @@ func loadJudge(c *cli.Context, s streams, backend graph.Backend, set *datasets.S
 	}
 	return judge, nil
 }
+
+// openJudged opens the --device backend and the digit classifier that scores on it; the
+// caller closes the backend.
+func openJudged(c *cli.Context, s streams, set *datasets.Set) (graph.Backend, *models.Classifier, error) {
+	backend, err := openBackend(c, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	judge, err := loadJudge(c, s, backend, set)
+	if err != nil {
+		backend.Close()
+		return nil, nil, err
+	}
+	return backend, judge, nil
+}

@@ -73,15 +73,11 @@ func walkAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return usageError{err}
 	}
-	backend, err := openBackend(c, s)
+	backend, judge, err := openJudged(c, s, set)
 	if err != nil {
 		return err
 	}
 	defer backend.Close()
-	judge, err := loadJudge(c, s, backend, set)
-	if err != nil {
-		return err
-	}
 	snaps, err := models.Walk(c.Context, backend, model.AE, start, cfg)
 	if err != nil {
 		return err
