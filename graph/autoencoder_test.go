@@ -66,32 +66,46 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 				}
 				return float64(ex.Output(0)[0])
 			}
-			const step = 1e-3
-			numeric := make([][]float64, len(prog.Params))
-			for i, p := range prog.Params {
-				numeric[i] = make([]float64, len(p.Data))
-				for j := range p.Data {
-					orig := p.Data[j]
-					p.Data[j] = orig + step
-					up := loss()
-					p.Data[j] = orig - step
-					down := loss()
-					p.Data[j] = orig
-					numeric[i][j] = (up - down) / (2 * step)
-				}
-			}
-			if _, err := ex.Step(noisy, clean); err != nil {
-				t.Fatal(err)
-			}
-			for i, p := range prog.Params {
-				got := ex.Gradient(i)
-				for j, want := range numeric[i] {
-					if diff := math.Abs(float64(got[j]) - want); diff > 1e-4+2e-2*math.Abs(want) {
-						t.Errorf("∂loss/∂%s[%d] = %.6g, finite differences %.6g", p.Name, j, got[j], want)
-					}
-				}
-			}
+			checkParamGradients(t, prog, ex, loss, noisy, clean)
 		})
+	}
+}
+
+// centralDifferences returns ∂f/∂v_i for every value of v, by central differences of
+// step 1e-3; v is perturbed in place and put back.
+func centralDifferences(v []float32, f func() float64) []float64 {
+	const step = 1e-3
+	out := make([]float64, len(v))
+	for i := range v {
+		orig := v[i]
+		v[i] = orig + step
+		up := f()
+		v[i] = orig - step
+		down := f()
+		v[i] = orig
+		out[i] = (up - down) / (2 * step)
+	}
+	return out
+}
+
+// checkParamGradients compares the gradients a Step computes with central differences of
+// loss (a Run of the same inputs) with respect to every parameter.
+func checkParamGradients(t *testing.T, prog *Program, ex Executor, loss func() float64, inputs ...[]float32) {
+	t.Helper()
+	numeric := make([][]float64, len(prog.Params))
+	for i, p := range prog.Params {
+		numeric[i] = centralDifferences(p.Data, loss)
+	}
+	if _, err := ex.Step(inputs...); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range prog.Params {
+		got := ex.Gradient(i)
+		for j, want := range numeric[i] {
+			if diff := math.Abs(float64(got[j]) - want); diff > 1e-4+2e-2*math.Abs(want) {
+				t.Errorf("∂loss/∂%s[%d] = %.6g, finite differences %.6g", p.Name, j, got[j], want)
+			}
+		}
 	}
 }
 
@@ -145,7 +159,7 @@ func TestEnergyGradientMatchesFiniteDifferences(t *testing.T) {
 			}
 			defer ex.Close()
 			x := randomBatch(rng, batch*d)
-			energy := func(x []float32) float64 {
+			energy := func() float64 {
 				if err := ex.Run(x); err != nil {
 					t.Fatal(err)
 				}
@@ -156,17 +170,9 @@ func TestEnergyGradientMatchesFiniteDifferences(t *testing.T) {
 				}
 				return e
 			}
-			energy(x)
+			energy()
 			grad := append([]float32(nil), ex.Output(1)...)
-			const step = 1e-3
-			for i := range x {
-				orig := x[i]
-				x[i] = orig + step
-				up := energy(x)
-				x[i] = orig - step
-				down := energy(x)
-				x[i] = orig
-				want := (up - down) / (2 * step)
+			for i, want := range centralDifferences(x, energy) {
 				if diff := math.Abs(float64(grad[i]) - want); diff > 1e-3+2e-2*math.Abs(want) {
 					t.Errorf("∂E/∂x[%d] = %.6g, finite differences %.6g", i, grad[i], want)
 				}

@@ -58,27 +58,5 @@ func TestClassifierGradients(t *testing.T) {
 	if got := loss(); math.Abs(got-want) > 1e-5 {
 		t.Fatalf("cross-entropy %.7f, by hand %.7f", got, want)
 	}
-	const step = 1e-3
-	numeric := make([][]float64, len(prog.Params))
-	for i, p := range prog.Params {
-		for j := range p.Data {
-			orig := p.Data[j]
-			p.Data[j] = orig + step
-			up := loss()
-			p.Data[j] = orig - step
-			down := loss()
-			p.Data[j] = orig
-			numeric[i] = append(numeric[i], (up-down)/(2*step))
-		}
-	}
-	if _, err := ex.Step(x, y); err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range prog.Params {
-		for j, want := range numeric[i] {
-			if got := float64(ex.Gradient(i)[j]); math.Abs(got-want) > 1e-4+2e-2*math.Abs(want) {
-				t.Errorf("∂loss/∂%s[%d] = %.6g, finite differences %.6g", p.Name, j, got, want)
-			}
-		}
-	}
+	checkParamGradients(t, prog, ex, loss, x, y)
 }
