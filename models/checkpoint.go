@@ -207,6 +207,14 @@ func WriteAtomic(path string, write func(io.Writer) error) (err error) {
 	return nil
 }
 
+// WriteFileAtomic writes data to path the way WriteAtomic does.
+func WriteFileAtomic(path string, data []byte) error {
+	return WriteAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
 // Load reads a checkpoint written by Save and checks every tensor against the spec.
 func Load(path string) (*Model, error) {
 	f, err := os.Open(path)

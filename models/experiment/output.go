@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -124,9 +123,7 @@ func WriteOutputs(ctx context.Context, dir string, cfg *Config, configYAML []byt
 		out.Reading = append(out.Reading, studies.Reading...)
 	}
 
-	write := func(name string, data []byte) error {
-		return models.WriteAtomic(filepath.Join(dir, name), func(w io.Writer) error { _, err := w.Write(data); return err })
-	}
+	write := func(name string, data []byte) error { return models.WriteFileAtomic(filepath.Join(dir, name), data) }
 	js, _ := json.MarshalIndent(out.Rows, "", "  ")
 	if err := write("metrics.json", append(js, '\n')); err != nil {
 		return nil, err

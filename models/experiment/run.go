@@ -404,7 +404,7 @@ func (r *runner) evaluate(ctx context.Context, run *Run, final *stage) (models.M
 	}
 	cached.Key, cached.Metrics = key, m
 	b, _ := json.MarshalIndent(cached, "", "  ")
-	if err := models.WriteAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+	if err := models.WriteFileAtomic(path, b); err != nil {
 		return m, err
 	}
 	return m, nil

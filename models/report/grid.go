@@ -143,10 +143,7 @@ func WritePNG(path string, img image.Image) error {
 	if err := EncodePNG(&buf, img); err != nil {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
-	return models.WriteAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(buf.Bytes())
-		return err
-	})
+	return models.WriteFileAtomic(path, buf.Bytes())
 }
 
 // ascii spells the few non-ASCII symbols aelab's labels use in ASCII: the 7×13 font has
