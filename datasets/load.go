@@ -24,9 +24,12 @@ const (
 	TestLabelsFile  = "t10k-labels-idx1-ubyte.gz"
 )
 
+// fileCount is the number of IDX files of a full data set (images and labels, train and test).
+const fileCount = 4
+
 // FileNames lists the four IDX files of a data set in a fixed order.
-func FileNames() [4]string {
-	return [4]string{TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile}
+func FileNames() [fileCount]string {
+	return [fileCount]string{TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile}
 }
 
 // mnistMD5 returns the MD5 sum of a canonical MNIST file.
@@ -112,7 +115,7 @@ func Load(opts Options) (*Set, error) {
 		return nil, err
 	}
 	set := &Set{Name: filepath.Base(filepath.Clean(dir)), Source: dir, Files: files}
-	mnist := len(files) == len(FileNames())
+	mnist := len(files) == fileCount
 	for _, f := range files {
 		if mnistMD5(f.Name) != f.MD5 {
 			if isDefault {
