@@ -2,19 +2,23 @@
 
 package cuda
 
-// #include <cuda.h>
+/*
+#cgo LDFLAGS: -lcublas -lcuda
+#include <stdlib.h>
+#include "ops.h"
+*/
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
 	"strings"
+	"sync"
 	"unsafe"
 
-	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/cu"
-	cublas "gorgonia.org/cu/blas"
 	"gorgonia.org/cu/nvrtc"
 
 	"github.com/aelab/aelab/datasets"
@@ -25,48 +29,49 @@ import (
 // Built reports whether this aelab was built with CUDA support.
 const Built = true
 
-// threads is the block size of every kernel launch (sum_cols and sum_all rely on it).
-const threads = 256
+// workspaceBytes is cuBLAS's workspace, set once so that no SGEMM allocates memory while a
+// step is being captured (32 MiB is what NVIDIA advises for Hopper).
+const workspaceBytes = 32 << 20
 
 // backend runs plans on one CUDA device. A goroutine locked to its OS thread owns the
-// context and makes every CUDA call; the executor hands it whole runs (plan.Runner), so a
-// training step costs one hand-over, not one per call.
+// context and makes every CUDA call; the executor hands it whole runs (plan.Runner). All
+// work goes to one stream of the backend's own, in order, so nothing waits for the host
+// unless the host reads.
 type backend struct {
-	name  string
-	work  chan func()
-	stop  chan struct{}
-	err   error // of opening, set by the owner before the first hand-over
-	owner owned
+	name      string
+	replay    bool
+	work      chan func()
+	stop      chan struct{}
+	stopped   chan struct{} // closed when the owner has released everything
+	closeOnce sync.Once
+	err       error // of opening, set by the owner before the first hand-over
+	owner     owned
 }
 
 // owned is the state only the owner goroutine touches.
 type owned struct {
-	ctx    cu.CUContext
-	blas   *cublas.Standard
-	fns    map[string]cu.Function
-	params map[*graph.Param]cu.DevicePtr
-	adam   map[string]adamTable
-	pinned unsafe.Pointer // page-locked host floats for reads that must not stall
-	npin   int
-	half   int // which half of pinned the next deferred read uses
-}
-
-// adamTable is the device-side list of one set of parameters for the fused Adam kernel.
-type adamTable struct {
-	w, g, m, v, sizes cu.DevicePtr
-	count, largest    int
+	ctx       cu.CUContext
+	stream    C.CUstream
+	blas      C.cublasHandle_t
+	workspace cu.DevicePtr
+	fns       map[string]C.CUfunction
+	params    map[*graph.Param]cu.DevicePtr
+	seqs      map[*sequence]bool
 }
 
 var (
-	_ plan.Backend  = (*backend)(nil)
-	_ plan.Runner   = (*backend)(nil)
-	_ plan.Gatherer = (*backend)(nil)
+	_ plan.Backend = (*backend)(nil)
+	_ plan.Runner  = (*backend)(nil)
 )
 
-// Open starts a backend on device ordinal: a context, the kernels compiled by NVRTC for
-// the device's compute capability, and a cuBLAS handle.
-func Open(ordinal int) (graph.Backend, error) {
-	b := &backend{work: make(chan func()), stop: make(chan struct{})}
+// Open starts a backend on device ordinal: a context, the kernels compiled by NVRTC for the
+// device's compute capability, a stream and a cuBLAS handle on it. Training steps are
+// captured into CUDA graphs and replayed.
+func Open(ordinal int) (graph.Backend, error) { return OpenWith(ordinal, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(ordinal int, opt Options) (graph.Backend, error) {
+	b := &backend{replay: !opt.NoReplay, work: make(chan func()), stop: make(chan struct{}), stopped: make(chan struct{})}
 	ready := make(chan struct{})
 	go b.loop(ordinal, ready)
 	<-ready
@@ -79,9 +84,11 @@ func Open(ordinal int) (graph.Backend, error) {
 // loop is the owner goroutine.
 func (b *backend) loop(ordinal int, ready chan struct{}) {
 	runtime.LockOSThread()
+	defer close(b.stopped)
 	b.err = b.start(ordinal)
 	close(ready)
 	if b.err != nil {
+		b.release()
 		return
 	}
 	for {
@@ -95,7 +102,30 @@ func (b *backend) loop(ordinal int, ready chan struct{}) {
 	}
 }
 
+// cuErr turns a driver result into an error that names it.
+func cuErr(r C.CUresult) error {
+	if r == C.CUDA_SUCCESS {
+		return nil
+	}
+	var name *C.char
+	if C.cuGetErrorName(r, &name) == C.CUDA_SUCCESS && name != nil {
+		return fmt.Errorf("%s (%d)", C.GoString(name), int(r))
+	}
+	return fmt.Errorf("CUDA error %d", int(r))
+}
+
+// initDriver initialises the driver (see compat/cuda.h: cu's own cuInit does nothing).
+func initDriver() error {
+	if err := cuErr(C.aelab_cuInit(0)); err != nil {
+		return fmt.Errorf("cuda: no CUDA driver answers: %w", err)
+	}
+	return nil
+}
+
 func (b *backend) start(ordinal int) error {
+	if err := initDriver(); err != nil {
+		return err
+	}
 	n, err := cu.NumDevices()
 	if err != nil {
 		return fmt.Errorf("cuda: no CUDA driver answers: %w", err)
@@ -113,10 +143,12 @@ func (b *backend) start(ordinal int) error {
 		return fmt.Errorf("cuda: device %d: %w", ordinal, err)
 	}
 	b.name = fmt.Sprintf("cuda:%d (%s)", ordinal, name)
-	if b.owner.ctx, err = dev.MakeContext(cu.SchedAuto); err != nil {
+	o := &b.owner
+	o.params, o.seqs, o.fns = map[*graph.Param]cu.DevicePtr{}, map[*sequence]bool{}, map[string]C.CUfunction{}
+	if o.ctx, err = dev.MakeContext(cu.SchedAuto); err != nil {
 		return fmt.Errorf("cuda: context on device %d: %w", ordinal, err)
 	}
-	if err := cu.SetCurrentContext(b.owner.ctx); err != nil {
+	if err := cu.SetCurrentContext(o.ctx); err != nil {
 		return fmt.Errorf("cuda: context on device %d: %w", ordinal, err)
 	}
 	ptx, err := compileKernels(major, minor)
@@ -127,49 +159,44 @@ func (b *backend) start(ordinal int) error {
 	if err != nil {
 		return fmt.Errorf("cuda: load kernels: %w", err)
 	}
-	b.owner.fns = map[string]cu.Function{}
-	for _, k := range []string{"unary", "binary", "broadcast", "sum_rows", "sum_cols", "sum_all", "softmax", "softmax_grad", "copy", "adam", "gather_corrupt"} {
-		if b.owner.fns[k], err = mod.Function(k); err != nil {
+	for _, k := range kernelNames() {
+		f, err := mod.Function(k)
+		if err != nil {
 			return fmt.Errorf("cuda: kernel %s: %w", k, err)
 		}
+		o.fns[k] = *(*C.CUfunction)(unsafe.Pointer(&f))
 	}
-	if b.owner.blas, err = newBLAS(); err != nil {
-		return err
+	if err := cuErr(C.cuStreamCreate(&o.stream, C.CU_STREAM_NON_BLOCKING)); err != nil {
+		return fmt.Errorf("cuda: stream: %w", err)
 	}
-	b.owner.params = map[*graph.Param]cu.DevicePtr{}
-	b.owner.adam = map[string]adamTable{}
-	b.owner.npin = 64
-	var p unsafe.Pointer
-	if r := C.cuMemAllocHost(&p, C.size_t(4*b.owner.npin)); r != C.CUDA_SUCCESS {
-		return fmt.Errorf("cuda: page-locked memory: error %d", int(r))
+	if s := C.cublasCreate(&o.blas); s != C.CUBLAS_STATUS_SUCCESS {
+		o.blas = nil
+		return fmt.Errorf("cuda: cuBLAS handle: status %d", int(s))
 	}
-	b.owner.pinned = p
+	if o.workspace, err = cu.MemAlloc(workspaceBytes); err != nil {
+		return fmt.Errorf("cuda: cuBLAS workspace: %w", err)
+	}
+	if s := C.cublasSetStream(o.blas, o.stream); s != C.CUBLAS_STATUS_SUCCESS {
+		return fmt.Errorf("cuda: cuBLAS stream: status %d", int(s))
+	}
+	if s := C.cublasSetWorkspace(o.blas, devicePointer(C.CUdeviceptr(o.workspace)), workspaceBytes); s != C.CUBLAS_STATUS_SUCCESS {
+		return fmt.Errorf("cuda: cuBLAS workspace: status %d", int(s))
+	}
 	return nil
-}
-
-// newBLAS makes the cuBLAS handle; cu/blas panics when cublasCreate fails, which becomes
-// an error here.
-func newBLAS() (h *cublas.Standard, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("cuda: cuBLAS: %v", r)
-		}
-	}()
-	return cublas.New(), nil
 }
 
 // compileKernels turns kernels.cu into PTX for the device's compute capability (at least
 // 7.5, the oldest nvcc 13 targets).
 func compileKernels(major, minor int) (string, error) {
+	if major < 7 || (major == 7 && minor < 5) {
+		return "", fmt.Errorf("cuda: compute capability %d.%d is older than 7.5", major, minor)
+	}
 	prog, err := nvrtc.CreateProgram(kernelSource, "aelab_kernels.cu")
 	if err != nil {
 		return "", fmt.Errorf("cuda: NVRTC: %w", err)
 	}
 	defer prog.Destroy()
 	arch := fmt.Sprintf("--gpu-architecture=compute_%d%d", major, minor)
-	if major < 7 || (major == 7 && minor < 5) {
-		return "", fmt.Errorf("cuda: compute capability %d.%d is older than 7.5", major, minor)
-	}
 	if err := prog.Compile(arch, "--std=c++14"); err != nil {
 		log, _ := prog.GetLog()
 		return "", fmt.Errorf("cuda: compile kernels: %w: %s", err, strings.TrimSpace(log))
@@ -177,29 +204,43 @@ func compileKernels(major, minor int) (string, error) {
 	return prog.GetPTX()
 }
 
+// release frees everything the backend holds; the owner calls it last.
 func (b *backend) release() {
 	o := &b.owner
-	for _, t := range o.adam {
-		for _, p := range []cu.DevicePtr{t.w, t.g, t.m, t.v, t.sizes} {
-			cu.MemFree(p)
-		}
+	if o.stream != nil {
+		C.cuStreamSynchronize(o.stream)
+	}
+	for s := range o.seqs {
+		s.free()
 	}
 	for _, p := range o.params {
 		cu.MemFree(p)
 	}
-	if o.pinned != nil {
-		C.cuMemFreeHost(o.pinned)
+	if o.blas != nil {
+		C.cublasDestroy(o.blas)
 	}
-	o.ctx.Destroy()
+	if o.workspace != 0 {
+		cu.MemFree(o.workspace)
+	}
+	if o.stream != nil {
+		C.cuStreamDestroy(o.stream)
+	}
+	if o.ctx != (cu.CUContext{}) {
+		o.ctx.Destroy()
+	}
 }
 
 // Run implements plan.Runner: fn runs on the owner goroutine.
 func (b *backend) Run(fn func() error) error {
 	var err error
 	done := make(chan struct{})
-	b.work <- func() {
+	select {
+	case b.work <- func() {
 		defer close(done)
 		err = fn()
+	}:
+	case <-b.stopped:
+		return plan.ErrBackendClosed
 	}
 	<-done
 	return err
@@ -208,25 +249,42 @@ func (b *backend) Run(fn func() error) error {
 // Name implements plan.Backend.
 func (b *backend) Name() string { return b.name }
 
-// Close implements plan.Backend.
+// Close implements plan.Backend; closing twice does nothing.
 func (b *backend) Close() error {
-	close(b.stop)
+	b.closeOnce.Do(func() { close(b.stop) })
+	<-b.stopped
 	return nil
 }
 
-func ptr(s plan.Slice) cu.DevicePtr { return s.Mem.(cu.DevicePtr) + cu.DevicePtr(4*s.Off) }
+func (b *backend) stream() C.CUstream { return b.owner.stream }
 
-// Alloc implements plan.Backend.
-func (b *backend) Alloc(n int) (plan.Memory, error) {
-	p, err := cu.MemAlloc(int64(4 * max(n, 1)))
+func devptr(m plan.Memory) C.CUdeviceptr { return C.CUdeviceptr(m.(cu.DevicePtr)) }
+
+func ptr(s plan.Slice) C.CUdeviceptr { return devptr(s.Mem) + C.CUdeviceptr(4*s.Off) }
+
+// devicePointer views a device address as a pointer for cuBLAS, which takes device memory
+// as float*; Go never dereferences it.
+func devicePointer(p C.CUdeviceptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&p)) }
+
+// alloc returns n zeroed bytes of device memory.
+func (b *backend) alloc(n int) (cu.DevicePtr, error) {
+	n = (max(n, 4) + 3) &^ 3
+	p, err := cu.MemAlloc(int64(n))
 	if err != nil {
-		return nil, fmt.Errorf("cuda: allocate %d floats: %w", n, err)
+		return 0, fmt.Errorf("cuda: allocate %d bytes: %w", n, err)
 	}
-	if err := cu.MemsetD32(p, 0, int64(max(n, 1))); err != nil {
-		return nil, fmt.Errorf("cuda: zero %d floats: %w", n, err)
+	if err := cuErr(C.cuMemsetD32Async(C.CUdeviceptr(p), 0, C.size_t(n/4), b.stream())); err != nil {
+		cu.MemFree(p)
+		return 0, fmt.Errorf("cuda: zero %d bytes: %w", n, err)
 	}
 	return p, nil
 }
+
+// Alloc implements plan.Backend.
+func (b *backend) Alloc(n int) (plan.Memory, error) { return b.alloc(4 * n) }
+
+// AllocIndices implements plan.Backend.
+func (b *backend) AllocIndices(n int) (plan.Memory, error) { return b.alloc(4 * n) }
 
 // Free implements plan.Backend.
 func (b *backend) Free(m plan.Memory) error { return cu.MemFree(m.(cu.DevicePtr)) }
@@ -236,15 +294,39 @@ func (b *backend) Param(p *graph.Param) (plan.Memory, bool, error) {
 	if m, ok := b.owner.params[p]; ok {
 		return m, false, nil
 	}
-	m, err := b.Alloc(len(p.Data))
+	m, err := b.alloc(4 * len(p.Data))
 	if err != nil {
 		return nil, false, err
 	}
 	if err := b.Write(plan.Slice{Mem: m, Len: len(p.Data)}, p.Data); err != nil {
+		cu.MemFree(m)
 		return nil, false, err
 	}
-	b.owner.params[p] = m.(cu.DevicePtr)
+	b.owner.params[p] = m
 	return m, true, nil
+}
+
+// copyIn copies n bytes from the host; a copy from pageable memory is staged before the call
+// returns, so src may change afterwards.
+func (b *backend) copyIn(dst C.CUdeviceptr, src unsafe.Pointer, n int) error {
+	if n == 0 {
+		return nil
+	}
+	if err := cuErr(C.cuMemcpyHtoDAsync(dst, src, C.size_t(n), b.stream())); err != nil {
+		return fmt.Errorf("cuda: copy %d bytes to the device: %w", n, err)
+	}
+	return nil
+}
+
+// copyOut copies n bytes to the host after the queued work.
+func (b *backend) copyOut(dst unsafe.Pointer, src C.CUdeviceptr, n int) error {
+	if n == 0 {
+		return nil
+	}
+	if err := cuErr(C.cuMemcpyDtoHAsync(dst, src, C.size_t(n), b.stream())); err != nil {
+		return fmt.Errorf("cuda: copy %d bytes from the device: %w", n, err)
+	}
+	return b.Sync()
 }
 
 // Write implements plan.Backend.
@@ -255,7 +337,7 @@ func (b *backend) Write(dst plan.Slice, src []float32) error {
 	if len(src) == 0 {
 		return nil
 	}
-	return cu.MemcpyHtoD(ptr(dst), unsafe.Pointer(&src[0]), int64(4*len(src)))
+	return b.copyIn(ptr(dst), unsafe.Pointer(&src[0]), 4*len(src))
 }
 
 // Read implements plan.Backend.
@@ -266,21 +348,226 @@ func (b *backend) Read(dst []float32, src plan.Slice) error {
 	if len(dst) == 0 {
 		return nil
 	}
-	return cu.MemcpyDtoH(unsafe.Pointer(&dst[0]), ptr(src), int64(4*len(dst)))
+	return b.copyOut(unsafe.Pointer(&dst[0]), ptr(src), 4*len(dst))
+}
+
+// WriteIndices implements plan.Backend.
+func (b *backend) WriteIndices(dst plan.Memory, idx []int32) error {
+	if len(idx) == 0 {
+		return nil
+	}
+	return b.copyIn(devptr(dst), unsafe.Pointer(&idx[0]), 4*len(idx))
+}
+
+// NewCounters implements plan.Backend.
+func (b *backend) NewCounters() (plan.Memory, error) {
+	return b.alloc(int(unsafe.Sizeof(C.struct_counters{})))
+}
+
+// SetCounters implements plan.Backend.
+func (b *backend) SetCounters(m plan.Memory, c plan.Counters) error {
+	v := C.struct_counters{
+		steps: C.uint(c.Steps), batch: C.uint(c.Batch), noise: C.uint(c.Noise),
+		stepSize: C.float(c.Adam.StepSize), beta1: C.float(c.Adam.Beta1), beta2: C.float(c.Adam.Beta2),
+		eps: C.float(c.Adam.Eps), invSqrtC2: C.float(c.Adam.InvSqrtC2),
+	}
+	return b.copyIn(devptr(m), unsafe.Pointer(&v), int(unsafe.Sizeof(v)))
+}
+
+// ReadCounters implements plan.Backend.
+func (b *backend) ReadCounters(m plan.Memory) (plan.Counters, error) {
+	var v C.struct_counters
+	if err := b.copyOut(unsafe.Pointer(&v), devptr(m), int(unsafe.Sizeof(v))); err != nil {
+		return plan.Counters{}, err
+	}
+	return plan.Counters{Steps: uint32(v.steps), Batch: uint32(v.batch), Noise: uint32(v.noise), Adam: plan.AdamStep{
+		StepSize: float32(v.stepSize), Beta1: float32(v.beta1), Beta2: float32(v.beta2), Eps: float32(v.eps), InvSqrtC2: float32(v.invSqrtC2),
+	}}, nil
 }
 
 // Sync implements plan.Backend.
-func (b *backend) Sync() error { return cu.Synchronize() }
-
-// deviceFloats views device memory as a []float32 for cu/blas, which passes &x[0] to
-// cuBLAS; the slice is never read or written from Go.
-func deviceFloats(p cu.DevicePtr, n int) []float32 {
-	return unsafe.Slice((*float32)(*(*unsafe.Pointer)(unsafe.Pointer(&p))), max(n, 1))
+func (b *backend) Sync() error {
+	if err := cuErr(C.cuStreamSynchronize(b.stream())); err != nil {
+		return fmt.Errorf("cuda: %w", err)
+	}
+	return nil
 }
 
-// Gemm implements plan.Backend with cuBLAS. cuBLAS is column-major, and a row-major
-// matrix is its transpose: C = op(A)·op(B) row-major is Cᵀ = op(B)ᵀ·op(A)ᵀ column-major.
-func (b *backend) Gemm(transA, transB bool, m, n, k int, a, bm, c plan.Slice) error {
+// sequence is a prepared list of operations in C memory, and, once it has run, its capture
+// as a CUDA graph.
+type sequence struct {
+	b       *backend
+	ops     *C.aelab_op
+	n       int
+	names   []string         // what each op computes, for errors
+	mallocs []unsafe.Pointer // argument blocks and the op array
+	device  []cu.DevicePtr   // Adam's tables, sum_all's partial sums
+	exec    C.CUgraphExec
+	runs    int
+}
+
+// Prepare implements plan.Backend: every op's function, grid and arguments are resolved
+// now, so a run is one cgo call that queues them all (or replays their graph).
+func (b *backend) Prepare(ops []plan.Op) (_ plan.Sequence, err error) {
+	s := &sequence{b: b, n: len(ops)}
+	defer func() {
+		if err != nil {
+			s.free()
+		}
+	}()
+	arr := C.malloc(C.size_t(max(len(ops), 1)) * C.size_t(unsafe.Sizeof(C.aelab_op{})))
+	s.mallocs = append(s.mallocs, arr)
+	s.ops = (*C.aelab_op)(arr)
+	all := unsafe.Slice(s.ops, len(ops))
+	for i, op := range ops {
+		all[i] = C.aelab_op{}
+		if err := s.resolve(&all[i], op); err != nil {
+			return nil, err
+		}
+	}
+	b.owner.seqs[s] = true
+	return s, nil
+}
+
+// kernelArgs packs a kernel's arguments into C memory: each value in an 8-byte slot (the
+// kernel reads the low bytes of its int and float slots), with the pointer array cuLaunchKernel
+// takes in front.
+type kernelArgs struct{ slots []uint64 }
+
+func (a *kernelArgs) ptr(p C.CUdeviceptr) { a.slots = append(a.slots, uint64(p)) }
+func (a *kernelArgs) int(v int)           { a.slots = append(a.slots, uint64(uint32(int32(v)))) }
+func (a *kernelArgs) float(v float32)     { a.slots = append(a.slots, uint64(math.Float32bits(v))) }
+func (a *kernelArgs) double(v float64)    { a.slots = append(a.slots, math.Float64bits(v)) }
+func (a *kernelArgs) u64(v uint64)        { a.slots = append(a.slots, v) }
+
+// kernel fills o with a launch of fn over grid×gridY blocks of block threads.
+func (s *sequence) kernel(o *C.aelab_op, fn string, grid, gridY, block int, a *kernelArgs) {
+	n := len(a.slots)
+	mem := C.malloc(C.size_t(16 * max(n, 1)))
+	s.mallocs = append(s.mallocs, mem)
+	ptrs := unsafe.Slice((*unsafe.Pointer)(mem), n)
+	vals := unsafe.Slice((*uint64)(unsafe.Add(mem, 8*n)), n)
+	for i, v := range a.slots {
+		vals[i] = v
+		ptrs[i] = unsafe.Pointer(&vals[i])
+	}
+	o.fn = s.b.owner.fns[fn]
+	o.gridX, o.gridY, o.block = C.uint(grid), C.uint(gridY), C.uint(block)
+	o.params = (*unsafe.Pointer)(mem)
+}
+
+// deviceTable copies values to new device memory the sequence owns.
+func (s *sequence) deviceTable(values unsafe.Pointer, bytes int) (C.CUdeviceptr, error) {
+	p, err := s.b.alloc(bytes)
+	if err != nil {
+		return 0, err
+	}
+	s.device = append(s.device, p)
+	return C.CUdeviceptr(p), s.b.copyIn(C.CUdeviceptr(p), values, bytes)
+}
+
+func (s *sequence) resolve(o *C.aelab_op, op plan.Op) error {
+	var a kernelArgs
+	switch op := op.(type) {
+	case plan.KernelOp:
+		s.names = append(s.names, op.Kernel+" ("+op.Node+")")
+		if op.Kernel == "gemm" {
+			s.gemm(o, op)
+			return nil
+		}
+		l, err := dispatch(op.Kernel, op.Dims)
+		if err != nil {
+			return err
+		}
+		a.ptr(ptr(op.Out))
+		for _, in := range op.In {
+			a.ptr(ptr(in))
+		}
+		for _, v := range l.args {
+			a.int(v)
+		}
+		if l.scratch > 0 {
+			// l.scratch partial sums, then the count of finished blocks.
+			p, err := s.b.alloc(4 * (l.scratch + 1))
+			if err != nil {
+				return err
+			}
+			s.device = append(s.device, p)
+			a.ptr(C.CUdeviceptr(p))
+			a.ptr(C.CUdeviceptr(p) + C.CUdeviceptr(4*l.scratch))
+		}
+		s.kernel(o, l.fn, l.grid, 1, threads, &a)
+	case plan.GatherOp:
+		s.names = append(s.names, "gather_corrupt")
+		kind := map[datasets.NoiseKind]int{datasets.Gaussian: noiseGaussian, datasets.Mask: noiseMask, datasets.SaltPepper: noiseSaltPepper}[op.Noise.Kind]
+		if op.Noise.IsNone() {
+			kind = noiseNone
+		}
+		a.ptr(ptr(op.Noisy))
+		a.ptr(ptr(op.Clean))
+		a.ptr(devptr(op.Data))
+		a.ptr(devptr(op.Order))
+		a.ptr(devptr(op.Counters))
+		a.int(op.B)
+		a.int(op.D)
+		a.int(kind)
+		a.float(float32(op.Noise.Level))
+		a.u64(op.Seed)
+		s.kernel(o, "gather_corrupt", blocks(op.B*op.D), 1, threads, &a)
+	case plan.LossOp:
+		s.names = append(s.names, "keep_loss")
+		a.ptr(ptr(op.Losses))
+		a.ptr(ptr(op.Loss))
+		a.ptr(devptr(op.Counters))
+		s.kernel(o, "keep_loss", 1, 1, 1, &a)
+	case plan.AdamOp:
+		s.names = append(s.names, "adam")
+		if len(op.Params) == 0 {
+			return errors.New("cuda: Adam over no parameters")
+		}
+		largest := 0
+		sizes := make([]int32, len(op.Params))
+		for i, p := range op.Params {
+			sizes[i] = int32(p.Len)
+			largest = max(largest, p.Len)
+		}
+		for _, list := range [][]plan.Slice{op.Params, op.Grads, op.M, op.V} {
+			table := make([]uint64, len(list))
+			for i, sl := range list {
+				table[i] = uint64(ptr(sl))
+			}
+			p, err := s.deviceTable(unsafe.Pointer(&table[0]), 8*len(table))
+			if err != nil {
+				return err
+			}
+			a.ptr(p)
+		}
+		p, err := s.deviceTable(unsafe.Pointer(&sizes[0]), 4*len(sizes))
+		if err != nil {
+			return err
+		}
+		a.ptr(p)
+		a.ptr(devptr(op.Counters))
+		s.kernel(o, "adam", min(blocks(largest), 4096), len(op.Params), threads, &a)
+	case plan.AdvanceOp:
+		s.names = append(s.names, "advance")
+		cfg := op.Adam.WithDefaults()
+		a.ptr(devptr(op.Counters))
+		a.double(cfg.LR)
+		a.double(cfg.Beta1)
+		a.double(cfg.Beta2)
+		a.double(cfg.Eps)
+		s.kernel(o, "advance", 1, 1, 1, &a)
+	default:
+		return fmt.Errorf("cuda: no operation %T", op)
+	}
+	return nil
+}
+
+// gemm fills o with an SGEMM. cuBLAS is column-major, and a row-major matrix is its
+// transpose: C = op(A)·op(B) row-major is Cᵀ = op(B)ᵀ·op(A)ᵀ column-major.
+func (s *sequence) gemm(o *C.aelab_op, op plan.KernelOp) {
+	m, n, k, transA, transB := op.Dims[0], op.Dims[1], op.Dims[2], op.Dims[3] == 1, op.Dims[4] == 1
 	lda, ldb := k, n
 	if transA {
 		lda = m
@@ -288,198 +575,83 @@ func (b *backend) Gemm(transA, transB bool, m, n, k int, a, bm, c plan.Slice) er
 	if transB {
 		ldb = k
 	}
-	tr := func(t bool) blas.Transpose {
-		if t {
-			return blas.Trans
-		}
-		return blas.NoTrans
+	o.gemm = 1
+	o.transA, o.transB = C.int(boolInt(transB)), C.int(boolInt(transA))
+	o.m, o.n, o.k = C.int(n), C.int(m), C.int(k)
+	o.a, o.lda = (*C.float)(devicePointer(ptr(op.In[1]))), C.int(ldb)
+	o.b, o.ldb = (*C.float)(devicePointer(ptr(op.In[0]))), C.int(lda)
+	o.c, o.ldc = (*C.float)(devicePointer(ptr(op.Out))), C.int(n)
+}
+
+// failed describes where a run stopped.
+func (s *sequence) failed(r C.CUresult, f C.aelab_failure) error {
+	where := "the sequence"
+	if i := int(f.index); i >= 0 && i < len(s.names) {
+		where = s.names[i]
 	}
-	b.owner.blas.Sgemm(tr(transB), tr(transA), n, m, k, 1,
-		deviceFloats(ptr(bm), bm.Len), ldb, deviceFloats(ptr(a), a.Len), lda, 0, deviceFloats(ptr(c), c.Len), n)
-	if err := b.owner.blas.Err(); err != nil {
-		return fmt.Errorf("cuda: cuBLAS SGEMM %dx%dx%d: %w", m, n, k, err)
+	if f.blas != 0 {
+		return fmt.Errorf("cuda: cuBLAS SGEMM in %s: status %d", where, int(f.blas))
+	}
+	return fmt.Errorf("cuda: %s: %w", where, cuErr(r))
+}
+
+// Run implements plan.Sequence. The first run queues the operations one by one (which also
+// loads every kernel and cuBLAS's own); later runs replay a CUDA graph captured from them,
+// one launch a run, unless the backend was opened without replay.
+func (s *sequence) Run(n int) error {
+	if n <= 0 {
+		return nil
+	}
+	if s.exec == nil && s.b.replay && s.runs > 0 {
+		f := C.aelab_failure{index: -1}
+		if r := C.aelab_capture(s.ops, C.int(s.n), s.b.stream(), s.b.owner.blas, &s.exec, &f); r != C.CUDA_SUCCESS {
+			s.exec = nil
+			return fmt.Errorf("capture: %w", s.failed(r, f))
+		}
+	}
+	s.runs += n
+	if s.exec != nil {
+		if err := cuErr(C.aelab_replay(s.exec, C.int(n), s.b.stream())); err != nil {
+			return fmt.Errorf("cuda: replay: %w", err)
+		}
+		return nil
+	}
+	f := C.aelab_failure{index: -1}
+	if r := C.aelab_run(s.ops, C.int(s.n), C.int(n), s.b.stream(), s.b.owner.blas, &f); r != C.CUDA_SUCCESS {
+		return s.failed(r, f)
 	}
 	return nil
 }
 
-// args packs kernel arguments: each in an 8-byte slot, since cu's Launch copies 8 bytes
-// from every argument pointer (the kernel reads the low bytes of its int and float slots).
-type args struct{ slots []uint64 }
-
-func (a *args) ptr(p cu.DevicePtr) { a.slots = append(a.slots, uint64(p)) }
-func (a *args) int(v int)          { a.slots = append(a.slots, uint64(uint32(int32(v)))) }
-func (a *args) float(v float32)    { a.slots = append(a.slots, uint64(math.Float32bits(v))) }
-func (a *args) u64(v uint64)       { a.slots = append(a.slots, v) }
-
-func (a *args) pointers() []unsafe.Pointer {
-	ps := make([]unsafe.Pointer, len(a.slots))
-	for i := range a.slots {
-		ps[i] = unsafe.Pointer(&a.slots[i])
-	}
-	return ps
+// Close implements plan.Sequence.
+func (s *sequence) Close() error {
+	delete(s.b.owner.seqs, s)
+	return s.free()
 }
 
-// launch runs kernel fn over units parallel units.
-func (b *backend) launch(fn string, units, blocksY int, a *args) error {
-	grid := min(max((units+threads-1)/threads, 1), 65535)
-	switch fn {
-	case "sum_cols":
-		grid = min(max(units, 1), 65535) // a block per row
-	case "sum_all":
-		grid = 1
+func (s *sequence) free() error {
+	var errs []error
+	if s.exec != nil {
+		errs = append(errs, cuErr(C.cuGraphExecDestroy(s.exec)))
+		s.exec = nil
 	}
-	if err := b.owner.fns[fn].Launch(grid, blocksY, 1, threads, 1, 1, 0, cu.Stream{}, a.pointers()); err != nil {
-		return fmt.Errorf("cuda: kernel %s: %w", fn, err)
+	for _, p := range s.device {
+		errs = append(errs, cu.MemFree(p))
 	}
-	return nil
-}
-
-// Launch implements plan.Backend.
-func (b *backend) Launch(kernel string, dims []int, out plan.Slice, in []plan.Slice) error {
-	l, err := dispatch(kernel, dims)
-	if err != nil {
-		return err
+	for _, m := range s.mallocs {
+		C.free(m)
 	}
-	var a args
-	a.ptr(ptr(out))
-	for _, s := range in {
-		a.ptr(ptr(s))
-	}
-	for _, v := range l.args {
-		a.int(v)
-	}
-	return b.launch(l.fn, l.rows, 1, &a)
-}
-
-// Adam implements plan.Backend: one launch updates every parameter.
-func (b *backend) Adam(s plan.AdamStep, ws, gs, ms, vs []plan.Slice) error {
-	key := fmt.Sprint(ptr(ws[0]), ptr(gs[0]), len(ws))
-	t, ok := b.owner.adam[key]
-	if !ok {
-		var err error
-		if t, err = b.adamTable(ws, gs, ms, vs); err != nil {
-			return err
-		}
-		b.owner.adam[key] = t
-	}
-	var a args
-	for _, p := range []cu.DevicePtr{t.w, t.g, t.m, t.v, t.sizes} {
-		a.ptr(p)
-	}
-	for _, v := range []float32{s.StepSize, s.Beta1, s.Beta2, s.Eps, s.InvSqrtC2} {
-		a.float(v)
-	}
-	return b.launch("adam", min(t.largest, 1<<20), t.count, &a)
-}
-
-// adamTable copies the parameters' device pointers and sizes to the device.
-func (b *backend) adamTable(ws, gs, ms, vs []plan.Slice) (adamTable, error) {
-	t := adamTable{count: len(ws)}
-	table := func(ss []plan.Slice) (cu.DevicePtr, error) {
-		host := make([]uint64, len(ss))
-		for i, s := range ss {
-			host[i] = uint64(ptr(s))
-		}
-		p, err := cu.MemAlloc(int64(8 * len(host)))
-		if err != nil {
-			return 0, err
-		}
-		return p, cu.MemcpyHtoD(p, unsafe.Pointer(&host[0]), int64(8*len(host)))
-	}
-	var err error
-	if t.w, err = table(ws); err != nil {
-		return t, err
-	}
-	if t.g, err = table(gs); err != nil {
-		return t, err
-	}
-	if t.m, err = table(ms); err != nil {
-		return t, err
-	}
-	if t.v, err = table(vs); err != nil {
-		return t, err
-	}
-	sizes := make([]int32, len(ws))
-	for i, s := range ws {
-		sizes[i] = int32(s.Len)
-		t.largest = max(t.largest, s.Len)
-	}
-	if t.sizes, err = cu.MemAlloc(int64(4 * len(sizes))); err != nil {
-		return t, err
-	}
-	return t, cu.MemcpyHtoD(t.sizes, unsafe.Pointer(&sizes[0]), int64(4*len(sizes)))
-}
-
-// AllocIndices implements plan.Gatherer.
-func (b *backend) AllocIndices(n int) (plan.Memory, error) {
-	p, err := cu.MemAlloc(int64(4 * max(n, 1)))
-	if err != nil {
-		return nil, fmt.Errorf("cuda: allocate %d indices: %w", n, err)
-	}
-	return p, nil
-}
-
-// WriteIndices implements plan.Gatherer.
-func (b *backend) WriteIndices(dst plan.Memory, idx []int32) error {
-	if len(idx) == 0 {
-		return nil
-	}
-	return cu.MemcpyHtoD(dst.(cu.DevicePtr), unsafe.Pointer(&idx[0]), int64(4*len(idx)))
-}
-
-// Gather implements plan.Gatherer with the kernel gather_corrupt.
-func (b *backend) Gather(noisy, clean plan.Slice, data, idx plan.Memory, batch, d int, noise datasets.Noise, seed uint64, step uint32) error {
-	kind := 0
-	if !noise.IsNone() {
-		kind = map[datasets.NoiseKind]int{datasets.Gaussian: 1, datasets.Mask: 2, datasets.SaltPepper: 3}[noise.Kind]
-	}
-	var a args
-	a.ptr(ptr(noisy))
-	a.ptr(ptr(clean))
-	a.ptr(data.(cu.DevicePtr))
-	a.ptr(idx.(cu.DevicePtr))
-	a.int(batch)
-	a.int(d)
-	a.int(kind)
-	a.float(float32(noise.Level))
-	a.u64(seed)
-	a.int(int(step))
-	return b.launch("gather_corrupt", batch*d, 1, &a)
-}
-
-// ReadLater implements plan.Gatherer: the copy goes into page-locked memory behind the
-// queued work, and wait blocks only on that copy.
-func (b *backend) ReadLater(dst []float32, src plan.Slice) (func() error, error) {
-	if len(dst) != src.Len || len(dst) > b.owner.npin/2 {
-		return nil, fmt.Errorf("cuda: deferred read of %d values", len(dst))
-	}
-	// Alternate halves of the page-locked buffer, so a read is not overwritten by the next.
-	half := unsafe.Add(b.owner.pinned, 4*(b.owner.npin/2)*b.owner.half)
-	b.owner.half = 1 - b.owner.half
-	if err := cu.MemcpyDtoHAsync(half, ptr(src), int64(4*len(dst)), cu.Stream{}); err != nil {
-		return nil, fmt.Errorf("cuda: deferred read: %w", err)
-	}
-	ev, err := cu.MakeEvent(cu.DisableTiming)
-	if err != nil {
-		return nil, fmt.Errorf("cuda: event: %w", err)
-	}
-	if err := ev.Record(cu.Stream{}); err != nil {
-		return nil, fmt.Errorf("cuda: event: %w", err)
-	}
-	return func() error {
-		defer cu.DestroyEvent(&ev)
-		if err := ev.Synchronize(); err != nil {
-			return fmt.Errorf("cuda: deferred read: %w", err)
-		}
-		copy(dst, unsafe.Slice((*float32)(half), len(dst)))
-		return nil
-	}, nil
+	s.device, s.mallocs, s.ops = nil, nil, nil
+	return errors.Join(errs...)
 }
 
 // Devices lists the CUDA devices that answer.
 func Devices() ([]Device, error) {
 	var out []Device
 	err := onThread(func() error {
+		if err := initDriver(); err != nil {
+			return err
+		}
 		n, err := cu.NumDevices()
 		if err != nil {
 			return fmt.Errorf("cuda: no CUDA driver answers: %w", err)

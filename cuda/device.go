@@ -14,3 +14,10 @@ type NotBuiltError struct{}
 func (*NotBuiltError) Error() string {
 	return "cuda: this aelab was built without CUDA; build it with scripts/build-cuda.sh (go build -tags aelabcuda), or use --device cpu"
 }
+
+// Options configure a CUDA backend.
+type Options struct {
+	// NoReplay queues every operation of every step from the host instead of replaying the
+	// steps as captured CUDA graphs (to compare the two, or to rule replay out).
+	NoReplay bool
+}

@@ -1,8 +1,17 @@
-// aelab's CUDA kernels: the named kernels of a plan (see graph/plan's Step), Adam over all
-// parameters at once, and the device-side batch gathering and corruption. Compiled by NVRTC
-// when the cuda backend opens; every kernel is extern "C" so it keeps its name.
+// aelab's CUDA kernels: the named kernels of a plan (see graph/plan's Step), and the
+// operations around a training step — the batch gathered and corrupted, its loss kept, Adam
+// over all parameters at once, the step counters advanced — which read what changes from
+// step to step from the counters in device memory, so a captured step replays unchanged.
+// Compiled by NVRTC when the cuda backend opens; every kernel is extern "C" so it keeps its
+// name.
 //
 // Sizes are ints: an MNIST batch is far from 2^31 values.
+
+// counters is graph/plan's Counters; ops.h declares the same struct for the host.
+struct counters {
+    unsigned int steps, batch, noise, pad;
+    float stepSize, beta1, beta2, eps, invSqrtC2;
+};
 
 // Unary and binary op codes, in the order of cuda/kernels.go.
 #define OP_NEG 0
@@ -111,18 +120,28 @@ extern "C" __global__ void broadcast(float* out, const float* in, int rows, int 
     }
 }
 
-// sum_rows: out[c] = Σ_r in[r, c]; one thread per column, reading rows in order.
+// sum_rows: out[c] = Σ_r in[r, c]. A block of 256 threads takes 32 columns: 8 lanes of
+// threads sum every 8th row of their column (reads stay coalesced along a row), then the
+// lanes' sums are added in lane order.
 extern "C" __global__ void sum_rows(float* out, const float* in, int rows, int cols) {
-    for (int c = blockIdx.x * blockDim.x + threadIdx.x; c < cols; c += gridDim.x * blockDim.x) {
-        float s = 0.f;
-        for (int r = 0; r < rows; r++) s += in[r * cols + c];
-        out[c] = s;
+    __shared__ float part[8][33];
+    int col = blockIdx.x * 32 + threadIdx.x % 32, lane = threadIdx.x / 32;
+    float s = 0.f;
+    if (col < cols)
+        for (int r = lane; r < rows; r += 8) s += in[(long long)r * cols + col];
+    part[lane][threadIdx.x % 32] = s;
+    __syncthreads();
+    if (lane == 0 && col < cols) {
+        float t = part[0][threadIdx.x];
+        for (int l = 1; l < 8; l++) t += part[l][threadIdx.x];
+        out[col] = t;
     }
 }
 
-// block_sum reduces v over a block of 256 threads; thread 0 gets the total.
+// block_sum reduces v over a block of 256 threads; every thread gets the total.
 __device__ float block_sum(float v) {
     __shared__ float part[256];
+    __syncthreads(); // an earlier call's readers are done with part
     part[threadIdx.x] = v;
     __syncthreads();
     for (int s = blockDim.x / 2; s > 0; s >>= 1) {
@@ -136,19 +155,34 @@ __device__ float block_sum(float v) {
 extern "C" __global__ void sum_cols(float* out, const float* in, int rows, int cols) {
     for (int r = blockIdx.x; r < rows; r += gridDim.x) {
         float s = 0.f;
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) s += in[r * cols + c];
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) s += in[(long long)r * cols + c];
         s = block_sum(s);
         if (threadIdx.x == 0) out[r] = s;
-        __syncthreads();
     }
 }
 
-// sum_all: out[0] = Σ in; one block of 256 threads, so the order of additions is fixed.
-extern "C" __global__ void sum_all(float* out, const float* in, int n) {
+// sum_all: out[0] = Σ in. Every block sums its share into partial[blockIdx.x]; the last block
+// to finish (counted in *done) adds the partials in block order and sets *done back to 0,
+// so the result does not depend on which block finishes when.
+extern "C" __global__ void sum_all(float* out, const float* in, int n, float* partial, unsigned int* done) {
+    __shared__ bool last;
     float s = 0.f;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) s += in[i];
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) s += in[i];
     s = block_sum(s);
-    if (threadIdx.x == 0) out[0] = s;
+    if (threadIdx.x == 0) {
+        partial[blockIdx.x] = s;
+        __threadfence();
+        last = atomicAdd(done, 1u) == gridDim.x - 1;
+    }
+    __syncthreads();
+    if (!last) return;
+    float t = 0.f;
+    for (int b = threadIdx.x; b < gridDim.x; b += blockDim.x) t += ((volatile float*)partial)[b];
+    t = block_sum(t);
+    if (threadIdx.x == 0) {
+        out[0] = t;
+        *done = 0;
+    }
 }
 
 // softmax along each row (log_ != 0: its logarithm); one thread per row.
@@ -182,11 +216,11 @@ extern "C" __global__ void copy(float* out, const float* in, int n) {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) out[i] = in[i];
 }
 
-// adam updates every parameter in one launch: blockIdx.y picks the parameter, whose
-// pointers and size are in the tables.
-extern "C" __global__ void adam(float** w, float** g, float** m, float** v, const int* sizes,
-                                float stepSize, float beta1, float beta2, float eps, float invSqrtC2) {
+// adam updates every parameter in one launch, with the update the counters hold:
+// blockIdx.y picks the parameter, whose pointers and size are in the tables.
+extern "C" __global__ void adam(float** w, float** g, float** m, float** v, const int* sizes, const counters* c) {
     int p = blockIdx.y, n = sizes[p];
+    float stepSize = c->stepSize, beta1 = c->beta1, beta2 = c->beta2, eps = c->eps, invSqrtC2 = c->invSqrtC2;
     float *wp = w[p], *gp = g[p], *mp = m[p], *vp = v[p];
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
         float gi = gp[i];
@@ -198,8 +232,27 @@ extern "C" __global__ void adam(float** w, float** g, float** m, float** v, cons
     }
 }
 
-// hash32 is a counter-based generator (a PCG output permutation of a mixed counter): the
-// same seed, step and index give the same number, in any launch configuration.
+// advance moves the counters on by one step and computes the next Adam update in double
+// precision, as graph/plan's AdamAt does on the host (one thread).
+extern "C" __global__ void advance(counters* c, double lr, double beta1, double beta2, double eps) {
+    unsigned int t = c->steps + 1;
+    c->steps = t;
+    c->batch++;
+    c->noise++;
+    double next = (double)(t + 1);
+    c->stepSize = (float)(lr / (1.0 - pow(beta1, next)));
+    c->beta1 = (float)beta1;
+    c->beta2 = (float)beta2;
+    c->eps = (float)eps;
+    c->invSqrtC2 = (float)(1.0 / sqrt(1.0 - pow(beta2, next)));
+}
+
+// keep_loss copies the step's loss to losses[batch], so an epoch's losses are read at once.
+extern "C" __global__ void keep_loss(float* losses, const float* loss, const counters* c) {
+    losses[c->batch] = loss[0];
+}
+
+// hash32 is datasets' hashAt: a PCG output permutation of a counter mixed with the seed.
 __device__ __forceinline__ unsigned int hash32(unsigned long long seed, unsigned int step, unsigned int i) {
     unsigned long long x = seed ^ (0x9E3779B97F4A7C15ull * (((unsigned long long)step << 32) | i));
     x = x * 6364136223846793005ull + 1442695040888963407ull;
@@ -208,15 +261,17 @@ __device__ __forceinline__ unsigned int hash32(unsigned long long seed, unsigned
     return (xorshifted >> rot) | (xorshifted << ((32u - rot) & 31u));
 }
 
-__device__ __forceinline__ float uniform01(unsigned long long seed, unsigned int step, unsigned int i) {
-    return (hash32(seed, step, i) >> 8) * (1.f / 16777216.f);
-}
+__device__ __forceinline__ float uniform01(unsigned int h) { return (h >> 8) * (1.f / 16777216.f); }
 
-// gather_corrupt builds a training batch on the device: clean[k] = data[idx[k]], and noisy
-// its corruption (kind 0 none, 1 gaussian σ, 2 mask ν, 3 salt-and-pepper ν), drawn from
-// (seed, step) afresh for every batch.
-extern "C" __global__ void gather_corrupt(float* noisy, float* clean, const float* data, const int* idx, int batch, int d,
-                                          int kind, float level, unsigned long long seed, unsigned int step) {
+// gather_corrupt builds a training batch on the device: clean[k] = data[order[batch·B + k]]
+// with batch from the counters, and noisy its corruption (kind 0 none, 1 gaussian σ, 2 mask
+// ν, 3 salt-and-pepper ν) drawn from seed and the counters' noise counter exactly as
+// datasets.Noise.ApplyAt draws it: Gaussian values in pairs (2p, 2p+1) from one Box–Muller
+// transform of the uniforms of counters 2p and 2p+1.
+extern "C" __global__ void gather_corrupt(float* noisy, float* clean, const float* data, const int* order, const counters* c,
+                                          int batch, int d, int kind, float level, unsigned long long seed) {
+    const int* idx = order + (long long)c->batch * batch;
+    unsigned int step = c->noise;
     int n = batch * d;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
         int k = i / d, j = i % d;
@@ -224,12 +279,17 @@ extern "C" __global__ void gather_corrupt(float* noisy, float* clean, const floa
         clean[i] = x;
         float y = x;
         if (kind == 1) {
-            float u1 = fmaxf(uniform01(seed, step, 2 * i), 1e-7f), u2 = uniform01(seed, step, 2 * i + 1);
-            y = x + level * sqrtf(-2.f * logf(u1)) * cospif(2.f * u2);
+            unsigned int p = (unsigned int)i >> 1;
+            float u1 = ((hash32(seed, step, 2 * p) >> 8) + 1) * (1.f / 16777216.f);
+            float u2 = uniform01(hash32(seed, step, 2 * p + 1));
+            float r = sqrtf(-2.f * logf(u1)), sn, cs;
+            sincospif(2.f * u2, &sn, &cs);
+            y = x + level * (r * ((i & 1) ? sn : cs));
         } else if (kind == 2) {
-            if (uniform01(seed, step, i) < level) y = 0.f;
+            if (uniform01(hash32(seed, step, i)) < level) y = 0.f;
         } else if (kind == 3) {
-            if (uniform01(seed, step, 2 * i) < level) y = uniform01(seed, step, 2 * i + 1) < 0.5f ? 0.f : 1.f;
+            unsigned int h = hash32(seed, step, i);
+            if (uniform01(h) < level) y = (float)(h & 1u);
         }
         noisy[i] = y;
     }

@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ func TestOpCodesMatchKernels(t *testing.T) {
 			t.Errorf("binary op %s: Go code %d, kernels.cu %d (defined %v)", name, code, got, ok)
 		}
 	}
-	for _, k := range []string{"unary", "binary", "broadcast", "sum_rows", "sum_cols", "sum_all", "softmax", "softmax_grad", "copy", "adam", "gather_corrupt"} {
+	for _, k := range kernelNames() {
 		if !strings.Contains(kernelSource, `extern "C" __global__ void `+k+"(") {
 			t.Errorf("kernels.cu has no kernel %s", k)
 		}
@@ -52,5 +53,46 @@ func TestEveryPlanKernelHasALaunch(t *testing.T) {
 	}
 	if _, err := dispatch("conv2d", nil); err == nil || !strings.Contains(err.Error(), "--device cpu") {
 		t.Errorf("an unknown kernel gave %v", err)
+	}
+}
+
+// TestCountersLayout checks that kernels.cu and ops.h declare the step counters alike.
+func TestCountersLayout(t *testing.T) {
+	header, err := os.ReadFile("ops.h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	decl := regexp.MustCompile(`struct counters \{[^}]*\};`)
+	squash := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	dev, host := decl.FindString(kernelSource), decl.FindString(string(header))
+	if dev == "" || squash(dev) != squash(host) {
+		t.Errorf("kernels.cu declares %q, ops.h %q", dev, host)
+	}
+}
+
+// TestLaunchGeometry checks the grids: every value covered, sums' scratch sized to their grid.
+func TestLaunchGeometry(t *testing.T) {
+	for _, tc := range []struct {
+		kernel      string
+		dims        []int
+		fn          string
+		grid, extra int
+	}{
+		{"sigmoid", []int{200704}, "unary", 784, 0},
+		{"add", []int{32768, 0, 2, 256, 128}, "binary", 128, 0},
+		{"sum", []int{256, 784, 0}, "sum_rows", 25, 0},
+		{"sum", []int{256, 784, 1}, "sum_cols", 256, 0},
+		{"sum", []int{256, 784, 2}, "sum_all", 196, 196},
+		{"sum", []int{1, 1, 2}, "sum_all", 1, 1},
+		{"sum", []int{100000, 1000, 2}, "sum_all", 1024, 1024},
+		{"exp", []int{1 << 30}, "unary", 65535, 0},
+	} {
+		l, err := dispatch(tc.kernel, tc.dims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.fn != tc.fn || l.grid != tc.grid || l.scratch != tc.extra {
+			t.Errorf("%s %v: %s over %d blocks with %d partial sums, want %s, %d, %d", tc.kernel, tc.dims, l.fn, l.grid, l.scratch, tc.fn, tc.grid, tc.extra)
+		}
 	}
 }

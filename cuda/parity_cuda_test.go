@@ -5,6 +5,7 @@ package cuda
 import (
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/aelab/aelab/datasets"
@@ -13,86 +14,263 @@ import (
 	"github.com/aelab/aelab/graph/plan/plantest"
 )
 
-func openDevice(t *testing.T) graph.Backend {
+// openDevice opens device 0, or skips the test where none answers (scripts/gpu-check.sh sets
+// AELAB_REQUIRE_GPU, so that there a missing device fails instead).
+func openDevice(t *testing.T, opt Options) *backend {
 	t.Helper()
-	b, err := Open(0)
+	b, err := OpenWith(0, opt)
 	if err != nil {
-		t.Fatalf("open device 0: %v", err)
+		if os.Getenv("AELAB_REQUIRE_GPU") != "" {
+			t.Fatalf("open device 0: %v", err)
+		}
+		t.Skipf("no CUDA device: %v", err)
 	}
 	t.Cleanup(func() { b.Close() })
-	return b
-}
-
-// TestCUDAMatchesCPU runs every program aelab builds on the GPU and on the CPU plan:
-// losses over 20 steps, gradients and updated weights.
-func TestCUDAMatchesCPU(t *testing.T) {
-	plantest.Compare(t, plan.New(plan.NewCPU()), openDevice(t), 1e-4)
-}
-
-// TestGatherCorruptMatchesCPU checks the device's batch gathering and corruption against
-// the CPU's, value for value.
-func TestGatherCorruptMatchesCPU(t *testing.T) {
-	dev := openDevice(t)
-	const d, n, batch = 6, 10, 4
-	rng := rand.New(rand.NewPCG(1, 1))
-	data := make([]float32, n*d)
-	for i := range data {
-		data[i] = rng.Float32()
-	}
-	idx := []int32{7, 2, 2, 9}
-	for _, noise := range []datasets.Noise{{}, {Kind: datasets.Gaussian, Level: 0.4}, {Kind: datasets.Mask, Level: 0.3}, {Kind: datasets.SaltPepper, Level: 0.2}} {
-		var noisy, clean []float32
-		be := devBackend(t, dev)
-		err := be.Run(func() error {
-			dm, err := be.Alloc(n * d)
-			if err != nil {
-				return err
-			}
-			if err := be.Write(plan.Slice{Mem: dm, Len: n * d}, data); err != nil {
-				return err
-			}
-			im, err := be.AllocIndices(batch)
-			if err != nil {
-				return err
-			}
-			if err := be.WriteIndices(im, idx); err != nil {
-				return err
-			}
-			nm, _ := be.Alloc(batch * d)
-			cm, _ := be.Alloc(batch * d)
-			if err := be.Gather(plan.Slice{Mem: nm, Len: batch * d}, plan.Slice{Mem: cm, Len: batch * d}, dm, im, batch, d, noise, 99, 5); err != nil {
-				return err
-			}
-			noisy, clean = make([]float32, batch*d), make([]float32, batch*d)
-			if err := be.Read(noisy, plan.Slice{Mem: nm, Len: batch * d}); err != nil {
-				return err
-			}
-			return be.Read(clean, plan.Slice{Mem: cm, Len: batch * d})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, i := range idx {
-			for j := range d {
-				x := data[int(i)*d+j]
-				if clean[k*d+j] != x {
-					t.Fatalf("%s: clean[%d,%d] = %g, want %g", noise, k, j, clean[k*d+j], x)
-				}
-				want := plan.Corrupt(noise, x, 99, 5, uint32(k*d+j))
-				if math.Abs(float64(noisy[k*d+j]-want)) > 1e-5 {
-					t.Fatalf("%s: noisy[%d,%d] = %g, the CPU corrupts to %g", noise, k, j, noisy[k*d+j], want)
-				}
-			}
-		}
-	}
-}
-
-// devBackend digs the CUDA backend out of the graph.Backend Open returns.
-func devBackend(t *testing.T, b graph.Backend) *backend {
-	t.Helper()
 	cb, ok := plan.Unwrap(b).(*backend)
 	if !ok {
 		t.Fatalf("%T is not the CUDA backend", b)
 	}
 	return cb
+}
+
+// TestCUDAMatchesCPU runs every program aelab builds on the GPU and on the CPU plan: losses
+// over 20 steps, gradients and updated weights, and two epochs through the device-data path
+// (batches gathered and corrupted on the GPU), with steps replayed as CUDA graphs and
+// queued one by one.
+func TestCUDAMatchesCPU(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  Options
+	}{{"replay", Options{}}, {"queued", Options{NoReplay: true}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			plantest.Compare(t, plan.New(plan.NewCPU()), plan.New(openDevice(t, tc.opt)), 1e-4)
+		})
+	}
+}
+
+// runOps prepares ops on be, runs them times times and reads out.
+func runOps(t *testing.T, be plan.Backend, times int, out plan.Slice, ops ...plan.Op) []float32 {
+	t.Helper()
+	run := func() []float32 {
+		seq, err := be.Prepare(ops)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer seq.Close()
+		if err := seq.Run(times); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, out.Len)
+		if err := be.Read(got, out); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if r, ok := be.(plan.Runner); ok {
+		var got []float32
+		if err := r.Run(func() error { got = run(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	return run()
+}
+
+// upload allocates a buffer on be holding values.
+func upload(t *testing.T, be plan.Backend, values []float32) plan.Slice {
+	t.Helper()
+	var s plan.Slice
+	do := func() error {
+		m, err := be.Alloc(len(values))
+		if err != nil {
+			return err
+		}
+		s = plan.Slice{Mem: m, Len: len(values)}
+		return be.Write(s, values)
+	}
+	var err error
+	if r, ok := be.(plan.Runner); ok {
+		err = r.Run(do)
+	} else {
+		err = do()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestSumsMatchCPU checks the three sums on shapes from one value to a whole MNIST batch,
+// and that the sum of everything gives the same bits every time.
+func TestSumsMatchCPU(t *testing.T) {
+	dev := openDevice(t, Options{})
+	cpu := plan.NewCPU()
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, shape := range [][2]int{{1, 1}, {7, 10}, {32, 784}, {256, 784}, {256, 128}, {1000, 3}} {
+		rows, cols := shape[0], shape[1]
+		in := make([]float32, rows*cols)
+		for i := range in {
+			in[i] = rng.Float32()*2 - 1
+		}
+		for axis, n := range []int{cols, rows, 1} {
+			op := func(be plan.Backend) (plan.Slice, plan.Op) {
+				out := upload(t, be, make([]float32, n))
+				return out, plan.KernelOp{Kernel: "sum", Dims: []int{rows, cols, axis}, Out: out, In: []plan.Slice{upload(t, be, in)}}
+			}
+			wantOut, wantOp := op(cpu)
+			want := runOps(t, cpu, 1, wantOut, wantOp)
+			gotOut, gotOp := op(dev)
+			got := runOps(t, dev, 3, gotOut, gotOp)
+			for i := range want {
+				if math.Abs(float64(got[i]-want[i])) > 1e-5*float64(rows)+1e-6 {
+					t.Fatalf("%d×%d axis %d: [%d] = %g, the CPU %g", rows, cols, axis, i, got[i], want[i])
+				}
+			}
+			if again := runOps(t, dev, 1, gotOut, gotOp); axis == 2 && again[0] != got[0] {
+				t.Errorf("%d×%d: the sum of everything was %g, then %g", rows, cols, got[0], again[0])
+			}
+		}
+	}
+}
+
+// TestGatherCorruptMatchesCPU checks the device's batch gathering and corruption against
+// datasets.Noise.ApplyAt, value for value.
+func TestGatherCorruptMatchesCPU(t *testing.T) {
+	dev := openDevice(t, Options{})
+	const d, n, batch = 7, 10, 4
+	rng := rand.New(rand.NewPCG(1, 1))
+	data := make([]float32, n*d)
+	for i := range data {
+		data[i] = rng.Float32()
+	}
+	order := []int32{0, 1, 2, 3, 7, 2, 2, 9} // the second batch is taken
+	for _, noise := range []datasets.Noise{{}, {Kind: datasets.Gaussian, Level: 0.4}, {Kind: datasets.Mask, Level: 0.3}, {Kind: datasets.SaltPepper, Level: 0.2}} {
+		var noisy, clean []float32
+		err := dev.Run(func() error {
+			dm, err := dev.Alloc(n * d)
+			if err != nil {
+				return err
+			}
+			if err := dev.Write(plan.Slice{Mem: dm, Len: n * d}, data); err != nil {
+				return err
+			}
+			om, err := dev.AllocIndices(len(order))
+			if err != nil {
+				return err
+			}
+			if err := dev.WriteIndices(om, order); err != nil {
+				return err
+			}
+			ctr, err := dev.NewCounters()
+			if err != nil {
+				return err
+			}
+			if err := dev.SetCounters(ctr, plan.Counters{Batch: 1, Noise: 5}); err != nil {
+				return err
+			}
+			nm, _ := dev.Alloc(batch * d)
+			cm, _ := dev.Alloc(batch * d)
+			ns, cs := plan.Slice{Mem: nm, Len: batch * d}, plan.Slice{Mem: cm, Len: batch * d}
+			seq, err := dev.Prepare([]plan.Op{plan.GatherOp{Noisy: ns, Clean: cs, Data: dm, Order: om, B: batch, D: d, Noise: noise, Seed: 99, Counters: ctr}})
+			if err != nil {
+				return err
+			}
+			defer seq.Close()
+			if err := seq.Run(1); err != nil {
+				return err
+			}
+			noisy, clean = make([]float32, batch*d), make([]float32, batch*d)
+			if err := dev.Read(noisy, ns); err != nil {
+				return err
+			}
+			return dev.Read(clean, cs)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float32, batch*d)
+		for k, i := range order[batch:] {
+			copy(want[k*d:(k+1)*d], data[int(i)*d:(int(i)+1)*d])
+		}
+		for i := range want {
+			if clean[i] != want[i] {
+				t.Fatalf("%s: clean[%d] = %g, want %g", noise, i, clean[i], want[i])
+			}
+		}
+		noise.ApplyAt(want, want, 99, 5)
+		for i := range want {
+			if math.Abs(float64(noisy[i]-want[i])) > 2e-5 {
+				t.Fatalf("%s: noisy[%d] = %g, the CPU corrupts to %g", noise, i, noisy[i], want[i])
+			}
+		}
+	}
+}
+
+// TestAdvanceMatchesHost checks that the device moves the step counters on and computes
+// Adam's next update as the host does.
+func TestAdvanceMatchesHost(t *testing.T) {
+	dev := openDevice(t, Options{})
+	cfg := graph.Adam{LR: 0.003, Beta1: 0.85}
+	want := plan.Counters{Steps: 41, Batch: 2, Noise: 900, Adam: plan.AdamAt(cfg, 42)}
+	var got plan.Counters
+	err := dev.Run(func() error {
+		ctr, err := dev.NewCounters()
+		if err != nil {
+			return err
+		}
+		if err := dev.SetCounters(ctr, want); err != nil {
+			return err
+		}
+		seq, err := dev.Prepare([]plan.Op{plan.AdvanceOp{Counters: ctr, Adam: cfg}})
+		if err != nil {
+			return err
+		}
+		defer seq.Close()
+		if err := seq.Run(1); err != nil {
+			return err
+		}
+		if err := seq.Run(2); err != nil { // replayed
+			return err
+		}
+		got, err = dev.ReadCounters(ctr)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		want = want.Advance(cfg)
+	}
+	if got != want {
+		t.Fatalf("after three advances the device has %+v, the host %+v", got, want)
+	}
+}
+
+// TestCloseTwice checks that closing a backend twice, and an executor after its backend,
+// neither panics nor hangs.
+func TestCloseTwice(t *testing.T) {
+	b, err := Open(0)
+	if err != nil {
+		t.Skipf("no CUDA device: %v", err)
+	}
+	p, err := plantest.Programs()[0].Build(rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := b.Compile(p, graph.Adam{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := ex.Close(); err != nil {
+		t.Fatalf("executor Close after the backend's: %v", err)
+	}
+	if _, err := ex.Step(plantest.Programs()[0].Feed(rand.New(rand.NewPCG(2, 2)), p)...); err == nil {
+		t.Fatal("a step after Close succeeded")
+	}
 }

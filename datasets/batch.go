@@ -54,3 +54,12 @@ func (b *Batcher) Gather(step int, pixels []float32, labels []uint8) {
 func (b *Batcher) Indices(step int) []int {
 	return b.order[step*b.size : (step+1)*b.size]
 }
+
+// Order appends the epoch's order of set indices, its batches one after another
+// (Steps × size values), to dst as int32, for a device that gathers batches itself.
+func (b *Batcher) Order(dst []int32) []int32 {
+	for _, i := range b.order[:b.Steps()*b.size] {
+		dst = append(dst, int32(i))
+	}
+	return dst
+}

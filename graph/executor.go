@@ -108,16 +108,20 @@ func (s *adamState) update(weights, grads [][]float32) {
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
 // DeviceData is implemented by executors that keep the training images in their device's
-// memory: each step then gathers its batch and corrupts it there, and the host reads the
-// loss one step late, so the device never waits for it. The program's inputs must be the
-// corrupted batch and the clean batch (a training program of an autoencoder).
+// memory: each step gathers its batch and corrupts it there (datasets.Noise.ApplyAt), keeps
+// its loss there, and the host queues steps without waiting for them, reading the losses
+// when it wants to report them. The program's inputs must be the corrupted batch and the
+// clean batch (a training program of an autoencoder).
 type DeviceData interface {
-	// SetData copies the images (N×D, row-major) to the device.
-	SetData(images []float32, d int) error
-	// StepBatch takes an Adam step on the images at idx (B of them), corrupted by noise
-	// drawn from seed and step. It returns the loss of the previous StepBatch; ok is false
-	// on the first.
-	StepBatch(idx []int32, noise datasets.Noise, seed uint64, step uint32) (prev float32, ok bool, err error)
-	// LastLoss waits for the last StepBatch and returns its loss.
-	LastLoss() (float32, error)
+	// SetData copies the images (N×D, row-major) to the device; each batch is corrupted by
+	// noise drawn from seed.
+	SetData(images []float32, d int, noise datasets.Noise, seed uint64) error
+	// StartEpoch copies an epoch's order of images (its batches one after another) to the
+	// device and numbers the noise of its first batch first, of the next first+1, ….
+	StartEpoch(order []int32, first uint32) error
+	// StepBatches queues the epoch's next n training steps.
+	StepBatches(n int) error
+	// Losses waits for the queued steps and returns the losses of the epoch's steps so far
+	// (valid until the next call).
+	Losses() ([]float32, error)
 }

@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -14,8 +15,11 @@ import (
 // OpenBackend returns the executor backend that name asks for: "cpu" (aelab's compiled
 // plan on the CPU), "tape" (gorgonia's TapeMachine on the CPU, the reference), "cuda"
 // (device 0), "cuda:N", or "auto" (CUDA when this build has it and a device answers, else
-// the CPU). The note says what was chosen and why, for the log.
+// the CPU). The note says what was chosen and why, for the log. AELAB_CUDA_REPLAY=0 in the
+// environment makes the CUDA backend queue every operation from the host instead of
+// replaying captured steps (a diagnostic).
 func OpenBackend(name string) (backend graph.Backend, note string, err error) {
+	opt := cuda.Options{NoReplay: os.Getenv("AELAB_CUDA_REPLAY") == "0"}
 	cpu := func() graph.Backend { return plan.New(plan.NewCPU()) }
 	switch n := strings.ToLower(strings.TrimSpace(name)); {
 	case n == "cpu":
@@ -23,7 +27,7 @@ func OpenBackend(name string) (backend graph.Backend, note string, err error) {
 	case n == "tape":
 		return graph.CPU{}, "device: cpu, gorgonia TapeMachine", nil
 	case n == "auto" || n == "":
-		b, err := cuda.Open(0)
+		b, err := cuda.OpenWith(0, opt)
 		if err == nil {
 			return b, "device: " + b.Name() + " (auto)", nil
 		}
@@ -39,7 +43,7 @@ func OpenBackend(name string) (backend graph.Backend, note string, err error) {
 				return nil, "", fmt.Errorf("models: device %q: want cuda:N with N a device number", name)
 			}
 		}
-		b, err := cuda.Open(ordinal)
+		b, err := cuda.OpenWith(ordinal, opt)
 		if err != nil {
 			return nil, "", err
 		}

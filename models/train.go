@@ -66,7 +66,7 @@ const evalBatch = 500
 const (
 	streamInit uint64 = iota + 1
 	streamShuffle
-	streamNoise
+	streamNoise // unused since the noise became counter-based; kept so later streams keep their numbers
 	streamEval
 	streamWalk
 	streamChain
@@ -100,13 +100,12 @@ func Train(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj
 		return nil, err
 	}
 	defer fwd.Close()
-	noiseRng := NewRand(cfg.Seed, streamNoise)
 	clean := make([]float32, cfg.Batch*d) // B×D
 	noisy := make([]float32, cfg.Batch*d) // B×D
 	return fit(ctx, backend, prog, train, cfg, hooks, fitter{
-		fill: func(b *datasets.Batcher, step int) [][]float32 {
+		fill: func(b *datasets.Batcher, step int, counter uint32) [][]float32 {
 			b.Gather(step, clean, nil)
-			noise.Apply(noisy, clean, noiseRng)
+			noise.ApplyAt(noisy, clean, cfg.Seed, counter)
 			return [][]float32{noisy, clean}
 		},
 		onDevice: &deviceBatches{images: train.Pixels, d: d, noise: noise, seed: cfg.Seed},
@@ -143,14 +142,13 @@ func TrainClassifier(ctx context.Context, backend graph.Backend, layers []*graph
 		}
 		defer fwd.Close()
 	}
-	noiseRng := NewRand(cfg.Seed, streamNoise)
 	x := make([]float32, cfg.Batch*d)                        // B×D
 	onehot := make([]float32, cfg.Batch*datasets.NumClasses) // B×C
 	labels := make([]uint8, cfg.Batch)
 	return fit(ctx, backend, prog, train, cfg, hooks, fitter{
-		fill: func(b *datasets.Batcher, step int) [][]float32 {
+		fill: func(b *datasets.Batcher, step int, counter uint32) [][]float32 {
 			b.Gather(step, x, labels)
-			noise.Apply(x, x, noiseRng)
+			noise.ApplyAt(x, x, cfg.Seed, counter)
 			clear(onehot)
 			for i, l := range labels {
 				onehot[i*datasets.NumClasses+int(l)] = 1
@@ -166,10 +164,11 @@ func TrainClassifier(ctx context.Context, backend graph.Backend, layers []*graph
 	})
 }
 
-// fitter supplies what differs between training tasks: each step's inputs and the
-// end-of-epoch validation (a loss and, for classifiers, an accuracy).
+// fitter supplies what differs between training tasks: each step's inputs (counter numbers
+// the step from the start of training, for counter-based noise) and the end-of-epoch
+// validation (a loss and, for classifiers, an accuracy).
 type fitter struct {
-	fill     func(b *datasets.Batcher, step int) [][]float32
+	fill     func(b *datasets.Batcher, step int, counter uint32) [][]float32
 	validate func(ctx context.Context) (loss, accuracy float64, err error)
 	// onDevice, when not nil, describes the batches for an executor that builds them on its
 	// device (graph.DeviceData); fill is then not used.
@@ -202,13 +201,16 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 		return err
 	}
 	steps := batcher.Steps()
-	runEpoch := func(epoch int) (float64, error) { return hostEpoch(ctx, ex, batcher, f, hooks, epoch) }
+	runEpoch := func(epoch int) (float64, error) {
+		return hostEpoch(ctx, ex, batcher, f, hooks, epoch, uint32((epoch-1)*steps))
+	}
 	if dd, ok := ex.(graph.DeviceData); ok && f.onDevice != nil {
-		if err := dd.SetData(f.onDevice.images, f.onDevice.d); err != nil {
+		if err := dd.SetData(f.onDevice.images, f.onDevice.d, f.onDevice.noise, f.onDevice.seed); err != nil {
 			return nil, err
 		}
+		order := make([]int32, 0, steps*cfg.Batch)
 		runEpoch = func(epoch int) (float64, error) {
-			return deviceEpoch(ctx, dd, batcher, f.onDevice, hooks, epoch, uint32((epoch-1)*steps))
+			return deviceEpoch(ctx, dd, batcher.Order(order[:0]), steps, hooks, epoch, uint32((epoch-1)*steps))
 		}
 	}
 	var history []EpochStats
@@ -246,19 +248,19 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 }
 
 // hostEpoch runs one epoch's steps with batches built on the host; it returns the sum of
-// the losses.
-func hostEpoch(ctx context.Context, ex graph.Executor, batcher *datasets.Batcher, f fitter, hooks Hooks, epoch int) (float64, error) {
+// the losses. first numbers the epoch's first step for the noise.
+func hostEpoch(ctx context.Context, ex graph.Executor, batcher *datasets.Batcher, f fitter, hooks Hooks, epoch int, first uint32) (float64, error) {
 	var sum float64
 	for step := range batcher.Steps() {
 		if ctx.Err() != nil {
 			return sum, fmt.Errorf("models: %w in epoch %d", ErrInterrupted, epoch)
 		}
-		loss, err := ex.Step(f.fill(batcher, step)...)
+		loss, err := ex.Step(f.fill(batcher, step, first+uint32(step))...)
 		if err != nil {
 			return sum, err
 		}
 		if !finite(float64(loss)) {
-			return sum, fmt.Errorf("models: %w: loss %g at epoch %d, step %d (try a lower --lr)", ErrDiverged, loss, epoch, step+1)
+			return sum, diverged(loss, epoch, step+1)
 		}
 		sum += float64(loss)
 		if hooks.Step != nil {
@@ -268,48 +270,58 @@ func hostEpoch(ctx context.Context, ex graph.Executor, batcher *datasets.Batcher
 	return sum, nil
 }
 
-// deviceEpoch runs one epoch's steps with batches built on the device; each step's loss
-// arrives during the next step. first numbers the epoch's first step for the noise.
-func deviceEpoch(ctx context.Context, dd graph.DeviceData, batcher *datasets.Batcher, db *deviceBatches, hooks Hooks, epoch int, first uint32) (float64, error) {
+// reportEvery is how often a device epoch reads its losses back for the progress hook:
+// reading waits for the device, so it is not done after every step.
+const reportEvery = 100 * time.Millisecond
+
+// deviceEpoch runs one epoch's steps (order: their images, batch after batch) with batches
+// built on the device; it returns the sum of the losses. Steps are queued one at a time, so
+// an interrupt stops within a step. first numbers the epoch's first step for the noise.
+func deviceEpoch(ctx context.Context, dd graph.DeviceData, order []int32, steps int, hooks Hooks, epoch int, first uint32) (float64, error) {
+	if err := dd.StartEpoch(order, first); err != nil {
+		return 0, err
+	}
 	var sum float64
-	idx := make([]int32, 0, 1024)
-	add := func(loss float32, step int) error {
-		if !finite(float64(loss)) {
-			return fmt.Errorf("models: %w: loss %g at epoch %d, step %d (try a lower --lr)", ErrDiverged, loss, epoch, step)
+	counted := 0
+	report := func() error {
+		losses, err := dd.Losses()
+		if err != nil {
+			return err
 		}
-		sum += float64(loss)
-		if hooks.Step != nil {
-			hooks.Step(step, sum/float64(step))
+		for ; counted < len(losses); counted++ {
+			if loss := losses[counted]; !finite(float64(loss)) {
+				return diverged(loss, epoch, counted+1)
+			}
+			sum += float64(losses[counted])
+		}
+		if hooks.Step != nil && counted > 0 {
+			hooks.Step(counted, sum/float64(counted))
 		}
 		return nil
 	}
-	steps := batcher.Steps()
-	for step := range steps {
+	last := time.Now()
+	for range steps {
 		if ctx.Err() != nil {
-			if _, err := dd.LastLoss(); err != nil {
+			if err := report(); err != nil {
 				return sum, err
 			}
 			return sum, fmt.Errorf("models: %w in epoch %d", ErrInterrupted, epoch)
 		}
-		idx = idx[:0]
-		for _, i := range batcher.Indices(step) {
-			idx = append(idx, int32(i))
-		}
-		prev, ok, err := dd.StepBatch(idx, db.noise, db.seed, first+uint32(step))
-		if err != nil {
+		if err := dd.StepBatches(1); err != nil {
 			return sum, err
 		}
-		if ok {
-			if err := add(prev, step); err != nil {
+		if time.Since(last) >= reportEvery {
+			if err := report(); err != nil {
 				return sum, err
 			}
+			last = time.Now()
 		}
 	}
-	last, err := dd.LastLoss()
-	if err != nil {
-		return sum, err
-	}
-	return sum, add(last, steps)
+	return sum, report()
+}
+
+func diverged(loss float32, epoch, step int) error {
+	return fmt.Errorf("models: %w: loss %g at epoch %d, step %d (try a lower --lr)", ErrDiverged, loss, epoch, step)
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

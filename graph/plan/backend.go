@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"math"
+
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
 )
@@ -15,34 +17,49 @@ type Slice struct {
 	Len int
 }
 
-// AdamStep holds the scalars of one Adam update (see graph.Adam):
-// w ← w − StepSize · m / (√v · InvSqrtC2 + Eps), after m and v take in the gradient.
-type AdamStep struct {
-	StepSize, Beta1, Beta2, Eps, InvSqrtC2 float32
-}
-
 // Backend is what a plan runs on. Its methods are called from one goroutine at a time.
+//
+// The executor binds a plan once: it allocates the buffers, then hands the backend each
+// list of operations it will run again and again (a forward pass; a training step) to
+// Prepare, so that running one costs no allocation and no lookup — on a GPU, a few host
+// calls, or one. What changes from step to step (the Adam step count, the batch within the
+// epoch, the noise counter) lives in Counters in the backend's memory, read and advanced
+// by the operations themselves, so a prepared step never waits for the host.
 type Backend interface {
 	// Name says what computes: "cpu", "cuda:0", ….
 	Name() string
 	// Alloc returns a zeroed buffer of n float32 values; Free releases it.
 	Alloc(n int) (Memory, error)
 	Free(m Memory) error
+	// AllocIndices returns a buffer of n int32 values (an epoch's order of images).
+	AllocIndices(n int) (Memory, error)
 	// Param returns the buffer that holds p's values on this backend, the same one to every
 	// plan; fresh reports whether it was just made (and filled from p.Data).
 	Param(p *graph.Param) (mem Memory, fresh bool, err error)
-	// Write copies src into dst; Read copies src into dst.
+	// Write copies src into dst; Read copies src into dst. WriteIndices fills an index
+	// buffer from its start.
 	Write(dst Slice, src []float32) error
 	Read(dst []float32, src Slice) error
-	// Gemm computes c = op(a)·op(b), row-major, with op(a) m×k and op(b) k×n.
-	Gemm(transA, transB bool, m, n, k int, a, b, c Slice) error
-	// Launch runs the named kernel (see Step) writing out from in.
-	Launch(kernel string, dims []int, out Slice, in []Slice) error
-	// Adam updates the parameters ws in place from their gradients gs and moments ms, vs.
-	Adam(s AdamStep, ws, gs, ms, vs []Slice) error
-	// Sync waits for every launched operation to finish.
+	WriteIndices(dst Memory, idx []int32) error
+	// NewCounters returns a set of step counters; SetCounters and ReadCounters write and
+	// read them (after the operations queued before).
+	NewCounters() (Memory, error)
+	SetCounters(m Memory, c Counters) error
+	ReadCounters(m Memory) (Counters, error)
+	// Prepare readies ops to run in order, each time the Sequence runs.
+	Prepare(ops []Op) (Sequence, error)
+	// Sync waits for every queued operation to finish.
 	Sync() error
 	// Close releases the backend's buffers.
+	Close() error
+}
+
+// Sequence is a prepared list of operations.
+type Sequence interface {
+	// Run queues the operations n times over; a backend that computes on the host has done
+	// them when Run returns.
+	Run(n int) error
+	// Close releases what Prepare made.
 	Close() error
 }
 
@@ -53,15 +70,91 @@ type Runner interface {
 	Run(fn func() error) error
 }
 
-// Gatherer is implemented by backends that keep a training set in their memory and build
-// each batch there (see graph.DeviceData).
-type Gatherer interface {
-	// AllocIndices returns a buffer of n int32 batch indices; WriteIndices fills it.
-	AllocIndices(n int) (Memory, error)
-	WriteIndices(dst Memory, idx []int32) error
-	// Gather writes rows idx of data (d values each) into clean, and their corruption by
-	// noise, drawn from seed and step, into noisy.
-	Gather(noisy, clean Slice, data, idx Memory, batch, d int, noise datasets.Noise, seed uint64, step uint32) error
-	// ReadLater starts copying src into dst; wait waits until dst holds it.
-	ReadLater(dst []float32, src Slice) (wait func() error, err error)
+// Counters are what changes from one training step to the next, kept in the backend's
+// memory so that a prepared step reads them there.
+type Counters struct {
+	Steps uint32 // Adam updates made so far
+	Batch uint32 // batches of the epoch's order taken so far
+	Noise uint32 // the noise counter of the next batch (see datasets.Noise.ApplyAt)
+	// Adam is the update the next AdamOp makes; Advance recomputes it.
+	Adam AdamStep
 }
+
+// AdamStep holds the scalars of one Adam update (see graph.Adam):
+// w ← w − StepSize · m / (√v · InvSqrtC2 + Eps), after m and v take in the gradient.
+type AdamStep struct {
+	StepSize, Beta1, Beta2, Eps, InvSqrtC2 float32
+}
+
+// AdamAt returns the update number t (from 1) that cfg makes. Backends that compute it on a
+// device do so in double precision by the same formula, so both round to the same floats.
+func AdamAt(cfg graph.Adam, t uint32) AdamStep {
+	cfg = cfg.WithDefaults()
+	return AdamStep{
+		StepSize:  float32(cfg.LR / (1 - math.Pow(cfg.Beta1, float64(t)))),
+		Beta1:     float32(cfg.Beta1),
+		Beta2:     float32(cfg.Beta2),
+		Eps:       float32(cfg.Eps),
+		InvSqrtC2: float32(1 / math.Sqrt(1-math.Pow(cfg.Beta2, float64(t)))),
+	}
+}
+
+// Advance returns the counters after one more step: the next Adam update, batch and noise.
+func (c Counters) Advance(cfg graph.Adam) Counters {
+	c.Steps++
+	c.Batch++
+	c.Noise++
+	c.Adam = AdamAt(cfg, c.Steps+1)
+	return c
+}
+
+// Op is one operation of a Sequence: KernelOp, GatherOp, LossOp, AdamOp or AdvanceOp.
+type Op interface{ op() }
+
+// KernelOp is a plan step bound to buffers: a GEMM or a named kernel (see Step).
+type KernelOp struct {
+	Kernel string
+	Dims   []int
+	Out    Slice
+	In     []Slice
+	Node   string // for messages
+}
+
+// GatherOp builds a training batch in the backend's memory: Clean gets the images of Data
+// (D values each) at the positions Order[Batch·B …] where Batch is the counters' batch and B
+// the batch size, and Noisy their corruption by Noise, drawn from Seed and the counters'
+// noise counter.
+type GatherOp struct {
+	Noisy, Clean Slice
+	Data, Order  Memory
+	B, D         int
+	Noise        datasets.Noise
+	Seed         uint64
+	Counters     Memory
+}
+
+// LossOp copies the loss (one value) to Losses[Batch], Batch from the counters: the losses of
+// an epoch are read once, not after every step.
+type LossOp struct {
+	Loss, Losses Slice
+	Counters     Memory
+}
+
+// AdamOp updates the parameters Params in place from their gradients and moments, with the
+// counters' Adam update.
+type AdamOp struct {
+	Params, Grads, M, V []Slice
+	Counters            Memory
+}
+
+// AdvanceOp moves the counters on by one step (Counters.Advance with Adam).
+type AdvanceOp struct {
+	Counters Memory
+	Adam     graph.Adam
+}
+
+func (KernelOp) op()  {}
+func (GatherOp) op()  {}
+func (LossOp) op()    {}
+func (AdamOp) op()    {}
+func (AdvanceOp) op() {}

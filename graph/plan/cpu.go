@@ -74,17 +74,36 @@ func (c *CPU) Read(dst []float32, src Slice) error {
 	return nil
 }
 
+// AllocIndices implements Backend.
+func (c *CPU) AllocIndices(n int) (Memory, error) { return make([]int32, n), nil }
+
+// WriteIndices implements Backend.
+func (c *CPU) WriteIndices(dst Memory, idx []int32) error {
+	d, ok := dst.([]int32)
+	if !ok || len(d) < len(idx) {
+		return fmt.Errorf("plan: index buffer of %d for %d indices", len(d), len(idx))
+	}
+	copy(d, idx)
+	return nil
+}
+
+// NewCounters implements Backend.
+func (c *CPU) NewCounters() (Memory, error) { return new(Counters), nil }
+
+// SetCounters implements Backend.
+func (c *CPU) SetCounters(m Memory, v Counters) error {
+	*m.(*Counters) = v
+	return nil
+}
+
+// ReadCounters implements Backend.
+func (c *CPU) ReadCounters(m Memory) (Counters, error) { return *m.(*Counters), nil }
+
 // Sync implements Backend: CPU work is done when its call returns.
 func (c *CPU) Sync() error { return nil }
 
 // Close implements Backend.
 func (c *CPU) Close() error { return nil }
-
-// Gemm implements Backend.
-func (c *CPU) Gemm(transA, transB bool, m, n, k int, a, b, out Slice) error {
-	c.gemm(transA, transB, m, n, k, c.slice(a), c.slice(b), c.slice(out))
-	return nil
-}
 
 // parallelMin is the number of values below which a kernel runs on one goroutine.
 const parallelMin = 1 << 15
@@ -109,45 +128,124 @@ func (c *CPU) parallel(n int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// Launch implements Backend.
-func (c *CPU) Launch(kernel string, dims []int, out Slice, in []Slice) error {
-	o := c.slice(out)
-	switch kernel {
-	case "broadcast":
-		broadcast(o, c.slice(in[0]), dims[0], dims[1], dims[2], dims[3])
-	case "sum":
-		sum(o, c.slice(in[0]), dims[0], dims[1], dims[2])
-	case "softmax", "logsoftmax":
-		softmax(o, c.slice(in[0]), dims[0], dims[1], kernel == "logsoftmax")
-	case "softmaxgrad", "logsoftmaxgrad":
-		softmaxGrad(o, c.slice(in[0]), c.slice(in[1]), dims[0], dims[1], kernel == "logsoftmaxgrad")
-	case "copy":
-		copy(o, c.slice(in[0]))
-	case "sigmoidgrad":
-		a := c.slice(in[0])
-		c.parallel(len(o), func(lo, hi int) { sigmoidGrad(o[lo:hi], a[lo:hi]) })
-	default:
-		if f := c.unaries[kernel]; f != nil {
-			a := c.slice(in[0])
-			c.parallel(len(o), func(lo, hi int) { f(o[lo:hi], a[lo:hi]) })
-			return nil
+// Prepare implements Backend: each op becomes a closure over its slices, resolved once.
+func (c *CPU) Prepare(ops []Op) (Sequence, error) {
+	seq := make(cpuSequence, 0, len(ops))
+	for _, op := range ops {
+		fn, err := c.prepare(op)
+		if err != nil {
+			return nil, err
 		}
-		if f := c.binaries[kernel]; f != nil {
-			return c.binary(f, dims, o, c.slice(in[0]), c.slice(in[1]))
+		seq = append(seq, fn)
+	}
+	return seq, nil
+}
+
+// cpuSequence runs its closures in order.
+type cpuSequence []func() error
+
+func (s cpuSequence) Run(n int) error {
+	for range n {
+		for _, fn := range s {
+			if err := fn(); err != nil {
+				return err
+			}
 		}
-		return fmt.Errorf("plan: the cpu backend has no kernel %q", kernel)
 	}
 	return nil
 }
 
-// Adam implements Backend.
-func (c *CPU) Adam(s AdamStep, ws, gs, ms, vs []Slice) error {
-	step := vec.AdamStep(s)
-	for i := range ws {
-		w, g, m, v := c.slice(ws[i]), c.slice(gs[i]), c.slice(ms[i]), c.slice(vs[i])
-		c.parallel(len(w), func(lo, hi int) { vec.Adam(step, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]) })
+func (cpuSequence) Close() error { return nil }
+
+func (c *CPU) prepare(op Op) (func() error, error) {
+	switch op := op.(type) {
+	case KernelOp:
+		return c.kernel(op)
+	case GatherOp:
+		data, order, ctr := op.Data.([]float32), op.Order.([]int32), op.Counters.(*Counters)
+		noisy, clean := c.slice(op.Noisy), c.slice(op.Clean)
+		return func() error {
+			first := int(ctr.Batch) * op.B
+			if first+op.B > len(order) {
+				return fmt.Errorf("plan: batch %d runs past the epoch's %d images", ctr.Batch, len(order))
+			}
+			for k, i := range order[first : first+op.B] {
+				copy(clean[k*op.D:(k+1)*op.D], data[int(i)*op.D:(int(i)+1)*op.D])
+			}
+			op.Noise.ApplyAt(noisy, clean, op.Seed, ctr.Noise)
+			return nil
+		}, nil
+	case LossOp:
+		loss, losses, ctr := c.slice(op.Loss), c.slice(op.Losses), op.Counters.(*Counters)
+		return func() error {
+			if int(ctr.Batch) >= len(losses) {
+				return fmt.Errorf("plan: loss of batch %d past the %d kept", ctr.Batch, len(losses))
+			}
+			losses[ctr.Batch] = loss[0]
+			return nil
+		}, nil
+	case AdamOp:
+		ctr := op.Counters.(*Counters)
+		ws, gs, ms, vs := c.slices(op.Params), c.slices(op.Grads), c.slices(op.M), c.slices(op.V)
+		return func() error {
+			step := vec.AdamStep(ctr.Adam)
+			for i, w := range ws {
+				g, m, v := gs[i], ms[i], vs[i]
+				c.parallel(len(w), func(lo, hi int) { vec.Adam(step, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]) })
+			}
+			return nil
+		}, nil
+	case AdvanceOp:
+		ctr := op.Counters.(*Counters)
+		return func() error {
+			*ctr = ctr.Advance(op.Adam)
+			return nil
+		}, nil
 	}
-	return nil
+	return nil, fmt.Errorf("plan: the cpu backend has no operation %T", op)
+}
+
+func (c *CPU) slices(ss []Slice) [][]float32 {
+	out := make([][]float32, len(ss))
+	for i, s := range ss {
+		out[i] = c.slice(s)
+	}
+	return out
+}
+
+// kernel resolves a plan step to a closure.
+func (c *CPU) kernel(op KernelOp) (func() error, error) {
+	dims, o := op.Dims, c.slice(op.Out)
+	in := c.slices(op.In)
+	switch op.Kernel {
+	case "gemm":
+		m, n, k, tA, tB := dims[0], dims[1], dims[2], dims[3] == 1, dims[4] == 1
+		return func() error { c.gemm(tA, tB, m, n, k, in[0], in[1], o); return nil }, nil
+	case "broadcast":
+		return func() error { broadcast(o, in[0], dims[0], dims[1], dims[2], dims[3]); return nil }, nil
+	case "sum":
+		return func() error { sum(o, in[0], dims[0], dims[1], dims[2]); return nil }, nil
+	case "softmax", "logsoftmax":
+		log := op.Kernel == "logsoftmax"
+		return func() error { softmax(o, in[0], dims[0], dims[1], log); return nil }, nil
+	case "softmaxgrad", "logsoftmaxgrad":
+		log := op.Kernel == "logsoftmaxgrad"
+		return func() error { softmaxGrad(o, in[0], in[1], dims[0], dims[1], log); return nil }, nil
+	case "copy":
+		return func() error { copy(o, in[0]); return nil }, nil
+	case "sigmoidgrad":
+		a := in[0]
+		return func() error { c.parallel(len(o), func(lo, hi int) { sigmoidGrad(o[lo:hi], a[lo:hi]) }); return nil }, nil
+	}
+	if f := c.unaries[op.Kernel]; f != nil {
+		a := in[0]
+		return func() error { c.parallel(len(o), func(lo, hi int) { f(o[lo:hi], a[lo:hi]) }); return nil }, nil
+	}
+	if f := c.binaries[op.Kernel]; f != nil {
+		a, b := in[0], in[1]
+		return func() error { return c.binary(f, dims, o, a, b) }, nil
+	}
+	return nil, fmt.Errorf("plan: the cpu backend has no kernel %q (node %s)", op.Kernel, op.Node)
 }
 
 // binary runs a binary kernel over operands in the modes of dims (see Step).

@@ -3,7 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
-	"math"
+	"slices"
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
@@ -26,48 +26,105 @@ func (b planBackend) Compile(p *graph.Program, opt graph.Adam) (graph.Executor, 
 	if err != nil {
 		return nil, err
 	}
-	var ex *executor
-	if r, ok := b.be.(Runner); ok {
-		err = r.Run(func() (err error) { ex, err = bind(b.be, pl, opt); return err })
-	} else {
-		ex, err = bind(b.be, pl, opt)
-	}
-	if err != nil {
+	ex := &executor{be: b.be, plan: pl, adam: opt.WithDefaults()}
+	if err := ex.onDevice(ex.bind); err != nil {
 		return nil, err
-	}
-	if g, ok := b.be.(Gatherer); ok && pl.Loss != nil {
-		return &deviceExecutor{executor: ex, g: g}, nil
 	}
 	return ex, nil
 }
 
-// executor runs a bound plan.
-type executor struct {
-	be      Backend
-	plan    *Plan
-	calls   []func() error
-	inputs  []Slice
-	outputs []Slice
-	loss    Slice
-	params  []Slice
-	grads   []Slice
-	host    [][]float32 // outputs, read back after each run
-	lossBuf []float32
-	gradBuf [][]float32
-	owned   []Memory // buffers this executor allocated
-
-	adam   graph.Adam
-	t      int
-	ms, vs []Slice
+// Unwrap returns the Backend behind a graph.Backend made by New, or nil.
+func Unwrap(b graph.Backend) Backend {
+	if pb, ok := b.(planBackend); ok {
+		return pb.be
+	}
+	return nil
 }
 
-func bind(be Backend, pl *Plan, opt graph.Adam) (_ *executor, err error) {
-	ex := &executor{be: be, plan: pl, adam: opt.WithDefaults()}
+// ErrClosed is returned by an executor used after Close.
+var ErrClosed = errors.New("plan: the executor is closed")
+
+// ErrBackendClosed is returned by a backend's Runner after the backend is closed.
+var ErrBackendClosed = errors.New("plan: the backend is closed")
+
+// executor runs a bound plan. On a program with a loss and two inputs of equal size (an
+// autoencoder's corrupted and clean batch) it also keeps the training images on the
+// backend and builds each batch there (graph.DeviceData).
+type executor struct {
+	be     Backend
+	plan   *Plan
+	adam   graph.Adam
+	closed bool
+	owned  []Memory   // buffers this executor allocated
+	seqs   []Sequence // sequences it prepared
+
+	kernels []KernelOp // the plan's steps
+	inputs  []Slice
+	outputs []Slice
+	params  []Slice
+	host    [][]float32 // outputs, read back after each run
+	forward Sequence    // the steps (Run)
+
+	// With a loss:
+	loss     Slice
+	grads    []Slice
+	ms, vs   []Slice
+	counters Memory
+	steps    uint32   // Adam updates made, as the counters say
+	train    Sequence // the steps, Adam, and the counters advanced (Step)
+	lossBuf  []float32
+	gradBuf  [][]float32 // gradients read since the last step
+
+	// With the training images on the backend (SetData):
+	data      Memory
+	order     Memory
+	d, maxLen int
+	losses    Slice
+	epoch     Sequence // the batch gathered, the steps, its loss kept, Adam, advance
+	epochLen  int      // batches in the current epoch
+	queued    int      // of which queued so far
+	lossHost  []float32
+}
+
+var (
+	_ graph.Executor   = (*executor)(nil)
+	_ graph.DeviceData = (*executor)(nil)
+)
+
+// onDevice runs fn on the backend's goroutine when it has one, else directly.
+func (ex *executor) onDevice(fn func() error) error {
+	if ex.closed {
+		return ErrClosed
+	}
+	if r, ok := ex.be.(Runner); ok {
+		return r.Run(fn)
+	}
+	return fn()
+}
+
+func (ex *executor) alloc(n int) (Memory, error) {
+	m, err := ex.be.Alloc(n)
+	if err == nil {
+		ex.owned = append(ex.owned, m)
+	}
+	return m, err
+}
+
+func (ex *executor) prepare(ops []Op) (Sequence, error) {
+	s, err := ex.be.Prepare(ops)
+	if err == nil {
+		ex.seqs = append(ex.seqs, s)
+	}
+	return s, err
+}
+
+func (ex *executor) bind() (err error) {
 	defer func() {
 		if err != nil {
 			ex.free()
 		}
 	}()
+	pl, be := ex.plan, ex.be
 	mem := make([]Memory, len(pl.Buffers))
 	for i, b := range pl.Buffers {
 		switch {
@@ -77,31 +134,21 @@ func bind(be Backend, pl *Plan, opt graph.Adam) (_ *executor, err error) {
 				err = be.Write(Slice{Mem: mem[i], Len: b.Len}, b.Param.Data)
 			}
 		default:
-			if mem[i], err = be.Alloc(b.Len); err == nil {
-				ex.owned = append(ex.owned, mem[i])
-				if b.Const != nil {
-					err = be.Write(Slice{Mem: mem[i], Len: b.Len}, b.Const)
-				}
+			if mem[i], err = ex.alloc(b.Len); err == nil && b.Const != nil {
+				err = be.Write(Slice{Mem: mem[i], Len: b.Len}, b.Const)
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("plan: bind buffer %d: %w", i, err)
+			return fmt.Errorf("plan: bind buffer %d: %w", i, err)
 		}
 	}
 	slice := func(v View) Slice { return Slice{Mem: mem[v.Buf], Off: v.Off, Len: v.Len} }
 	for _, s := range pl.Steps {
-		out, dims, kernel := slice(s.Out), s.Dims, s.Kernel
 		in := make([]Slice, len(s.In))
 		for j, v := range s.In {
 			in[j] = slice(v)
 		}
-		if kernel == "gemm" {
-			tA, tB := dims[3] == 1, dims[4] == 1
-			m, n, k := dims[0], dims[1], dims[2]
-			ex.calls = append(ex.calls, func() error { return be.Gemm(tA, tB, m, n, k, in[0], in[1], out) })
-			continue
-		}
-		ex.calls = append(ex.calls, func() error { return be.Launch(kernel, dims, out, in) })
+		ex.kernels = append(ex.kernels, KernelOp{Kernel: s.Kernel, Dims: s.Dims, Out: slice(s.Out), In: in, Node: s.Node})
 	}
 	for _, v := range pl.Inputs {
 		ex.inputs = append(ex.inputs, slice(v))
@@ -113,32 +160,59 @@ func bind(be Backend, pl *Plan, opt graph.Adam) (_ *executor, err error) {
 	for _, v := range pl.Params {
 		ex.params = append(ex.params, slice(v))
 	}
-	if pl.Loss != nil {
-		ex.loss = slice(*pl.Loss)
-		ex.lossBuf = make([]float32, 1)
-		for i, v := range pl.Grads {
-			ex.grads = append(ex.grads, slice(v))
-			m, err := be.Alloc(v.Len)
-			if err != nil {
-				return nil, err
-			}
-			vv, err := be.Alloc(v.Len)
-			if err != nil {
-				return nil, err
-			}
-			ex.owned = append(ex.owned, m, vv)
-			ex.ms = append(ex.ms, Slice{Mem: m, Len: v.Len})
-			ex.vs = append(ex.vs, Slice{Mem: vv, Len: v.Len})
-			if v.Len != pl.Params[i].Len {
-				return nil, fmt.Errorf("plan: gradient of parameter %d has %d values, the parameter %d", i, v.Len, pl.Params[i].Len)
-			}
-		}
-		ex.gradBuf = make([][]float32, len(pl.Grads))
+	if ex.forward, err = ex.prepare(ex.ops()); err != nil {
+		return err
 	}
-	return ex, nil
+	if pl.Loss == nil {
+		return nil
+	}
+	ex.loss = slice(*pl.Loss)
+	ex.lossBuf = make([]float32, 1)
+	for i, v := range pl.Grads {
+		if v.Len != pl.Params[i].Len {
+			return fmt.Errorf("plan: gradient of parameter %d has %d values, the parameter %d", i, v.Len, pl.Params[i].Len)
+		}
+		ex.grads = append(ex.grads, slice(v))
+		m, err := ex.alloc(v.Len)
+		if err != nil {
+			return err
+		}
+		vv, err := ex.alloc(v.Len)
+		if err != nil {
+			return err
+		}
+		ex.ms = append(ex.ms, Slice{Mem: m, Len: v.Len})
+		ex.vs = append(ex.vs, Slice{Mem: vv, Len: v.Len})
+	}
+	ex.gradBuf = make([][]float32, len(pl.Grads))
+	if ex.counters, err = be.NewCounters(); err != nil {
+		return err
+	}
+	if err := be.SetCounters(ex.counters, Counters{Adam: AdamAt(ex.adam, 1)}); err != nil {
+		return err
+	}
+	ex.train, err = ex.prepare(ex.ops(ex.update()...))
+	return err
 }
 
-func (ex *executor) run(inputs [][]float32) error {
+// ops returns the plan's steps, then more.
+func (ex *executor) ops(more ...Op) []Op {
+	ops := make([]Op, 0, len(ex.kernels)+len(more))
+	for _, k := range ex.kernels {
+		ops = append(ops, k)
+	}
+	return append(ops, more...)
+}
+
+// update is what follows the steps of a training step: Adam, and the counters advanced.
+func (ex *executor) update() []Op {
+	return []Op{
+		AdamOp{Params: ex.params, Grads: ex.grads, M: ex.ms, V: ex.vs, Counters: ex.counters},
+		AdvanceOp{Counters: ex.counters, Adam: ex.adam},
+	}
+}
+
+func (ex *executor) writeInputs(inputs [][]float32) error {
 	if len(inputs) != len(ex.inputs) {
 		return fmt.Errorf("plan: the program takes %d inputs, got %d", len(ex.inputs), len(inputs))
 	}
@@ -147,11 +221,6 @@ func (ex *executor) run(inputs [][]float32) error {
 			return fmt.Errorf("plan: input %d takes %d values, got %d", i, ex.inputs[i].Len, len(in))
 		}
 		if err := ex.be.Write(ex.inputs[i], in); err != nil {
-			return err
-		}
-	}
-	for _, call := range ex.calls {
-		if err := call(); err != nil {
 			return err
 		}
 	}
@@ -167,18 +236,13 @@ func (ex *executor) readOutputs() error {
 	return nil
 }
 
-// onDevice runs fn on the backend's goroutine when it has one, else directly.
-func (ex *executor) onDevice(fn func() error) error {
-	if r, ok := ex.be.(Runner); ok {
-		return r.Run(fn)
-	}
-	return fn()
-}
-
 // Run implements graph.Executor.
 func (ex *executor) Run(inputs ...[]float32) error {
 	return ex.onDevice(func() error {
-		if err := ex.run(inputs); err != nil {
+		if err := ex.writeInputs(inputs); err != nil {
+			return err
+		}
+		if err := ex.forward.Run(1); err != nil {
 			return err
 		}
 		return ex.readOutputs()
@@ -191,44 +255,25 @@ func (ex *executor) Step(inputs ...[]float32) (loss float32, err error) {
 		return 0, errors.New("plan: Step on a program without a loss")
 	}
 	err = ex.onDevice(func() error {
-		if err := ex.run(inputs); err != nil {
+		if err := ex.writeInputs(inputs); err != nil {
 			return err
 		}
-		loss, err = ex.update()
-		return err
+		if err := ex.train.Run(1); err != nil {
+			return err
+		}
+		ex.stepped(1)
+		if err := ex.be.Read(ex.lossBuf, ex.loss); err != nil {
+			return err
+		}
+		return ex.readOutputs()
 	})
-	return loss, err
+	return ex.lossBuf[0], err
 }
 
-// adamStep returns the scalars of the next Adam update.
-func (ex *executor) adamStep() AdamStep {
-	ex.t++
-	c := ex.adam
-	return AdamStep{
-		StepSize:  float32(c.LR / (1 - math.Pow(c.Beta1, float64(ex.t)))),
-		Beta1:     float32(c.Beta1),
-		Beta2:     float32(c.Beta2),
-		Eps:       float32(c.Eps),
-		InvSqrtC2: float32(1 / math.Sqrt(1-math.Pow(c.Beta2, float64(ex.t)))),
-	}
-}
-
-// update reads the loss, applies Adam and reads the outputs.
-func (ex *executor) update() (float32, error) {
-	s := ex.adamStep()
-	for i := range ex.gradBuf {
-		ex.gradBuf[i] = nil // gradients are read back on demand
-	}
-	if err := ex.be.Read(ex.lossBuf, ex.loss); err != nil {
-		return 0, err
-	}
-	if err := ex.be.Adam(s, ex.params, ex.grads, ex.ms, ex.vs); err != nil {
-		return 0, err
-	}
-	if err := ex.readOutputs(); err != nil {
-		return 0, err
-	}
-	return ex.lossBuf[0], nil
+// stepped records n queued training steps.
+func (ex *executor) stepped(n int) {
+	ex.steps += uint32(n)
+	clear(ex.gradBuf) // gradients are read back on demand
 }
 
 // Output implements graph.Executor.
@@ -236,7 +281,7 @@ func (ex *executor) Output(i int) []float32 { return ex.host[i] }
 
 // Gradient implements graph.Executor: it reads the gradient back from the backend.
 func (ex *executor) Gradient(i int) []float32 {
-	if ex.gradBuf == nil || ex.t == 0 {
+	if ex.gradBuf == nil || ex.steps == 0 {
 		return nil
 	}
 	if ex.gradBuf[i] == nil {
@@ -256,8 +301,7 @@ func (ex *executor) SyncParams() error {
 			return err
 		}
 		for i, v := range ex.plan.Params {
-			p := ex.plan.Buffers[v.Buf].Param
-			if err := ex.be.Read(p.Data, ex.params[i]); err != nil {
+			if err := ex.be.Read(ex.plan.Buffers[v.Buf].Param.Data, ex.params[i]); err != nil {
 				return err
 			}
 		}
@@ -266,115 +310,117 @@ func (ex *executor) SyncParams() error {
 }
 
 // Close implements graph.Executor: it frees the executor's buffers; parameters stay with
-// the backend.
-func (ex *executor) Close() error { return ex.onDevice(ex.free) }
+// the backend. Closing twice does nothing.
+func (ex *executor) Close() error {
+	if ex.closed {
+		return nil
+	}
+	err := ex.onDevice(ex.free)
+	ex.closed = true
+	if errors.Is(err, ErrBackendClosed) {
+		return nil // closing the backend released everything
+	}
+	return err
+}
 
 func (ex *executor) free() error {
-	var first error
-	for _, m := range ex.owned {
-		if err := ex.be.Free(m); err != nil && first == nil {
-			first = err
-		}
+	errs := []error{ex.be.Sync()} // nothing queued may still use what is freed
+	for _, s := range ex.seqs {
+		errs = append(errs, s.Close())
 	}
-	ex.owned = nil
-	return first
+	for _, m := range ex.owned {
+		errs = append(errs, ex.be.Free(m))
+	}
+	ex.seqs, ex.owned = nil, nil
+	return errors.Join(errs...)
 }
-
-// deviceExecutor is an executor on a backend that keeps the training images in its memory
-// (a Gatherer): it implements graph.DeviceData.
-type deviceExecutor struct {
-	*executor
-	g       Gatherer
-	data    Memory
-	d       int
-	idx     Memory
-	loss    [2][]float32 // alternate host slots for the loss of successive steps
-	slot    int          // the slot of the last StepBatch
-	pending func() error // waits for the last StepBatch's loss; nil before the first
-}
-
-var _ graph.DeviceData = (*deviceExecutor)(nil)
 
 // SetData implements graph.DeviceData.
-func (dx *deviceExecutor) SetData(images []float32, d int) error {
-	if len(dx.inputs) != 2 || dx.inputs[0].Len != dx.inputs[1].Len || dx.inputs[0].Len%d != 0 {
-		return fmt.Errorf("plan: device data needs a program with two inputs of equal size, a corrupted and a clean batch")
+func (ex *executor) SetData(images []float32, d int, noise datasets.Noise, seed uint64) error {
+	if ex.plan.Loss == nil || len(ex.inputs) != 2 || ex.inputs[0].Len != ex.inputs[1].Len || d <= 0 || ex.inputs[0].Len%d != 0 {
+		return fmt.Errorf("plan: device data needs a training program with two inputs of equal size, a corrupted and a clean batch")
 	}
-	return dx.onDevice(func() error {
-		mem, err := dx.be.Alloc(len(images))
+	if ex.data != nil {
+		return errors.New("plan: the executor already holds its training images")
+	}
+	if len(images)%d != 0 {
+		return fmt.Errorf("plan: %d values are not whole images of %d", len(images), d)
+	}
+	b := ex.inputs[0].Len / d
+	return ex.onDevice(func() (err error) {
+		n := len(images) / d
+		if ex.data, err = ex.alloc(len(images)); err != nil {
+			return err
+		}
+		if err := ex.be.Write(Slice{Mem: ex.data, Len: len(images)}, images); err != nil {
+			return err
+		}
+		if ex.order, err = ex.be.AllocIndices(n); err != nil {
+			return err
+		}
+		ex.owned = append(ex.owned, ex.order)
+		ex.d, ex.maxLen = d, n/b
+		losses, err := ex.alloc(max(ex.maxLen, 1))
 		if err != nil {
 			return err
 		}
-		dx.owned = append(dx.owned, mem)
-		if err := dx.be.Write(Slice{Mem: mem, Len: len(images)}, images); err != nil {
+		ex.losses = Slice{Mem: losses, Len: max(ex.maxLen, 1)}
+		gather := GatherOp{Noisy: ex.inputs[0], Clean: ex.inputs[1], Data: ex.data, Order: ex.order,
+			B: b, D: d, Noise: noise, Seed: seed, Counters: ex.counters}
+		keep := LossOp{Loss: ex.loss, Losses: ex.losses, Counters: ex.counters}
+		ops := append([]Op{gather}, ex.ops(append([]Op{keep}, ex.update()...)...)...)
+		ex.epoch, err = ex.prepare(ops)
+		return err
+	})
+}
+
+// StartEpoch implements graph.DeviceData.
+func (ex *executor) StartEpoch(order []int32, first uint32) error {
+	if ex.epoch == nil {
+		return errors.New("plan: StartEpoch before SetData")
+	}
+	b := ex.inputs[0].Len / ex.d
+	if len(order)%b != 0 || len(order)/b > ex.maxLen {
+		return fmt.Errorf("plan: an epoch's order of %d images is not whole batches of %d within the %d held", len(order), b, ex.maxLen*b)
+	}
+	return ex.onDevice(func() error {
+		if err := ex.be.WriteIndices(ex.order, order); err != nil {
 			return err
 		}
-		idx, err := dx.g.AllocIndices(dx.inputs[0].Len / d)
-		if err != nil {
+		ex.epochLen, ex.queued = len(order)/b, 0
+		return ex.be.SetCounters(ex.counters, Counters{Steps: ex.steps, Noise: first, Adam: AdamAt(ex.adam, ex.steps+1)})
+	})
+}
+
+// StepBatches implements graph.DeviceData.
+func (ex *executor) StepBatches(n int) error {
+	if ex.epoch == nil {
+		return errors.New("plan: StepBatches before SetData")
+	}
+	if n < 0 || ex.queued+n > ex.epochLen {
+		return fmt.Errorf("plan: %d more steps in an epoch of %d with %d taken", n, ex.epochLen, ex.queued)
+	}
+	return ex.onDevice(func() error {
+		if err := ex.epoch.Run(n); err != nil {
 			return err
 		}
-		dx.owned = append(dx.owned, idx)
-		dx.data, dx.d, dx.idx = mem, d, idx
+		ex.queued += n
+		ex.stepped(n)
 		return nil
 	})
 }
 
-// StepBatch implements graph.DeviceData.
-func (dx *deviceExecutor) StepBatch(idx []int32, noise datasets.Noise, seed uint64, step uint32) (prev float32, ok bool, err error) {
-	if dx.data == nil {
-		return 0, false, errors.New("plan: StepBatch before SetData")
+// Losses implements graph.DeviceData.
+func (ex *executor) Losses() ([]float32, error) {
+	if ex.epoch == nil {
+		return nil, errors.New("plan: Losses before SetData")
 	}
-	batch := dx.inputs[0].Len / dx.d
-	if len(idx) != batch {
-		return 0, false, fmt.Errorf("plan: %d indices for a batch of %d", len(idx), batch)
-	}
-	err = dx.onDevice(func() error {
-		if err := dx.g.WriteIndices(dx.idx, idx); err != nil {
-			return err
+	ex.lossHost = slices.Grow(ex.lossHost[:0], ex.queued)[:ex.queued]
+	err := ex.onDevice(func() error {
+		if ex.queued == 0 {
+			return nil
 		}
-		if err := dx.g.Gather(dx.inputs[0], dx.inputs[1], dx.data, dx.idx, batch, dx.d, noise, seed, step); err != nil {
-			return err
-		}
-		for _, call := range dx.calls {
-			if err := call(); err != nil {
-				return err
-			}
-		}
-		if err := dx.be.Adam(dx.adamStep(), dx.params, dx.grads, dx.ms, dx.vs); err != nil {
-			return err
-		}
-		if dx.pending != nil {
-			// The previous step's loss arrived while this step was queued.
-			if err := dx.pending(); err != nil {
-				return err
-			}
-			prev, ok = dx.loss[dx.slot][0], true
-		}
-		dx.slot = 1 - dx.slot
-		if dx.loss[dx.slot] == nil {
-			dx.loss[dx.slot] = make([]float32, 1)
-		}
-		wait, err := dx.g.ReadLater(dx.loss[dx.slot], dx.executor.loss)
-		dx.pending = wait
-		return err
+		return ex.be.Read(ex.lossHost, Slice{Mem: ex.losses.Mem, Len: ex.queued})
 	})
-	return prev, ok, err
-}
-
-// LastLoss implements graph.DeviceData.
-func (dx *deviceExecutor) LastLoss() (float32, error) {
-	if dx.pending == nil {
-		return 0, errors.New("plan: no step to read the loss of")
-	}
-	err := dx.onDevice(dx.pending)
-	dx.pending = nil
-	return dx.loss[dx.slot][0], err
-}
-
-// Unwrap returns the Backend behind a graph.Backend made by New, or nil.
-func Unwrap(b graph.Backend) Backend {
-	if pb, ok := b.(planBackend); ok {
-		return pb.be
-	}
-	return nil
+	return ex.lossHost, err
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
 )
 
@@ -175,13 +176,113 @@ func Compare(t *testing.T, reference, backend graph.Backend, tol float64) {
 					}
 				}
 			}
-			for i, p := range ref.Params {
-				for j, want := range p.Data {
-					if g := got.Params[i].Data[j]; !close32(g, want, 100*tol) {
-						t.Fatalf("after 20 steps %s[%d] = %g, reference %g", p.Name, j, g, want)
-					}
-				}
-			}
+			sameWeights(t, tape, ex, ref, got, 100*tol, "after 20 steps")
 		})
 	}
+	for _, tc := range Programs() {
+		t.Run(tc.Name+" device data", func(t *testing.T) {
+			compareDeviceData(t, tc, reference, backend, tol)
+		})
+	}
+}
+
+// sameWeights syncs both executors' parameters to the host and compares them.
+func sameWeights(t *testing.T, refEx, gotEx graph.Executor, ref, got *graph.Program, tol float64, when string) {
+	t.Helper()
+	if err := refEx.SyncParams(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gotEx.SyncParams(); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ref.Params {
+		for j, want := range p.Data {
+			if g := got.Params[i].Data[j]; !close32(g, want, tol) {
+				t.Fatalf("%s %s[%d] = %g, reference %g", when, p.Name, j, g, want)
+			}
+		}
+	}
+}
+
+// compareDeviceData trains an autoencoder program for two epochs through the backend's
+// device-data path (graph.DeviceData: batches gathered and corrupted on the backend, losses
+// kept there) and through Step on the reference with the same batches built on the host.
+// Programs that are not autoencoder training programs are skipped.
+func compareDeviceData(t *testing.T, tc Case, reference, backend graph.Backend, tol float64) {
+	ref, err := tc.Build(rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tc.Build(rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ref.Trains() || len(ref.Inputs) != 2 || ref.Inputs[0].Shape().TotalSize() != ref.Inputs[1].Shape().TotalSize() {
+		t.Skip("not an autoencoder training program")
+	}
+	refEx, err := reference.Compile(ref, graph.Adam{LR: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer refEx.Close()
+	ex, err := backend.Compile(got, graph.Adam{LR: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ex.Close()
+	dd, ok := ex.(graph.DeviceData)
+	if !ok {
+		t.Fatalf("%T does not keep training data", ex)
+	}
+	batchRows, d := ref.Inputs[0].Shape()[0], ref.Inputs[0].Shape()[1]
+	rng := rand.New(rand.NewPCG(3, 3))
+	const n, batches = 37, 4 // images; batches per epoch, less than n allows
+	images := make([]float32, n*d)
+	for i := range images {
+		images[i] = rng.Float32()
+	}
+	noise := datasets.Noise{Kind: datasets.Gaussian, Level: 0.3}
+	const seed = 11
+	if err := dd.SetData(images, d, noise, seed); err != nil {
+		t.Fatal(err)
+	}
+	clean, noisy := make([]float32, batchRows*d), make([]float32, batchRows*d)
+	for epoch := range 2 {
+		order := make([]int32, batches*batchRows)
+		for i, j := range rng.Perm(n)[:len(order)] {
+			order[i] = int32(j)
+		}
+		first := uint32(epoch * batches)
+		if err := dd.StartEpoch(order, first); err != nil {
+			t.Fatal(err)
+		}
+		// Queue the epoch in two parts, as a training loop that reports progress does.
+		if err := dd.StepBatches(1); err != nil {
+			t.Fatal(err)
+		}
+		if err := dd.StepBatches(batches - 1); err != nil {
+			t.Fatal(err)
+		}
+		losses, err := dd.Losses()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(losses) != batches {
+			t.Fatalf("epoch %d: %d losses for %d steps", epoch+1, len(losses), batches)
+		}
+		for s := range batches {
+			for k, i := range order[s*batchRows : (s+1)*batchRows] {
+				copy(clean[k*d:(k+1)*d], images[int(i)*d:(int(i)+1)*d])
+			}
+			noise.ApplyAt(noisy, clean, seed, first+uint32(s))
+			want, err := refEx.Step(noisy, clean)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !close32(losses[s], want, tol) {
+				t.Fatalf("epoch %d, step %d: loss %g, reference %g", epoch+1, s+1, losses[s], want)
+			}
+		}
+	}
+	sameWeights(t, refEx, ex, ref, got, 100*tol, "after two epochs")
 }

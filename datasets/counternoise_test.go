@@ -1,0 +1,167 @@
+package datasets
+
+import (
+	"math"
+	"strconv"
+	"testing"
+)
+
+// TestApplyAtStatistics checks that the counter-based corruption has the distribution Apply
+// has, and that it is a function of (seed, step, index).
+func TestApplyAtStatistics(t *testing.T) {
+	const n = 200001 // odd: the last Gaussian value has no partner
+	for _, tc := range []struct {
+		noise Noise
+		check func(out []float32) (string, bool)
+	}{
+		{Noise{Gaussian, 0.4}, func(out []float32) (string, bool) {
+			var s, sq, cross float64
+			for i, v := range out {
+				d := float64(v) - 0.5
+				s, sq = s+d, sq+d*d
+				if i%2 == 1 {
+					cross += d * (float64(out[i-1]) - 0.5)
+				}
+			}
+			m, sd, corr := s/n, math.Sqrt(sq/n), cross/(n/2)/(0.16)
+			return fmtStats("mean", m, "std", sd, "pair correlation", corr),
+				math.Abs(m) < 0.004 && math.Abs(sd-0.4) < 0.004 && math.Abs(corr) < 0.01
+		}},
+		{Noise{Mask, 0.3}, func(out []float32) (string, bool) {
+			zeros := 0
+			for _, v := range out {
+				if v == 0 {
+					zeros++
+				}
+			}
+			f := float64(zeros) / n
+			return fmtStats("masked", f), math.Abs(f-0.3) < 0.005
+		}},
+		{Noise{SaltPepper, 0.2}, func(out []float32) (string, bool) {
+			salt, pepper := 0, 0
+			for _, v := range out {
+				switch v {
+				case 1:
+					salt++
+				case 0:
+					pepper++
+				}
+			}
+			s, p := float64(salt)/n, float64(pepper)/n
+			return fmtStats("salt", s, "pepper", p), math.Abs(s-0.1) < 0.004 && math.Abs(p-0.1) < 0.004
+		}},
+	} {
+		t.Run(tc.noise.String(), func(t *testing.T) {
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = 0.5
+			}
+			out := make([]float32, n)
+			tc.noise.ApplyAt(out, src, 42, 7)
+			if stats, ok := tc.check(out); !ok {
+				t.Errorf("%s", stats)
+			}
+			again := make([]float32, n)
+			tc.noise.ApplyAt(again, src, 42, 7)
+			other := make([]float32, n)
+			tc.noise.ApplyAt(other, src, 42, 8)
+			same, differ := true, 0
+			for i := range out {
+				same = same && again[i] == out[i]
+				if other[i] != out[i] {
+					differ++
+				}
+			}
+			if !same {
+				t.Errorf("two draws of (seed 42, step 7) differ")
+			}
+			if differ < n/10 {
+				t.Errorf("steps 7 and 8 differ in %d of %d values", differ, n)
+			}
+		})
+	}
+}
+
+// TestApplyAtInPlace checks that dst and src may be the same slice.
+func TestApplyAtInPlace(t *testing.T) {
+	for _, noise := range []Noise{{Gaussian, 0.3}, {Mask, 0.5}, {SaltPepper, 0.5}} {
+		src := []float32{0.1, 0.2, 0.3, 0.4, 0.5}
+		want := make([]float32, len(src))
+		noise.ApplyAt(want, src, 3, 1)
+		noise.ApplyAt(src, src, 3, 1)
+		for i := range src {
+			if src[i] != want[i] {
+				t.Fatalf("%s: in place [%d] = %g, into a copy %g", noise, i, src[i], want[i])
+			}
+		}
+	}
+}
+
+// TestFastMath checks the float32 logarithm and sine/cosine against package math.
+func TestFastMath(t *testing.T) {
+	worst := func(f func(x float64) (got, want float64), lo, hi float64) (float64, float64) {
+		var err, at float64
+		for i := range 1 << 16 {
+			x := lo + (hi-lo)*float64(i)/(1<<16)
+			got, want := f(x)
+			if e := math.Abs(got - want); e > err {
+				err, at = e, x
+			}
+		}
+		return err, at
+	}
+	for _, tc := range []struct {
+		name   string
+		f      func(x float64) (float64, float64)
+		lo, hi float64
+		tol    float64
+	}{
+		{"logf relative", func(x float64) (float64, float64) {
+			x = float64(float32(x))
+			return float64(logf(float32(x))) / math.Max(1, math.Abs(math.Log(x))), math.Log(x) / math.Max(1, math.Abs(math.Log(x)))
+		}, 1.0 / (1 << 24), 1, 3e-7},
+		{"sin 2πu", func(u float64) (float64, float64) {
+			u = float64(float32(u))
+			s, _ := sincos2pi(float32(u))
+			return float64(s), math.Sin(2 * math.Pi * u)
+		}, 0, 1, 6e-7},
+		{"cos 2πu", func(u float64) (float64, float64) {
+			u = float64(float32(u))
+			_, c := sincos2pi(float32(u))
+			return float64(c), math.Cos(2 * math.Pi * u)
+		}, 0, 1, 6e-7},
+	} {
+		if err, at := worst(tc.f, tc.lo, tc.hi); err > tc.tol {
+			t.Errorf("%s: error %.3g at %g, over %.3g", tc.name, err, at, tc.tol)
+		}
+	}
+	for _, x := range []float32{1, 0.5, 1.0 / (1 << 24), 0.70710677, 0.70710678} {
+		if got, want := float64(logf(x)), math.Log(float64(x)); math.Abs(got-want) > 3e-7*math.Max(1, math.Abs(want)) {
+			t.Errorf("logf(%g) = %g, want %g", x, got, want)
+		}
+	}
+}
+
+func fmtStats(kv ...any) string {
+	s := ""
+	for i := 0; i+1 < len(kv); i += 2 {
+		if s != "" {
+			s += ", "
+		}
+		s += kv[i].(string) + " " + strconv.FormatFloat(kv[i+1].(float64), 'g', 4, 64)
+	}
+	return s
+}
+
+func BenchmarkApplyAt(b *testing.B) {
+	for _, noise := range []Noise{{Gaussian, 0.4}, {Mask, 0.3}} {
+		b.Run(string(noise.Kind), func(b *testing.B) {
+			src := make([]float32, 32*784)
+			dst := make([]float32, len(src))
+			b.SetBytes(int64(4 * len(src)))
+			for i := 0; b.Loop(); i++ {
+				noise.ApplyAt(dst, src, 1, uint32(i))
+			}
+		})
+	}
+}
