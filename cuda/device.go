@@ -2,10 +2,10 @@ package cuda
 
 // Device describes one CUDA device.
 type Device struct {
-	Ordinal int    // the N of --device cuda:N
-	Name    string // as the driver reports it
-	Memory  int64  // bytes of device memory
-	Compute string // compute capability, e.g. "9.0"
+	Ordinal int    `json:"ordinal"` // the N of --device cuda:N
+	Name    string `json:"name"`    // as the driver reports it
+	Memory  int64  `json:"memory"`  // bytes of device memory
+	Compute string `json:"compute"` // compute capability, e.g. "9.0"
 }
 
 // NotBuiltError is returned when CUDA is asked of a build without it.

@@ -4,7 +4,7 @@
 // checkpoints ([Save], [Load]).
 //
 // It never builds gorgonia graphs itself (package graph does) and does not know which
-// executor runs them: it asks [OpenBackend] for one by name.
+// executor runs them: the caller hands them a graph.Backend (cmd/aelab chooses it from --device).
 //
 // # Checkpoints
 //

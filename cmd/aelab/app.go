@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -31,16 +32,24 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
-// streams are where a command writes: results to Out, progress and logs to Err.
+// streams are where a command writes: results to Out, progress and logs to Err; and the
+// CUDA runner that commands wanting a GPU are handed to (nil in a build with CUDA, or
+// where there is none).
 type streams struct {
 	Out, Err io.Writer
+	runner   *cudaRunner
 }
 
 // run runs the app on args and returns the exit code; errors are printed as one line.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := newApp(streams{Out: stdout, Err: stderr})
+	return runWith(ctx, args, stdout, stderr, syscall.Exec)
+}
+
+// runWith is run with the function that hands a command to the CUDA runner.
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, execFn func(string, []string, []string) error) int {
+	app := newApp(streams{Out: stdout, Err: stderr, runner: findRunner(args, execFn)})
 	err := app.RunContext(ctx, args)
-	if err == nil {
+	if err == nil || errors.Is(err, errHandedOff) {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "aelab: %s\n", oneLine(err.Error()))
@@ -87,6 +96,11 @@ func newApp(s streams) *cli.App {
 	}
 	for _, c := range app.Commands {
 		setUsageHandler(c)
+		for _, f := range c.Flags {
+			if f.Names()[0] == "device" {
+				c.Before = handOff(s)
+			}
+		}
 	}
 	return app
 }

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/aelab/aelab/datasets"
-	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/models"
 )
 
@@ -70,16 +68,6 @@ func loadData(c *cli.Context) (*datasets.Set, error) {
 		return nil, usagef("--train-limit must be 0 or more, got %d", limit)
 	}
 	return datasets.Load(datasets.Options{Dir: c.String("data-dir"), TrainLimit: limit})
-}
-
-// openBackend opens the --device backend and logs the choice.
-func openBackend(c *cli.Context, s streams) (graph.Backend, error) {
-	b, note, err := models.OpenBackend(c.String("device"))
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintln(s.Err, note)
-	return b, nil
 }
 
 // parseNoise reads --noise; "" gives the zero Noise.
