@@ -78,7 +78,7 @@ func OpenWith(ordinal int, opt Options) (graph.Backend, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
-	return plan.New(b), nil
+	return plan.NewWith(b, opt.Plan), nil
 }
 
 // loop is the owner goroutine.
@@ -471,9 +471,12 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op) error {
 	switch op := op.(type) {
 	case plan.KernelOp:
 		s.names = append(s.names, op.Kernel+" ("+op.Node+")")
-		if op.Kernel == "gemm" {
+		switch op.Kernel {
+		case "gemm":
 			s.gemm(o, op)
 			return nil
+		case "fused":
+			return s.fused(o, op)
 		}
 		l, err := dispatch(op.Kernel, op.Dims)
 		if err != nil {
@@ -514,12 +517,6 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op) error {
 		a.float(float32(op.Noise.Level))
 		a.u64(op.Seed)
 		s.kernel(o, "gather_corrupt", blocks(op.B*op.D), 1, threads, &a)
-	case plan.LossOp:
-		s.names = append(s.names, "keep_loss")
-		a.ptr(ptr(op.Losses))
-		a.ptr(ptr(op.Loss))
-		a.ptr(devptr(op.Counters))
-		s.kernel(o, "keep_loss", 1, 1, 1, &a)
 	case plan.AdamOp:
 		s.names = append(s.names, "adam")
 		if len(op.Params) == 0 {
@@ -557,9 +554,82 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op) error {
 		a.double(cfg.Beta1)
 		a.double(cfg.Beta2)
 		a.double(cfg.Eps)
+		if op.Losses.Mem != nil {
+			a.ptr(ptr(op.Losses))
+			a.ptr(ptr(op.Loss))
+		} else {
+			a.ptr(0)
+			a.ptr(0)
+		}
 		s.kernel(o, "advance", 1, 1, 1, &a)
 	default:
 		return fmt.Errorf("cuda: no operation %T", op)
+	}
+	return nil
+}
+
+// fused fills o with a launch of a fused step: its program goes to device memory, which
+// fused_flat or fused_cols (for a sum over the rows) interpret, a thread a value.
+func (s *sequence) fused(o *C.aelab_op, op plan.KernelOp) error {
+	f := op.Fusion
+	if len(f.Code) > C.FUSED_MAX_CODE || len(op.In) > C.FUSED_MAX_IN || len(f.Stores) > C.FUSED_MAX_OUT {
+		return fmt.Errorf("cuda: fused step %s is larger than fused_program holds", op.Node)
+	}
+	mem := C.malloc(C.size_t(unsafe.Sizeof(C.struct_fused_program{})))
+	defer C.free(mem)
+	p := (*C.struct_fused_program)(mem)
+	*p = C.struct_fused_program{rows: C.int(f.Rows), cols: C.int(f.Cols), ncode: C.int(len(f.Code)), nout: C.int(len(f.Stores)), reduceReg: -1}
+	operand := func(x plan.Operand) (C.int, C.int) {
+		if x.Reg >= 0 {
+			return C.int(x.Reg), 0
+		}
+		return C.int(-1 - x.In), C.int(x.Mode)
+	}
+	for k, in := range f.Code {
+		if code, ok := unaryOps()[in.Kernel]; ok {
+			p.op[k] = C.int(code)
+		} else if code, ok := binaryOps()[in.Kernel]; ok {
+			p.op[k] = C.int(100 + code)
+			p.b[k], p.bmode[k] = operand(in.B)
+		} else {
+			return fmt.Errorf("cuda: no kernel for %q in fused step %s", in.Kernel, op.Node)
+		}
+		p.a[k], p.amode[k] = operand(in.A)
+	}
+	for i, in := range op.In {
+		p.in[i] = (*C.float)(devicePointer(ptr(in)))
+	}
+	for i, reg := range f.Stores {
+		p.outReg[i], p.out[i] = C.int(reg), (*C.float)(devicePointer(ptr(op.Outs[i])))
+	}
+	if r := f.Reduce; r != nil {
+		p.reduceReg, p.reduceAxis = C.int(r.Reg), C.int(r.Axis)
+		p.reduceOut = (*C.float)(devicePointer(ptr(op.Outs[len(op.Outs)-1])))
+	}
+	prog, err := s.deviceTable(mem, int(unsafe.Sizeof(*p)))
+	if err != nil {
+		return err
+	}
+	var a kernelArgs
+	a.ptr(prog)
+	n := f.Rows * f.Cols
+	switch {
+	case f.Reduce != nil && f.Reduce.Axis == 0:
+		s.kernel(o, "fused_cols", (f.Cols+31)/32, 1, threads, &a)
+	case f.Reduce != nil:
+		g := min(max((n+4*threads-1)/(4*threads), 1), 1024)
+		scratch, err := s.b.alloc(4 * (g + 1)) // g partial sums, then the count of finished blocks
+		if err != nil {
+			return err
+		}
+		s.device = append(s.device, scratch)
+		a.ptr(C.CUdeviceptr(scratch))
+		a.ptr(C.CUdeviceptr(scratch) + C.CUdeviceptr(4*g))
+		s.kernel(o, "fused_flat", g, 1, threads, &a)
+	default:
+		a.ptr(0)
+		a.ptr(0)
+		s.kernel(o, "fused_flat", blocks(n), 1, threads, &a)
 	}
 	return nil
 }

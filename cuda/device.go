@@ -1,5 +1,7 @@
 package cuda
 
+import "github.com/aelab/aelab/graph/plan"
+
 // Device describes one CUDA device.
 type Device struct {
 	Ordinal int    `json:"ordinal"` // the N of --device cuda:N
@@ -20,4 +22,6 @@ type Options struct {
 	// NoReplay queues every operation of every step from the host instead of replaying the
 	// steps as captured CUDA graphs (to compare the two, or to rule replay out).
 	NoReplay bool
+	// Plan configures the plans the backend compiles.
+	Plan plan.Options
 }

@@ -13,6 +13,23 @@ struct counters {
     float stepSize, beta1, beta2, eps, invSqrtC2;
 };
 
+// fused_program is a fused step of a plan (graph/plan's Fusion): instruction k computes
+// register k by unary op op[k] (or binary op op[k] − 100) of its operands, each a register
+// (≥ 0) or input −1 − i read in its mode; registers outReg[o] are stored to out[o], and
+// register reduceReg (when ≥ 0) is summed over the rows (reduceAxis 0) or everything (2)
+// into reduceOut. ops.h declares the same struct for the host.
+#define FUSED_MAX_CODE 32
+#define FUSED_MAX_IN 12
+#define FUSED_MAX_OUT 6
+struct fused_program {
+    int rows, cols, ncode, nout, reduceReg, reduceAxis;
+    int op[FUSED_MAX_CODE], a[FUSED_MAX_CODE], b[FUSED_MAX_CODE], amode[FUSED_MAX_CODE], bmode[FUSED_MAX_CODE];
+    int outReg[FUSED_MAX_OUT];
+    const float* in[FUSED_MAX_IN];
+    float* out[FUSED_MAX_OUT];
+    float* reduceOut;
+};
+
 // Unary and binary op codes, in the order of cuda/kernels.go.
 #define OP_NEG 0
 #define OP_SQUARE 1
@@ -185,6 +202,75 @@ extern "C" __global__ void sum_all(float* out, const float* in, int n, float* pa
     }
 }
 
+// fused_operand reads operand x of value i (row, col) of a fused program.
+__device__ __forceinline__ float fused_operand(const fused_program* p, const float* r, int x, int mode, int i, int row, int col) {
+    if (x >= 0) return r[x];
+    const float* in = p->in[-1 - x];
+    switch (mode) {
+    case MODE_SCALAR: return in[0];
+    case MODE_ROW: return in[col];
+    case MODE_COL: return in[row];
+    }
+    return in[i];
+}
+
+// fused_value runs a fused program for value i, stores its outputs and returns the register
+// it reduces (0 without a reduction).
+__device__ float fused_value(const fused_program* p, int i, int row, int col) {
+    float r[FUSED_MAX_CODE];
+    int n = p->ncode;
+    for (int k = 0; k < n; k++) {
+        int op = p->op[k];
+        float a = fused_operand(p, r, p->a[k], p->amode[k], i, row, col);
+        r[k] = op >= 100 ? binary_op(op - 100, a, fused_operand(p, r, p->b[k], p->bmode[k], i, row, col)) : unary_op(op, a);
+    }
+    for (int o = 0; o < p->nout; o++) p->out[o][i] = r[p->outReg[o]];
+    return p->reduceReg >= 0 ? r[p->reduceReg] : 0.f;
+}
+
+// fused_flat runs a fused program over every value, one thread a value; with a sum of
+// everything it finishes as sum_all does (partial sums per block, the last block adds them).
+extern "C" __global__ void fused_flat(const fused_program* p, float* partial, unsigned int* done) {
+    __shared__ bool last;
+    int cols = p->cols, n = p->rows * cols;
+    float s = 0.f;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) s += fused_value(p, i, i / cols, i % cols);
+    if (p->reduceReg < 0) return;
+    s = block_sum(s);
+    if (threadIdx.x == 0) {
+        partial[blockIdx.x] = s;
+        __threadfence();
+        last = atomicAdd(done, 1u) == gridDim.x - 1;
+    }
+    __syncthreads();
+    if (!last) return;
+    float t = 0.f;
+    for (int b = threadIdx.x; b < gridDim.x; b += blockDim.x) t += ((volatile float*)partial)[b];
+    t = block_sum(t);
+    if (threadIdx.x == 0) {
+        p->reduceOut[0] = t;
+        *done = 0;
+    }
+}
+
+// fused_cols runs a fused program whose register is summed over the rows: as in sum_rows,
+// a block takes 32 columns and 8 lanes of threads take every 8th row.
+extern "C" __global__ void fused_cols(const fused_program* p) {
+    __shared__ float part[8][33];
+    int rows = p->rows, cols = p->cols;
+    int col = blockIdx.x * 32 + threadIdx.x % 32, lane = threadIdx.x / 32;
+    float s = 0.f;
+    if (col < cols)
+        for (int r = lane; r < rows; r += 8) s += fused_value(p, r * cols + col, r, col);
+    part[lane][threadIdx.x % 32] = s;
+    __syncthreads();
+    if (lane == 0 && col < cols) {
+        float t = part[0][threadIdx.x];
+        for (int l = 1; l < 8; l++) t += part[l][threadIdx.x];
+        p->reduceOut[col] = t;
+    }
+}
+
 // softmax along each row (log_ != 0: its logarithm); one thread per row.
 extern "C" __global__ void softmax(float* out, const float* in, int rows, int cols, int log_) {
     for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += gridDim.x * blockDim.x) {
@@ -233,8 +319,10 @@ extern "C" __global__ void adam(float** w, float** g, float** m, float** v, cons
 }
 
 // advance moves the counters on by one step and computes the next Adam update in double
-// precision, as graph/plan's AdamAt does on the host (one thread).
-extern "C" __global__ void advance(counters* c, double lr, double beta1, double beta2, double eps) {
+// precision, as graph/plan's AdamAt does on the host (one thread); with losses, it first
+// keeps the step's loss in losses[batch], so an epoch's losses are read at once.
+extern "C" __global__ void advance(counters* c, double lr, double beta1, double beta2, double eps, float* losses, const float* loss) {
+    if (losses) losses[c->batch] = loss[0];
     unsigned int t = c->steps + 1;
     c->steps = t;
     c->batch++;
@@ -245,11 +333,6 @@ extern "C" __global__ void advance(counters* c, double lr, double beta1, double 
     c->beta2 = (float)beta2;
     c->eps = (float)eps;
     c->invSqrtC2 = (float)(1.0 / sqrt(1.0 - pow(beta2, next)));
-}
-
-// keep_loss copies the step's loss to losses[batch], so an epoch's losses are read at once.
-extern "C" __global__ void keep_loss(float* losses, const float* loss, const counters* c) {
-    losses[c->batch] = loss[0];
 }
 
 // hash32 is datasets' hashAt: a PCG output permutation of a counter mixed with the seed.

@@ -38,8 +38,8 @@ func TestOpCodesMatchKernels(t *testing.T) {
 // TestEveryPlanKernelHasALaunch checks that the backend can run every kernel a plan uses.
 func TestEveryPlanKernelHasALaunch(t *testing.T) {
 	for _, k := range plan.Kernels() {
-		if k == "gemm" {
-			continue // cuBLAS
+		if k == "gemm" || k == "fused" {
+			continue // cuBLAS; fused_flat and fused_cols
 		}
 		dims := []int{4, 0, 0, 2, 2}
 		l, err := dispatch(k, dims)
@@ -56,17 +56,26 @@ func TestEveryPlanKernelHasALaunch(t *testing.T) {
 	}
 }
 
-// TestCountersLayout checks that kernels.cu and ops.h declare the step counters alike.
-func TestCountersLayout(t *testing.T) {
+// TestSharedStructs checks that kernels.cu and ops.h declare the step counters and the fused
+// program alike, with the limits graph/plan's Fusion keeps to.
+func TestSharedStructs(t *testing.T) {
 	header, err := os.ReadFile("ops.h")
 	if err != nil {
 		t.Fatal(err)
 	}
-	decl := regexp.MustCompile(`struct counters \{[^}]*\};`)
 	squash := func(s string) string { return strings.Join(strings.Fields(s), " ") }
-	dev, host := decl.FindString(kernelSource), decl.FindString(string(header))
-	if dev == "" || squash(dev) != squash(host) {
-		t.Errorf("kernels.cu declares %q, ops.h %q", dev, host)
+	for _, decl := range []string{`struct counters \{[^}]*\};`, `struct fused_program \{[^}]*\};`, `#define FUSED_MAX_CODE \d+`,
+		`#define FUSED_MAX_IN \d+`, `#define FUSED_MAX_OUT \d+`} {
+		re := regexp.MustCompile(decl)
+		dev, host := re.FindString(kernelSource), re.FindString(string(header))
+		if dev == "" || squash(dev) != squash(host) {
+			t.Errorf("kernels.cu declares %q, ops.h %q", dev, host)
+		}
+	}
+	for name, limit := range map[string]int{"CODE": plan.FusionMaxCode, "IN": plan.FusionMaxInputs, "OUT": plan.FusionMaxOutputs} {
+		if !strings.Contains(kernelSource, "#define FUSED_MAX_"+name+" "+strconv.Itoa(limit)+"\n") {
+			t.Errorf("kernels.cu's FUSED_MAX_%s is not graph/plan's %d", name, limit)
+		}
 	}
 }
 

@@ -26,3 +26,19 @@ func TestNoDeviceIsAnError(t *testing.T) {
 		t.Errorf("Open(0): %v", err)
 	}
 }
+
+// TestKernelsCompile compiles kernels.cu with NVRTC, which needs no device, for the oldest
+// compute capability aelab supports and for Hopper.
+func TestKernelsCompile(t *testing.T) {
+	for _, cc := range [][2]int{{7, 5}, {9, 0}} {
+		ptx, err := compileKernels(cc[0], cc[1])
+		if err != nil {
+			t.Fatalf("compute %d.%d: %v", cc[0], cc[1], err)
+		}
+		for _, k := range kernelNames() {
+			if !strings.Contains(ptx, ".entry "+k+"(") {
+				t.Errorf("compute %d.%d: the PTX has no kernel %s", cc[0], cc[1], k)
+			}
+		}
+	}
+}

@@ -35,15 +35,19 @@ func openDevice(t *testing.T, opt Options) *backend {
 
 // TestCUDAMatchesCPU runs every program aelab builds on the GPU and on the CPU plan: losses
 // over 20 steps, gradients and updated weights, and two epochs through the device-data path
-// (batches gathered and corrupted on the GPU), with steps replayed as CUDA graphs and
-// queued one by one.
+// (batches gathered and corrupted on the GPU); with steps replayed as CUDA graphs or queued
+// one by one, with elementwise chains fused or not.
 func TestCUDAMatchesCPU(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		opt  Options
-	}{{"replay", Options{}}, {"queued", Options{NoReplay: true}}} {
+	}{
+		{"replay", Options{}},
+		{"queued", Options{NoReplay: true}},
+		{"replay unfused", Options{Plan: plan.Options{NoFusion: true}}},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			plantest.Compare(t, plan.New(plan.NewCPU()), plan.New(openDevice(t, tc.opt)), 1e-4)
+			plantest.Compare(t, plan.NewWith(plan.NewCPU(), tc.opt.Plan), plan.NewWith(openDevice(t, tc.opt), tc.opt.Plan), 1e-4)
 		})
 	}
 }

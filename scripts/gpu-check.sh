@@ -9,11 +9,14 @@
 #      their test_mse_noisy must agree within 2%;
 #   3. seconds per epoch against PyTorch (scripts/torch_ref.py) and JAX with the whole epoch
 #      compiled (scripts/jax_ref.py) on the same card, in the same run: medians of the epochs
-#      after the first.
-# It writes OUT_DIR/gpu-check.md (the report) and OUT_DIR/gpu-check.json (the figures).
+#      after the first; aelab as it runs by default (steps replayed as CUDA graphs, chains of
+#      elementwise kernels fused), with --no-replay and with --no-fusion.
+# It writes OUT_DIR/gpu-check.md (the report), OUT_DIR/gpu-check.json (the figures),
+# OUT_DIR/cuda-test.log and OUT_DIR/bench.jsonl (every epoch of every run).
 #
 # usage: scripts/gpu-check.sh DATA_DIR [OUT_DIR]   (DATA_DIR holds the four MNIST .gz files)
-# Go and CUDA must be on the machine (on the project's GPU machine: source .gpu/env.sh).
+# Go and CUDA must be on the machine (on the project's GPU machine: source .gpu/env.sh). The
+# CUDA-enabled aelab is built into $AELAB_BUILD (default: a temporary folder).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?usage: scripts/gpu-check.sh DATA_DIR [OUT_DIR]}
@@ -21,6 +24,8 @@ out=${2:-.}
 mkdir -p "$out"
 report=$out/gpu-check.md
 work=$(mktemp -d)
+build=${AELAB_BUILD:-$work}
+mkdir -p "$build"
 python=${PYTHON:-python3}
 status=0
 say() { echo "$*" | tee -a "$report"; }
@@ -33,9 +38,9 @@ say "device: ${device:-unknown}, driver $(nvidia-smi --query-gpu=driver_version 
 
 # One set of cgo flags for the binary and the tests, so gorgonia.org/cu compiles once.
 source scripts/cuda-env.sh
-scripts/build-cuda.sh "$work/aelab" > "$work/build.log" 2>&1 || { cat "$work/build.log"; say "FAIL: build"; exit 1; }
+scripts/build-cuda.sh "$build/aelab" > "$work/build.log" 2>&1 || { cat "$work/build.log"; say "FAIL: build"; exit 1; }
 go test -c -tags aelabcuda -o "$work/cuda.test" ./cuda/ > "$work/build-test.log" 2>&1 || { cat "$work/build-test.log"; say "FAIL: test build"; exit 1; }
-aelab=$work/aelab
+aelab=$build/aelab
 
 say ""
 say "## 1. the CUDA executor against the CPU"
@@ -63,20 +68,31 @@ say "$dae: GPU $gpu against CPU $cpu (within 2%)"
 
 say ""
 say "## 3. seconds per epoch on this card (60,000 images; median of the epochs after the first)"
-median() { tail -n +2 | sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-seconds() { grep -o '"epoch_seconds": *[0-9.e+-]*' | sed 's/.*: *//' | median; }
-say "| architecture | batch | PyTorch | JAX (compiled epoch) | aelab | aelab, steps queued | PyTorch / aelab | JAX / aelab |"
-say "|---|---|---|---|---|---|---|---|"
+median() { tail -n +2 | sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "null"; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+field() { grep -o "\"$1\": *[0-9.e+-]*" | sed 's/.*: *//'; }
+ratio() { awk "BEGIN {if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"null\"}"; }
+say "| architecture | batch | PyTorch | JAX (compiled epoch) | aelab | aelab --no-replay | aelab --no-fusion | PyTorch / aelab | JAX / aelab |"
+say "|---|---|---|---|---|---|---|---|---|"
 speed=""
-for cfg in "784-128 ae128 256" "784-128 ae128 32" "784-512-128 deep512 256" "784-1000-500-250-30 hinton 256"; do
+: > "$out/bench.jsonl"
+for cfg in "784-128 ae128 256" "784-128 ae128 32" "784-512-128 deep512 256" "hinton hinton 256"; do
   set -- $cfg
-  t=$(timeout 300 "$python" scripts/torch_ref.py --data "$data" --device cuda --arch "$2" --batch "$3" --epochs 4 2>>"$work/ref.err" | seconds)
-  j=$(timeout 300 "$python" scripts/jax_ref.py --data "$data" --arch "$2" --batch "$3" --epochs 4 2>>"$work/ref.err" | seconds)
-  a=$(timeout 300 "$aelab" bench --arch "$1" --batch "$3" --epochs 4 --device cuda --data-dir "$data" --json 2>>"$work/bench.err" | seconds)
-  q=$(AELAB_CUDA_REPLAY=0 timeout 300 "$aelab" bench --arch "$1" --batch "$3" --epochs 4 --device cuda --data-dir "$data" --json 2>>"$work/bench.err" | seconds)
-  ratio() { awk "BEGIN {if ($2 > 0) printf \"%.1f\", $1 / $2; else print \"nan\"}"; }
-  say "| $1 | $3 | $t | $j | $a | $q | $(ratio "$t" "$a") | $(ratio "$j" "$a") |"
-  speed+="${speed:+, }{\"arch\": \"$1\", \"batch\": $3, \"aelab_s\": $a, \"aelab_queued_s\": $q, \"torch_s\": $t, \"jax_s\": $j}"
+  timeout 300 "$python" scripts/torch_ref.py --data "$data" --device cuda --arch "$2" --batch "$3" --epochs 4 2>>"$work/ref.err" > "$work/torch.json"
+  timeout 300 "$python" scripts/jax_ref.py --data "$data" --arch "$2" --batch "$3" --epochs 4 2>>"$work/ref.err" > "$work/jax.json"
+  for v in default no-replay no-fusion; do
+    flag=(); [[ $v != default ]] && flag=(--$v)
+    timeout 300 "$aelab" bench --arch "$1" --batch "$3" --epochs 4 --device cuda "${flag[@]}" --data-dir "$data" --json \
+      2>>"$work/bench.err" > "$work/aelab-$v.json"
+  done
+  cat "$work/torch.json" "$work/jax.json" "$work"/aelab-*.json >> "$out/bench.jsonl"
+  t=$(field epoch_seconds < "$work/torch.json" | median) j=$(field epoch_seconds < "$work/jax.json" | median)
+  a=$(field epoch_seconds < "$work/aelab-default.json" | median)
+  q=$(field epoch_seconds < "$work/aelab-no-replay.json" | median) u=$(field epoch_seconds < "$work/aelab-no-fusion.json" | median)
+  mse=$(field test_mse < "$work/aelab-default.json" | tail -1) mseq=$(field test_mse < "$work/aelab-no-replay.json" | tail -1)
+  name=$1; [[ $1 == hinton ]] && name=784-1000-500-250-30
+  say "| $name | $3 | $t | $j | $a | $q | $u | $(ratio "$t" "$a") | $(ratio "$j" "$a") |"
+  speed+="${speed:+,
+  }{\"arch\": \"$name\", \"batch\": $3, \"aelab_s\": $a, \"aelab_no_replay_s\": $q, \"aelab_no_fusion_s\": $u, \"torch_s\": $t, \"jax_s\": $j, \"test_mse_after_4\": ${mse:-null}, \"test_mse_after_4_no_replay\": ${mseq:-null}}"
 done
 tail -3 "$work/ref.err" "$work/bench.err" 2>/dev/null | sed 's/^/    /' >> "$report"
 

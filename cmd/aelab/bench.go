@@ -22,6 +22,8 @@ func benchCommand(s streams) *cli.Command {
 			&cli.Float64Flag{Name: "lr", Value: 0.001, Usage: "Adam's learning rate"},
 			seedFlag(),
 			deviceFlag(),
+			&cli.BoolFlag{Name: "no-replay", Usage: "CUDA: queue every operation of every step from the host instead of replaying the captured step"},
+			&cli.BoolFlag{Name: "no-fusion", Usage: "run every elementwise kernel as a step of its own instead of fusing chains of them"},
 			jsonFlag(),
 			dataDirFlag(),
 		},
@@ -36,6 +38,8 @@ type benchEpoch struct {
 	Kind          string  `json:"kind"`
 	Batch         int     `json:"batch"`
 	Device        string  `json:"device"`
+	Replay        bool    `json:"replay"`
+	Fusion        bool    `json:"fusion"`
 	Epoch         int     `json:"epoch"`
 	EpochSeconds  float64 `json:"epoch_seconds"`
 	ImagesPerSec  float64 `json:"images_per_second"`
@@ -76,6 +80,7 @@ func benchAction(c *cli.Context, s streams) error {
 	}
 	hooks := models.Hooks{EpochEnd: func(st models.EpochStats) error {
 		e := benchEpoch{Impl: "aelab " + models.Version, Arch: c.String("arch"), Kind: string(kind), Batch: cfg.Batch, Device: backend.Name(),
+			Replay: !c.Bool("no-replay") && strings.HasPrefix(backend.Name(), "cuda"), Fusion: !c.Bool("no-fusion"),
 			Epoch: st.Epoch - 1, EpochSeconds: st.Seconds, ImagesPerSec: float64(images) / st.Seconds, TrainMSE: st.TrainLoss, ValidationMSE: st.ValLoss}
 		if c.Bool("json") {
 			return json.NewEncoder(s.Out).Encode(e)

@@ -174,7 +174,8 @@ func openBackend(c *cli.Context, s streams) (graph.Backend, error) {
 	if s.runner != nil {
 		fallback = s.runner.fallback
 	}
-	b, note, err := chooseBackend(d, fallback)
+	opt := backendOptions{noReplay: c.Bool("no-replay"), noFusion: c.Bool("no-fusion")}
+	b, note, err := chooseBackend(d, fallback, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -182,11 +183,17 @@ func openBackend(c *cli.Context, s streams) (graph.Backend, error) {
 	return b, nil
 }
 
+// backendOptions are the bench's switches for comparing executors.
+type backendOptions struct {
+	noReplay bool // CUDA: queue every operation from the host, no captured steps
+	noFusion bool // every elementwise kernel a step of its own
+}
+
 // chooseBackend opens d; fallback, when not empty, says why the CUDA runner did not take
-// the command. AELAB_CUDA_REPLAY=0 makes the CUDA backend queue every operation from the
-// host instead of replaying captured steps (a diagnostic).
-func chooseBackend(d device, fallback string) (backend graph.Backend, note string, err error) {
-	cpu := func() graph.Backend { return plan.New(plan.NewCPU()) }
+// the command.
+func chooseBackend(d device, fallback string, opt backendOptions) (backend graph.Backend, note string, err error) {
+	planOpt := plan.Options{NoFusion: opt.noFusion}
+	cpu := func() graph.Backend { return plan.NewWith(plan.NewCPU(), planOpt) }
 	switch d.kind {
 	case "cpu":
 		return cpu(), "device: cpu", nil
@@ -200,7 +207,7 @@ func chooseBackend(d device, fallback string) (backend graph.Backend, note strin
 	case !cuda.Built:
 		err = &cuda.NotBuiltError{}
 	default:
-		b, err = cuda.OpenWith(d.ordinal, cuda.Options{NoReplay: os.Getenv("AELAB_CUDA_REPLAY") == "0"})
+		b, err = cuda.OpenWith(d.ordinal, cuda.Options{NoReplay: opt.noReplay, Plan: planOpt})
 	}
 	if d.kind == "cuda" {
 		if err != nil {

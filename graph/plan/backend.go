@@ -108,16 +108,19 @@ func (c Counters) Advance(cfg graph.Adam) Counters {
 	return c
 }
 
-// Op is one operation of a Sequence: KernelOp, GatherOp, LossOp, AdamOp or AdvanceOp.
+// Op is one operation of a Sequence: KernelOp, GatherOp, AdamOp or AdvanceOp.
 type Op interface{ op() }
 
-// KernelOp is a plan step bound to buffers: a GEMM or a named kernel (see Step).
+// KernelOp is a plan step bound to buffers: a GEMM, a named kernel or a fused program (see
+// Step).
 type KernelOp struct {
 	Kernel string
 	Dims   []int
 	Out    Slice
 	In     []Slice
-	Node   string // for messages
+	Node   string  // for messages
+	Outs   []Slice // fused: every output
+	Fusion *Fusion // fused: the program
 }
 
 // GatherOp builds a training batch in the backend's memory: Clean gets the images of Data
@@ -133,13 +136,6 @@ type GatherOp struct {
 	Counters     Memory
 }
 
-// LossOp copies the loss (one value) to Losses[Batch], Batch from the counters: the losses of
-// an epoch are read once, not after every step.
-type LossOp struct {
-	Loss, Losses Slice
-	Counters     Memory
-}
-
 // AdamOp updates the parameters Params in place from their gradients and moments, with the
 // counters' Adam update.
 type AdamOp struct {
@@ -147,14 +143,16 @@ type AdamOp struct {
 	Counters            Memory
 }
 
-// AdvanceOp moves the counters on by one step (Counters.Advance with Adam).
+// AdvanceOp moves the counters on by one step (Counters.Advance with Adam). With Losses, it
+// first copies the step's loss (one value) to Losses[Batch], so that an epoch's losses are
+// read once, not after every step.
 type AdvanceOp struct {
-	Counters Memory
-	Adam     graph.Adam
+	Counters     Memory
+	Adam         graph.Adam
+	Loss, Losses Slice
 }
 
 func (KernelOp) op()  {}
 func (GatherOp) op()  {}
-func (LossOp) op()    {}
 func (AdamOp) op()    {}
 func (AdvanceOp) op() {}

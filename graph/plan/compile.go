@@ -22,7 +22,8 @@ type value struct {
 	leaf  *Buffer
 	step  *Step // the step that computes it; Out is filled in pass two
 	ins   []*value
-	buf   int // pass two: buffer index
+	buf   int    // pass two: buffer index
+	group *group // the fused step that computes it, if any
 }
 
 func (v *value) root() *value {
@@ -49,8 +50,17 @@ func matrix(s tensor.Shape) []int {
 	return []int{rows, s[len(s)-1]}
 }
 
+// Options change how Compile plans.
+type Options struct {
+	// NoFusion keeps every elementwise kernel a step of its own (see Fusion).
+	NoFusion bool
+}
+
 // Compile turns p into a plan.
-func Compile(p *graph.Program) (*Plan, error) {
+func Compile(p *graph.Program) (*Plan, error) { return CompileWith(p, Options{}) }
+
+// CompileWith is Compile with options.
+func CompileWith(p *graph.Program, opt Options) (*Plan, error) {
 	sorted, err := G.Sort(p.Graph)
 	if err != nil {
 		return nil, fmt.Errorf("plan: sort graph: %w", err)
@@ -123,7 +133,14 @@ func Compile(p *graph.Program) (*Plan, error) {
 	for _, v := range order {
 		simplify(v)
 	}
-	return allocate(p, values, live(order, roots, values))
+	order = live(order, roots, values)
+	foldConstants(order)
+	order = live(order, roots, values)
+	var groups []*group
+	if !opt.NoFusion {
+		groups = fuse(order)
+	}
+	return allocate(p, values, order, groups)
 }
 
 // live returns the values of order that the roots still need after simplify has bypassed
@@ -467,9 +484,11 @@ func describeSoftmax(v *value, step *Step, name, kernel string, arity int) error
 	return nil
 }
 
-// allocate is pass two: it gives every value a buffer, reusing a scratch buffer once the
-// last step that reads it has run, and fills in the steps' views.
-func allocate(p *graph.Program, values map[*G.Node]*value, order []*value) (*Plan, error) {
+// allocate is pass two: it gives every value that is stored a buffer, reusing a scratch
+// buffer once the last step that reads it has run, and fills in the steps' views. A fused
+// group becomes one step where its last value was; its members live in registers unless
+// something outside the group reads them.
+func allocate(p *graph.Program, values map[*G.Node]*value, order []*value, groups []*group) (*Plan, error) {
 	pl := &Plan{Batch: p.Batch}
 	pinned := map[*value]bool{}
 	pin := func(n *G.Node) { pinned[values[n].root()] = true }
@@ -482,10 +501,33 @@ func allocate(p *graph.Program, values map[*G.Node]*value, order []*value) (*Pla
 			pin(g)
 		}
 	}
-	// lastUse[r] is the index in order of the last value whose step reads storage r.
+	readers := map[*value][]*value{}
+	for _, v := range order {
+		for _, in := range v.ins {
+			readers[in] = append(readers[in], v)
+		}
+	}
+	// A group that would store more than a fused step holds runs as plain steps.
+	for _, g := range groups {
+		if len(g.stored(pinned, readers)) > FusionMaxOutputs {
+			g.dissolve()
+		}
+	}
+	// reads is what the step emitted at v reads: a group's inputs at its last value, nothing
+	// at its other values.
+	reads := func(v *value) []*value {
+		if g := v.group; g != nil {
+			if g.last() == v {
+				return g.inputs
+			}
+			return nil
+		}
+		return v.ins
+	}
+	// lastUse[r] is the index in order of the last step that reads storage r.
 	lastUse := map[*value]int{}
 	for i, v := range order {
-		for _, in := range v.ins {
+		for _, in := range reads(v) {
 			lastUse[in.root()] = i
 		}
 	}
@@ -494,19 +536,39 @@ func allocate(p *graph.Program, values map[*G.Node]*value, order []*value) (*Pla
 		pl.Buffers = append(pl.Buffers, b)
 		return len(pl.Buffers) - 1
 	}
+	take := func(v *value) {
+		if list := free[v.size]; len(list) > 0 && !pinned[v] {
+			v.buf, free[v.size] = list[len(list)-1], list[:len(list)-1]
+		} else {
+			v.buf = newBuffer(Buffer{Len: v.size})
+		}
+	}
 	view := func(v *value) View { return View{Buf: v.root().buf, Len: v.size} }
 	for i, v := range order {
-		switch {
+		switch g := v.group; {
+		case g != nil && g.last() != v:
+			continue // computed by the group's step
+		case g != nil:
+			stored := g.stored(pinned, readers)
+			_, step := g.program(stored)
+			if g.reduce != nil {
+				stored = append(stored, g.reduce)
+			}
+			for _, m := range stored {
+				take(m)
+				step.Outs = append(step.Outs, view(m))
+			}
+			step.Out = step.Outs[0]
+			for _, in := range g.inputs {
+				step.In = append(step.In, view(in))
+			}
+			pl.Steps = append(pl.Steps, *step)
 		case v.leaf != nil:
 			v.buf = newBuffer(*v.leaf)
 		case v.alias != nil:
 			// shares its root's buffer
 		default:
-			if list := free[v.size]; len(list) > 0 && !pinned[v] {
-				v.buf, free[v.size] = list[len(list)-1], list[:len(list)-1]
-			} else {
-				v.buf = newBuffer(Buffer{Len: v.size})
-			}
+			take(v)
 			v.step.Out = view(v)
 			for _, in := range v.ins {
 				v.step.In = append(v.step.In, view(in))
@@ -514,7 +576,7 @@ func allocate(p *graph.Program, values map[*G.Node]*value, order []*value) (*Pla
 			pl.Steps = append(pl.Steps, *v.step)
 		}
 		// Release the scratch storage this step read for the last time.
-		for _, in := range v.ins {
+		for _, in := range reads(v) {
 			r := in.root()
 			if lastUse[r] == i && r.step != nil && !pinned[r] {
 				free[r.size] = append(free[r.size], r.buf)

@@ -175,15 +175,6 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 			op.Noise.ApplyAt(noisy, clean, op.Seed, ctr.Noise)
 			return nil
 		}, nil
-	case LossOp:
-		loss, losses, ctr := c.slice(op.Loss), c.slice(op.Losses), op.Counters.(*Counters)
-		return func() error {
-			if int(ctr.Batch) >= len(losses) {
-				return fmt.Errorf("plan: loss of batch %d past the %d kept", ctr.Batch, len(losses))
-			}
-			losses[ctr.Batch] = loss[0]
-			return nil
-		}, nil
 	case AdamOp:
 		ctr := op.Counters.(*Counters)
 		ws, gs, ms, vs := c.slices(op.Params), c.slices(op.Grads), c.slices(op.M), c.slices(op.V)
@@ -197,7 +188,17 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 		}, nil
 	case AdvanceOp:
 		ctr := op.Counters.(*Counters)
+		var loss, losses []float32
+		if op.Losses.Mem != nil {
+			loss, losses = c.slice(op.Loss), c.slice(op.Losses)
+		}
 		return func() error {
+			if losses != nil {
+				if int(ctr.Batch) >= len(losses) {
+					return fmt.Errorf("plan: loss of batch %d past the %d kept", ctr.Batch, len(losses))
+				}
+				losses[ctr.Batch] = loss[0]
+			}
 			*ctr = ctr.Advance(op.Adam)
 			return nil
 		}, nil
@@ -218,6 +219,8 @@ func (c *CPU) kernel(op KernelOp) (func() error, error) {
 	dims, o := op.Dims, c.slice(op.Out)
 	in := c.slices(op.In)
 	switch op.Kernel {
+	case "fused":
+		return c.fused(op)
 	case "gemm":
 		m, n, k, tA, tB := dims[0], dims[1], dims[2], dims[3] == 1, dims[4] == 1
 		return func() error { c.gemm(tA, tB, m, n, k, in[0], in[1], o); return nil }, nil

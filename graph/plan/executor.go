@@ -10,9 +10,15 @@ import (
 )
 
 // New returns a graph.Backend that compiles programs into plans and runs them on be.
-func New(be Backend) graph.Backend { return planBackend{be} }
+func New(be Backend) graph.Backend { return planBackend{be: be} }
 
-type planBackend struct{ be Backend }
+// NewWith is New with compile options.
+func NewWith(be Backend, opt Options) graph.Backend { return planBackend{be: be, opt: opt} }
+
+type planBackend struct {
+	be  Backend
+	opt Options
+}
 
 var _ graph.Backend = planBackend{}
 
@@ -22,7 +28,7 @@ func (b planBackend) Close() error { return b.be.Close() }
 // Compile implements graph.Backend: it compiles p and binds the plan to the backend's
 // buffers, writing the parameters' host values into their device buffers.
 func (b planBackend) Compile(p *graph.Program, opt graph.Adam) (graph.Executor, error) {
-	pl, err := Compile(p)
+	pl, err := CompileWith(p, b.opt)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +86,7 @@ type executor struct {
 	order     Memory
 	d, maxLen int
 	losses    Slice
-	epoch     Sequence // the batch gathered, the steps, its loss kept, Adam, advance
+	epoch     Sequence // the batch gathered, the steps, Adam, its loss kept and the counters advanced
 	epochLen  int      // batches in the current epoch
 	queued    int      // of which queued so far
 	lossHost  []float32
@@ -148,7 +154,11 @@ func (ex *executor) bind() (err error) {
 		for j, v := range s.In {
 			in[j] = slice(v)
 		}
-		ex.kernels = append(ex.kernels, KernelOp{Kernel: s.Kernel, Dims: s.Dims, Out: slice(s.Out), In: in, Node: s.Node})
+		op := KernelOp{Kernel: s.Kernel, Dims: s.Dims, Out: slice(s.Out), In: in, Node: s.Node, Fusion: s.Fusion}
+		for _, v := range s.Outs {
+			op.Outs = append(op.Outs, slice(v))
+		}
+		ex.kernels = append(ex.kernels, op)
 	}
 	for _, v := range pl.Inputs {
 		ex.inputs = append(ex.inputs, slice(v))
@@ -191,7 +201,7 @@ func (ex *executor) bind() (err error) {
 	if err := be.SetCounters(ex.counters, Counters{Adam: AdamAt(ex.adam, 1)}); err != nil {
 		return err
 	}
-	ex.train, err = ex.prepare(ex.ops(ex.update()...))
+	ex.train, err = ex.prepare(ex.ops(ex.update(Slice{})...))
 	return err
 }
 
@@ -204,11 +214,12 @@ func (ex *executor) ops(more ...Op) []Op {
 	return append(ops, more...)
 }
 
-// update is what follows the steps of a training step: Adam, and the counters advanced.
-func (ex *executor) update() []Op {
+// update is what follows the steps of a training step: Adam, and the counters advanced
+// (keeping the loss in losses, when given).
+func (ex *executor) update(losses Slice) []Op {
 	return []Op{
 		AdamOp{Params: ex.params, Grads: ex.grads, M: ex.ms, V: ex.vs, Counters: ex.counters},
-		AdvanceOp{Counters: ex.counters, Adam: ex.adam},
+		AdvanceOp{Counters: ex.counters, Adam: ex.adam, Loss: ex.loss, Losses: losses},
 	}
 }
 
@@ -367,8 +378,7 @@ func (ex *executor) SetData(images []float32, d int, noise datasets.Noise, seed 
 		ex.losses = Slice{Mem: losses, Len: max(ex.maxLen, 1)}
 		gather := GatherOp{Noisy: ex.inputs[0], Clean: ex.inputs[1], Data: ex.data, Order: ex.order,
 			B: b, D: d, Noise: noise, Seed: seed, Counters: ex.counters}
-		keep := LossOp{Loss: ex.loss, Losses: ex.losses, Counters: ex.counters}
-		ops := append([]Op{gather}, ex.ops(append([]Op{keep}, ex.update()...)...)...)
+		ops := append([]Op{gather}, ex.ops(ex.update(ex.losses)...)...)
 		ex.epoch, err = ex.prepare(ops)
 		return err
 	})

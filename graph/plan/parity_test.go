@@ -5,6 +5,9 @@ import (
 	"slices"
 	"testing"
 
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/graph/plan/plantest"
 )
@@ -93,4 +96,144 @@ func TestExecutorClose(t *testing.T) {
 	if _, err := ex.Step(tc.Feed(rand.New(rand.NewPCG(2, 2)), p)...); err != ErrClosed {
 		t.Fatalf("Step after Close: %v, want ErrClosed", err)
 	}
+}
+
+// TestFusionKeepsEveryFloat runs every program fused and unfused on the CPU: the fused
+// steps use the unfused kernels' loops and sums, so losses, gradients and weights must agree
+// to the bit.
+func TestFusionKeepsEveryFloat(t *testing.T) {
+	plantest.Compare(t, NewWith(NewCPU(), Options{NoFusion: true}), New(NewCPU()), 0)
+}
+
+// TestFusionShrinksPlans checks that fusion takes effect: every training program runs in
+// fewer steps fused, and the single-layer autoencoder's step is five GEMMs and at most five
+// other steps.
+func TestFusionShrinksPlans(t *testing.T) {
+	for _, tc := range plantest.Programs() {
+		p, err := tc.Build(rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fused, err := Compile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := CompileWith(p, Options{NoFusion: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Trains() && len(fused.Steps) >= len(plain.Steps) {
+			t.Errorf("%s: %d steps fused, %d not", tc.Name, len(fused.Steps), len(plain.Steps))
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	ae := graph.Autoencoder{Encoder: []*graph.Dense{graph.NewDense("e", 784, 128, graph.ReLU, rng)},
+		Decoder: []*graph.Dense{graph.NewDense("d", 128, 784, graph.Sigmoid, rng)}}
+	p, err := graph.NewTrainingProgram(ae, graph.Objective{Loss: graph.MSE}, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kernels := map[string]int{}
+	for _, s := range pl.Steps {
+		kernels[s.Kernel]++
+	}
+	if kernels["gemm"] != 5 || len(pl.Steps) > 10 {
+		t.Errorf("the 784-128 autoencoder's step: %v\n%s", kernels, pl)
+	}
+}
+
+// TestTooManyOutputsStayUnfused builds a chain of eight elementwise steps whose every value
+// is an output: more than a fused step stores, so they run as plain steps, and still match
+// the TapeMachine.
+func TestTooManyOutputsStayUnfused(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(4, 3), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(4, 3), tensor.WithBacking(make([]float32, 12)))))
+	p := &graph.Program{Graph: g, Batch: 4, Inputs: []*G.Node{x}}
+	y := x
+	for range 8 {
+		y = G.Must(G.Sigmoid(G.Must(G.Neg(y))))
+		p.Outputs = append(p.Outputs, y)
+	}
+	pl, err := Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range pl.Steps {
+		if len(s.Outs) > FusionMaxOutputs {
+			t.Fatalf("a fused step stores %d values:\n%s", len(s.Outs), pl)
+		}
+	}
+	in := make([]float32, 12)
+	for i := range in {
+		in[i] = float32(i)/6 - 1
+	}
+	results := func(b graph.Backend) [][]float32 {
+		ex, err := b.Compile(p, graph.Adam{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ex.Close()
+		if err := ex.Run(in); err != nil {
+			t.Fatal(err)
+		}
+		var out [][]float32
+		for i := range p.Outputs {
+			out = append(out, slices.Clone(ex.Output(i)))
+		}
+		return out
+	}
+	want, got := results(graph.CPU{}), results(New(NewCPU()))
+	for i := range want {
+		for j := range want[i] {
+			if d := got[i][j] - want[i][j]; d > 1e-6 || d < -1e-6 {
+				t.Fatalf("output %d[%d] = %g, TapeMachine %g", i, j, got[i][j], want[i][j])
+			}
+		}
+	}
+}
+
+// capturingCPU stands in for a backend that records a sequence on its first run and replays
+// the recording afterwards, as the CUDA backend's graphs do: the recording is a copy of the
+// operations as they were then, prepared afresh, so any per-step change that the executor
+// made to an operation (instead of to the counters in the backend's memory) would be lost.
+type capturingCPU struct{ *CPU }
+
+type capturingSequence struct {
+	cpu      *CPU
+	ops      []Op
+	live     Sequence
+	captured Sequence
+	runs     int
+}
+
+func (c capturingCPU) Prepare(ops []Op) (Sequence, error) {
+	live, err := c.CPU.Prepare(ops)
+	return &capturingSequence{cpu: c.CPU, ops: ops, live: live}, err
+}
+
+func (s *capturingSequence) Run(n int) error {
+	if s.runs > 0 && s.captured == nil {
+		var err error
+		if s.captured, err = s.cpu.Prepare(slices.Clone(s.ops)); err != nil {
+			return err
+		}
+	}
+	s.runs += n
+	if s.captured != nil {
+		return s.captured.Run(n)
+	}
+	return s.live.Run(n)
+}
+
+func (s *capturingSequence) Close() error { return nil }
+
+// TestReplayTrainsLikeStepByStep trains every program through a capturing backend and
+// through the plain CPU backend: weights, losses and gradients must agree exactly.
+func TestReplayTrainsLikeStepByStep(t *testing.T) {
+	plantest.Compare(t, New(NewCPU()), New(capturingCPU{NewCPU()}), 0)
 }

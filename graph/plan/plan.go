@@ -42,12 +42,15 @@ type Buffer struct {
 //	                               respect to the input of softmax or logsoftmax with output y
 //	copy       Dims [n]
 //	gemm       Dims [m, n, k, transA, transB]: Out (m×n) = op(In[0]) · op(In[1])
+//	fused      Dims [n, rows, cols]: Fusion's program over In, writing Outs (Out is Outs[0])
 type Step struct {
 	Kernel string
 	Out    View
 	In     []View
 	Dims   []int
-	Node   string // the gorgonia node the step computes, for messages
+	Node   string  // the gorgonia node the step computes, for messages
+	Outs   []View  // fused: every output
+	Fusion *Fusion // fused: the program
 }
 
 // Plan is a compiled program: its buffers, steps and where its values live.
@@ -66,7 +69,19 @@ type Plan struct {
 func (p *Plan) String() string {
 	var b strings.Builder
 	for i, s := range p.Steps {
-		fmt.Fprintf(&b, "%3d %-14s %v ← %v %v  # %s\n", i, s.Kernel, s.Out, s.In, s.Dims, s.Node)
+		out := fmt.Sprint(s.Out)
+		if s.Fusion != nil {
+			out = fmt.Sprint(s.Outs)
+			var code []string
+			for _, c := range s.Fusion.Code {
+				code = append(code, c.Kernel)
+			}
+			if r := s.Fusion.Reduce; r != nil {
+				code = append(code, fmt.Sprintf("Σ%d", r.Axis))
+			}
+			s.Node = strings.Join(code, " ") + ": " + s.Node
+		}
+		fmt.Fprintf(&b, "%3d %-14s %v ← %v %v  # %s\n", i, s.Kernel, out, s.In, s.Dims, s.Node)
 	}
 	return b.String()
 }
@@ -84,7 +99,7 @@ func (e *UnsupportedOpError) Error() string {
 // Kernels lists every kernel name a plan's steps may carry, for backends to check that
 // they run them all.
 func Kernels() []string {
-	names := []string{"broadcast", "sum", "softmax", "logsoftmax", "softmaxgrad", "logsoftmaxgrad", "copy", "sigmoidgrad", "gemm"}
+	names := []string{"broadcast", "sum", "softmax", "logsoftmax", "softmaxgrad", "logsoftmaxgrad", "copy", "sigmoidgrad", "gemm", "fused"}
 	for _, k := range unaryKernels() {
 		names = append(names, k)
 	}

@@ -13,15 +13,27 @@ type adamConsts struct {
 func adamAVX2(wp, gp, mp, vp *float32, n int, k *adamConsts)
 
 // Adam updates w in place from the gradient g and the moments m and v, with the AVX2 loop
-// where the processor has it.
+// where the processor has it: then every value, the last few too, goes through the vector
+// loop, so a value's update does not depend on where a caller splits the work.
 func Adam(s AdamStep, w, g, m, v []float32) {
-	n := 0
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		n = len(w) &^ 7
+	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+		adamGo(s, w, g, m, v)
+		return
 	}
+	k := adamConsts{s.StepSize, s.Beta1, s.Beta2, s.Eps, s.InvSqrtC2, 1 - s.Beta1, 1 - s.Beta2}
+	n := len(w) &^ 7
 	if n > 0 {
-		k := adamConsts{s.StepSize, s.Beta1, s.Beta2, s.Eps, s.InvSqrtC2, 1 - s.Beta1, 1 - s.Beta2}
 		adamAVX2(&w[0], &g[0], &m[0], &v[0], n, &k)
 	}
-	adamGo(s, w[n:], g[n:len(w)], m[n:len(w)], v[n:len(w)])
+	if rest := len(w) - n; rest > 0 {
+		var tw, tg, tm, tv [8]float32
+		copy(tw[:], w[n:])
+		copy(tg[:], g[n:len(w)])
+		copy(tm[:], m[n:len(w)])
+		copy(tv[:], v[n:len(w)])
+		adamAVX2(&tw[0], &tg[0], &tm[0], &tv[0], 8, &k)
+		copy(w[n:], tw[:rest])
+		copy(m[n:len(w)], tm[:rest])
+		copy(v[n:len(w)], tv[:rest])
+	}
 }

@@ -59,3 +59,47 @@ func BenchmarkSigmoid(b *testing.B) {
 		Sigmoid(o, x)
 	}
 }
+
+// TestSplitDoesNotChangeResults checks that a value's sigmoid and Adam update do not depend
+// on where the work is split (the vector loop's last few values included).
+func TestSplitDoesNotChangeResults(t *testing.T) {
+	const n = 37
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(i-18) * 0.37
+	}
+	whole := make([]float32, n)
+	Sigmoid(whole, x)
+	step := AdamStep{StepSize: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, InvSqrtC2: 31.6}
+	adam := func(split []int) []float32 {
+		w, m, v := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range w {
+			w[i], m[i], v[i] = float32(i)*0.1, float32(i)*0.01, float32(i)*0.001
+		}
+		lo := 0
+		for _, hi := range append(split, n) {
+			Adam(step, w[lo:hi], x[lo:hi], m[lo:hi], v[lo:hi])
+			lo = hi
+		}
+		return append(append(w, m...), v...)
+	}
+	wholeAdam := adam(nil)
+	for _, split := range [][]int{{1}, {5, 13}, {3, 11, 19, 30}, {8, 16, 36}} {
+		parts := make([]float32, n)
+		lo := 0
+		for _, hi := range append(split, n) {
+			Sigmoid(parts[lo:hi], x[lo:hi])
+			lo = hi
+		}
+		for i := range x {
+			if parts[i] != whole[i] {
+				t.Errorf("split %v: sigmoid[%d] = %g, whole %g", split, i, parts[i], whole[i])
+			}
+		}
+		for i, v := range adam(split) {
+			if v != wholeAdam[i] {
+				t.Errorf("split %v: Adam value %d = %g, whole %g", split, i, v, wholeAdam[i])
+			}
+		}
+	}
+}

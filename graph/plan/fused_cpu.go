@@ -1,0 +1,166 @@
+package plan
+
+import "fmt"
+
+// fusedSegment is how many values of a fused step the CPU computes an instruction over at
+// once: small enough that a segment's registers stay in the L1 cache.
+const fusedSegment = 1024
+
+// cpuInstr is a Fusion instruction resolved to its CPU loop.
+type cpuInstr struct {
+	unary  func(o, a []float32)
+	binary *binaryLoops
+	a, b   Operand
+}
+
+// fused returns the closure of a fused step. The program runs over segments of at most
+// fusedSegment values (within one row when an operand is a row or a column), each
+// instruction with the loop its own kernel uses, so a fused plan computes the same floats
+// as the unfused one; a reduction then sums its register with the sum kernel.
+func (c *CPU) fused(op KernelOp) (func() error, error) {
+	f := op.Fusion
+	rows, cols := f.Rows, f.Cols
+	n := rows * cols
+	ins, outs := c.slices(op.In), c.slices(op.Outs)
+	want := len(f.Stores)
+	if f.Reduce != nil {
+		want++
+	}
+	if len(outs) != want {
+		return nil, fmt.Errorf("plan: fused step %s has %d outputs for %d", op.Node, len(outs), want)
+	}
+	perRow := false
+	code := make([]cpuInstr, len(f.Code))
+	for k, in := range f.Code {
+		ci := cpuInstr{a: in.A, b: in.B}
+		switch {
+		case in.Kernel == "sigmoidgrad":
+			ci.unary = sigmoidGrad
+		case c.unaries[in.Kernel] != nil:
+			ci.unary = c.unaries[in.Kernel]
+		case c.binaries[in.Kernel] != nil:
+			ci.binary = c.binaries[in.Kernel]
+		default:
+			return nil, fmt.Errorf("plan: the cpu backend has no kernel %q (in %s)", in.Kernel, op.Node)
+		}
+		for _, o := range []Operand{in.A, in.B} {
+			perRow = perRow || o.Reg < 0 && (o.Mode == modeRow || o.Mode == modeCol)
+		}
+		code[k] = ci
+	}
+	// A stored register is computed straight into its output.
+	full := make([][]float32, len(code))
+	for i, reg := range f.Stores {
+		full[reg] = outs[i]
+	}
+	var reduced []float32
+	if r := f.Reduce; r != nil {
+		if reduced = full[r.Reg]; reduced == nil {
+			reduced = make([]float32, n)
+			full[r.Reg] = reduced
+		}
+	}
+	workers := max(1, min(c.workers, n/parallelMin))
+	scratch := make([][][]float32, workers)
+	for w := range scratch {
+		scratch[w] = make([][]float32, len(code))
+		for k := range code {
+			if full[k] == nil {
+				scratch[w][k] = make([]float32, min(fusedSegment, n))
+			}
+		}
+	}
+	// segment computes values [s, e) of one row r (or of the flat range without per-row
+	// operands) with worker w's registers.
+	segment := func(w, s, e int) {
+		r := s / cols
+		c0 := s - r*cols
+		regs := scratch[w]
+		reg := func(k int) []float32 {
+			if full[k] != nil {
+				return full[k][s:e]
+			}
+			return regs[k][:e-s]
+		}
+		// value returns an operand as a slice, or as one value when it is the same for the
+		// whole segment.
+		value := func(o Operand) ([]float32, float32) {
+			if o.Reg >= 0 {
+				return reg(o.Reg), 0
+			}
+			x := ins[o.In]
+			switch o.Mode {
+			case modeScalar:
+				return nil, x[0]
+			case modeRow:
+				return x[c0 : c0+e-s], 0
+			case modeCol:
+				return nil, x[r]
+			}
+			return x[s:e], 0
+		}
+		for k, ci := range code {
+			dst := reg(k)
+			a, av := value(ci.a)
+			if ci.unary != nil {
+				ci.unary(dst, a)
+				continue
+			}
+			b, bv := value(ci.b)
+			switch {
+			case a != nil && b != nil:
+				ci.binary.vv(dst, a, b)
+			case a != nil:
+				ci.binary.vs(dst, a, bv)
+			case b != nil:
+				ci.binary.sv(dst, av, b)
+			default:
+				ci.binary.ss(dst, av, bv)
+			}
+		}
+	}
+	unit := 1 // chunks of the work split at multiples of unit values
+	if perRow {
+		unit = cols
+	}
+	run := func(w, lo, hi int) {
+		for s := lo; s < hi; {
+			e := min(hi, s+fusedSegment)
+			if perRow {
+				e = min(e, (s/cols+1)*cols)
+			}
+			segment(w, s, e)
+			s = e
+		}
+	}
+	return func() error {
+		if workers == 1 {
+			run(0, 0, n)
+		} else {
+			c.parallelChunks(n, unit, workers, run)
+		}
+		if r := f.Reduce; r != nil {
+			sum(outs[len(outs)-1], reduced, rows, cols, r.Axis)
+		}
+		return nil
+	}, nil
+}
+
+// parallelChunks calls fn(w, lo, hi) for workers contiguous chunks of [0, n), each a multiple
+// of unit values long (but the last), at once.
+func (c *CPU) parallelChunks(n, unit, workers int, fn func(w, lo, hi int)) {
+	units := (n + unit - 1) / unit
+	per := (units + workers - 1) / workers * unit
+	done := make(chan struct{}, workers)
+	started := 0
+	for w, lo := 0, 0; lo < n; w, lo = w+1, lo+per {
+		started++
+		go func() {
+			fn(w, lo, min(lo+per, n))
+			done <- struct{}{}
+		}()
+	}
+	for range started {
+		<-done
+	}
+}
