@@ -3,8 +3,9 @@
 package cuda
 
 /*
-#cgo LDFLAGS: -lcublas -lcuda
+#cgo LDFLAGS: -lcublas -lcuda -lnvrtc
 #include <stdlib.h>
+#include <nvrtc.h>
 #include "ops.h"
 */
 import "C"
@@ -55,8 +56,14 @@ type owned struct {
 	blas      C.cublasHandle_t
 	workspace cu.DevicePtr
 	fns       map[string]C.CUfunction
-	params    map[*graph.Param]cu.DevicePtr
+	params    map[*graph.Param]*paramBuffer
 	seqs      map[*sequence]bool
+}
+
+// paramBuffer is a parameter's device buffer and how many plans hold it.
+type paramBuffer struct {
+	mem   cu.DevicePtr
+	holds int
 }
 
 var (
@@ -144,7 +151,7 @@ func (b *backend) start(ordinal int) error {
 	}
 	b.name = fmt.Sprintf("cuda:%d (%s)", ordinal, name)
 	o := &b.owner
-	o.params, o.seqs, o.fns = map[*graph.Param]cu.DevicePtr{}, map[*sequence]bool{}, map[string]C.CUfunction{}
+	o.params, o.seqs, o.fns = map[*graph.Param]*paramBuffer{}, map[*sequence]bool{}, map[string]C.CUfunction{}
 	if o.ctx, err = dev.MakeContext(cu.SchedAuto); err != nil {
 		return fmt.Errorf("cuda: context on device %d: %w", ordinal, err)
 	}
@@ -186,20 +193,41 @@ func (b *backend) start(ordinal int) error {
 }
 
 // compileKernels turns kernels.cu into PTX for the device's compute capability (at least
-// 7.5, the oldest nvcc 13 targets).
+// 7.5, the oldest nvcc 13 targets), or for the newest this NVRTC knows when the device is
+// newer still: the driver compiles PTX for the device it runs on.
 func compileKernels(major, minor int) (string, error) {
 	if major < 7 || (major == 7 && minor < 5) {
 		return "", fmt.Errorf("cuda: compute capability %d.%d is older than 7.5", major, minor)
+	}
+	arch := major*10 + minor
+	var n C.int
+	if C.nvrtcGetNumSupportedArchs(&n) == C.NVRTC_SUCCESS && n > 0 {
+		archs := make([]C.int, n)
+		if C.nvrtcGetSupportedArchs(&archs[0]) == C.NVRTC_SUCCESS {
+			best := 0
+			for _, a := range archs {
+				if int(a) <= arch {
+					best = max(best, int(a))
+				}
+			}
+			if best == 0 {
+				return "", fmt.Errorf("cuda: this NVRTC cannot compile for compute capability %d.%d", major, minor)
+			}
+			arch = best
+		}
 	}
 	prog, err := nvrtc.CreateProgram(kernelSource, "aelab_kernels.cu")
 	if err != nil {
 		return "", fmt.Errorf("cuda: NVRTC: %w", err)
 	}
 	defer prog.Destroy()
-	arch := fmt.Sprintf("--gpu-architecture=compute_%d%d", major, minor)
-	if err := prog.Compile(arch, "--std=c++14"); err != nil {
+	if err := prog.Compile(fmt.Sprintf("--gpu-architecture=compute_%d", arch), "--std=c++14"); err != nil {
 		log, _ := prog.GetLog()
-		return "", fmt.Errorf("cuda: compile kernels: %w: %s", err, strings.TrimSpace(log))
+		first := strings.TrimSpace(log)
+		if i := strings.IndexByte(first, '\n'); i >= 0 {
+			first = first[:i]
+		}
+		return "", fmt.Errorf("cuda: compile kernels for compute_%d: %w: %s", arch, err, first)
 	}
 	return prog.GetPTX()
 }
@@ -214,7 +242,7 @@ func (b *backend) release() {
 		s.free()
 	}
 	for _, p := range o.params {
-		cu.MemFree(p)
+		cu.MemFree(p.mem)
 	}
 	if o.blas != nil {
 		C.cublasDestroy(o.blas)
@@ -289,10 +317,12 @@ func (b *backend) AllocIndices(n int) (plan.Memory, error) { return b.alloc(4 * 
 // Free implements plan.Backend.
 func (b *backend) Free(m plan.Memory) error { return cu.MemFree(m.(cu.DevicePtr)) }
 
-// Param implements plan.Backend: one device buffer per parameter, for every plan.
+// Param implements plan.Backend: one device buffer per parameter, for every plan that
+// holds it.
 func (b *backend) Param(p *graph.Param) (plan.Memory, bool, error) {
-	if m, ok := b.owner.params[p]; ok {
-		return m, false, nil
+	if pb, ok := b.owner.params[p]; ok {
+		pb.holds++
+		return pb.mem, false, nil
 	}
 	m, err := b.alloc(4 * len(p.Data))
 	if err != nil {
@@ -302,8 +332,24 @@ func (b *backend) Param(p *graph.Param) (plan.Memory, bool, error) {
 		cu.MemFree(m)
 		return nil, false, err
 	}
-	b.owner.params[p] = m
+	b.owner.params[p] = &paramBuffer{mem: m, holds: 1}
 	return m, true, nil
+}
+
+// ReleaseParam implements plan.Backend: the buffer goes when no plan holds it.
+func (b *backend) ReleaseParam(p *graph.Param) error {
+	pb, ok := b.owner.params[p]
+	if !ok {
+		return fmt.Errorf("cuda: release of parameter %s, which no plan holds", p.Name)
+	}
+	if pb.holds--; pb.holds > 0 {
+		return nil
+	}
+	delete(b.owner.params, p)
+	if err := b.Sync(); err != nil {
+		return err
+	}
+	return cu.MemFree(pb.mem)
 }
 
 // copyIn copies n bytes from the host; a copy from pageable memory is staged before the call
@@ -351,12 +397,16 @@ func (b *backend) Read(dst []float32, src plan.Slice) error {
 	return b.copyOut(unsafe.Pointer(&dst[0]), ptr(src), 4*len(dst))
 }
 
-// WriteIndices implements plan.Backend.
+// WriteIndices implements plan.Backend. It waits for the copy (once an epoch), so idx may
+// change as soon as it returns.
 func (b *backend) WriteIndices(dst plan.Memory, idx []int32) error {
 	if len(idx) == 0 {
 		return nil
 	}
-	return b.copyIn(devptr(dst), unsafe.Pointer(&idx[0]), 4*len(idx))
+	if err := b.copyIn(devptr(dst), unsafe.Pointer(&idx[0]), 4*len(idx)); err != nil {
+		return err
+	}
+	return b.Sync()
 }
 
 // NewCounters implements plan.Backend.
@@ -371,7 +421,10 @@ func (b *backend) SetCounters(m plan.Memory, c plan.Counters) error {
 		stepSize: C.float(c.Adam.StepSize), beta1: C.float(c.Adam.Beta1), beta2: C.float(c.Adam.Beta2),
 		eps: C.float(c.Adam.Eps), invSqrtC2: C.float(c.Adam.InvSqrtC2),
 	}
-	return b.copyIn(devptr(m), unsafe.Pointer(&v), int(unsafe.Sizeof(v)))
+	if err := b.copyIn(devptr(m), unsafe.Pointer(&v), int(unsafe.Sizeof(v))); err != nil {
+		return err
+	}
+	return b.Sync() // v is gone when SetCounters returns
 }
 
 // ReadCounters implements plan.Backend.
@@ -456,14 +509,18 @@ func (s *sequence) kernel(o *C.aelab_op, fn string, grid, gridY, block int, a *k
 	o.params = (*unsafe.Pointer)(mem)
 }
 
-// deviceTable copies values to new device memory the sequence owns.
+// deviceTable copies values to new device memory the sequence owns, and waits for the copy:
+// values may go as soon as it returns.
 func (s *sequence) deviceTable(values unsafe.Pointer, bytes int) (C.CUdeviceptr, error) {
 	p, err := s.b.alloc(bytes)
 	if err != nil {
 		return 0, err
 	}
 	s.device = append(s.device, p)
-	return C.CUdeviceptr(p), s.b.copyIn(C.CUdeviceptr(p), values, bytes)
+	if err := s.b.copyIn(C.CUdeviceptr(p), values, bytes); err != nil {
+		return 0, err
+	}
+	return C.CUdeviceptr(p), s.b.Sync()
 }
 
 func (s *sequence) resolve(o *C.aelab_op, op plan.Op) error {
@@ -519,8 +576,8 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op) error {
 		s.kernel(o, "gather_corrupt", blocks(op.B*op.D), 1, threads, &a)
 	case plan.AdamOp:
 		s.names = append(s.names, "adam")
-		if len(op.Params) == 0 {
-			return errors.New("cuda: Adam over no parameters")
+		if len(op.Params) == 0 || len(op.Grads) != len(op.Params) || len(op.M) != len(op.Params) || len(op.V) != len(op.Params) {
+			return fmt.Errorf("cuda: Adam over %d parameters with %d gradients and %d, %d moments", len(op.Params), len(op.Grads), len(op.M), len(op.V))
 		}
 		largest := 0
 		sizes := make([]int32, len(op.Params))

@@ -106,7 +106,8 @@ func NewTrainingProgram(ae Autoencoder, obj Objective, batch int) (*Program, err
 		return nil, err
 	}
 	d := ae.Encoder[0].In()
-	b := newBuilder()
+	b, done := newBuilder()
+	defer done()
 	noisy, clean := b.input("x_noisy", batch, d), b.input("x", batch, d)
 	ps, err := b.autoencode(noisy, ae)
 	if err != nil {
@@ -242,7 +243,8 @@ func NewEnergyProgram(ae Autoencoder, batch int) (*Program, error) {
 	if err := ae.Check(); err != nil {
 		return nil, err
 	}
-	b := newBuilder()
+	b, done := newBuilder()
+	defer done()
 	x := b.input("x", batch, ae.Encoder[0].In())
 	ps, err := b.autoencode(x, ae)
 	if err != nil {

@@ -20,7 +20,8 @@ func NewClassifierTrainingProgram(layers []*Dense, batch int) (*Program, error) 
 	if head := layers[len(layers)-1]; head.Act != Linear {
 		return nil, fmt.Errorf("graph: a classifier's last layer gives logits and must be linear, not %s", head.Act)
 	}
-	b := newBuilder()
+	b, done := newBuilder()
+	defer done()
 	x := b.input("x", batch, layers[0].In())
 	onehot := b.input("labels", batch, layers[len(layers)-1].Out())
 	h := x

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -30,8 +31,15 @@ type builder struct {
 	index  map[*Param]int
 }
 
-func newBuilder() *builder {
-	return &builder{g: G.NewGraph(), index: map[*Param]int{}}
+// building serialises graph construction: gorgonia numbers the groups of the ops it creates
+// with a package-level counter, which programs built on several goroutines at once (experiment
+// --parallel) would race on.
+var building sync.Mutex
+
+// newBuilder starts a graph; done must be called when it is built.
+func newBuilder() (b *builder, done func()) {
+	building.Lock()
+	return &builder{g: G.NewGraph(), index: map[*Param]int{}}, building.Unlock
 }
 
 // param returns p's node in the graph, creating it bound to p.Data on first use.

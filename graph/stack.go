@@ -39,7 +39,8 @@ func NewStackProgram(layers []*Dense, batch int) (*Program, error) {
 	if err := CheckStack(layers); err != nil {
 		return nil, err
 	}
-	b := newBuilder()
+	b, done := newBuilder()
+	defer done()
 	x := b.input("x", batch, layers[0].In())
 	outputs := make([]*G.Node, 0, len(layers))
 	h := x

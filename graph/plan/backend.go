@@ -34,8 +34,11 @@ type Backend interface {
 	// AllocIndices returns a buffer of n int32 values (an epoch's order of images).
 	AllocIndices(n int) (Memory, error)
 	// Param returns the buffer that holds p's values on this backend, the same one to every
-	// plan; fresh reports whether it was just made (and filled from p.Data).
+	// plan that holds it; fresh reports whether it was just made (and filled from p.Data).
+	// ReleaseParam says that a plan is done with it: a backend with buffers of its own frees
+	// it when no plan holds it (p.Data keeps what SyncParams last read).
 	Param(p *graph.Param) (mem Memory, fresh bool, err error)
+	ReleaseParam(p *graph.Param) error
 	// Write copies src into dst; Read copies src into dst. WriteIndices fills an index
 	// buffer from its start.
 	Write(dst Slice, src []float32) error

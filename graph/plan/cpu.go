@@ -12,10 +12,11 @@ import (
 
 // CPU is the pure-Go backend: buffers are Go slices, parameters are their Param.Data
 // itself (so every plan and the host share them), GEMM goes to the build's BLAS and the
-// kernels are plain loops, split across the cores for large tensors.
+// kernels are plain loops, split across the cores for large tensors. Plans of one CPU may
+// run on several goroutines at once (experiment --parallel): a prepared step writes only
+// its plan's buffers and its own scratch.
 type CPU struct {
 	workers  int
-	mul      sgemm.Multiplier // packing buffers of the pure-Go GEMM
 	unaries  map[string]func(o, a []float32)
 	binaries map[string]*binaryLoops
 }
@@ -45,6 +46,9 @@ func (c *CPU) Free(Memory) error { return nil }
 
 // Param implements Backend: the parameter's own slice.
 func (c *CPU) Param(p *graph.Param) (Memory, bool, error) { return p.Data, true, nil }
+
+// ReleaseParam implements Backend: the slice is the parameter's.
+func (c *CPU) ReleaseParam(*graph.Param) error { return nil }
 
 func (c *CPU) slice(s Slice) []float32 { return s.Mem.([]float32)[s.Off : s.Off+s.Len] }
 
@@ -223,7 +227,8 @@ func (c *CPU) kernel(op KernelOp) (func() error, error) {
 		return c.fused(op)
 	case "gemm":
 		m, n, k, tA, tB := dims[0], dims[1], dims[2], dims[3] == 1, dims[4] == 1
-		return func() error { c.gemm(tA, tB, m, n, k, in[0], in[1], o); return nil }, nil
+		mul := new(sgemm.Multiplier)
+		return func() error { gemm(mul, tA, tB, m, n, k, in[0], in[1], o); return nil }, nil
 	case "broadcast":
 		return func() error { broadcast(o, in[0], dims[0], dims[1], dims[2], dims[3]); return nil }, nil
 	case "sum":

@@ -61,8 +61,9 @@ type executor struct {
 	plan   *Plan
 	adam   graph.Adam
 	closed bool
-	owned  []Memory   // buffers this executor allocated
-	seqs   []Sequence // sequences it prepared
+	owned  []Memory       // buffers this executor allocated
+	held   []*graph.Param // parameters whose buffers it holds
+	seqs   []Sequence     // sequences it prepared
 
 	kernels []KernelOp // the plan's steps
 	inputs  []Slice
@@ -82,14 +83,15 @@ type executor struct {
 	gradBuf  [][]float32 // gradients read since the last step
 
 	// With the training images on the backend (SetData):
-	data      Memory
-	order     Memory
-	d, maxLen int
-	losses    Slice
-	epoch     Sequence // the batch gathered, the steps, Adam, its loss kept and the counters advanced
-	epochLen  int      // batches in the current epoch
-	queued    int      // of which queued so far
-	lossHost  []float32
+	data     Memory
+	order    Memory
+	d, n     int // values an image, images held
+	maxLen   int // batches an epoch holds at most
+	losses   Slice
+	epoch    Sequence // the batch gathered, the steps, Adam, its loss kept and the counters advanced
+	epochLen int      // batches in the current epoch
+	queued   int      // of which queued so far
+	lossHost []float32
 }
 
 var (
@@ -136,8 +138,11 @@ func (ex *executor) bind() (err error) {
 		switch {
 		case b.Param != nil:
 			var fresh bool
-			if mem[i], fresh, err = be.Param(b.Param); err == nil && !fresh {
-				err = be.Write(Slice{Mem: mem[i], Len: b.Len}, b.Param.Data)
+			if mem[i], fresh, err = be.Param(b.Param); err == nil {
+				ex.held = append(ex.held, b.Param)
+				if !fresh {
+					err = be.Write(Slice{Mem: mem[i], Len: b.Len}, b.Param.Data)
+				}
 			}
 		default:
 			if mem[i], err = ex.alloc(b.Len); err == nil && b.Const != nil {
@@ -178,6 +183,9 @@ func (ex *executor) bind() (err error) {
 	}
 	ex.loss = slice(*pl.Loss)
 	ex.lossBuf = make([]float32, 1)
+	if len(pl.Grads) != len(pl.Params) || len(pl.Params) == 0 {
+		return fmt.Errorf("plan: %d gradients for %d parameters", len(pl.Grads), len(pl.Params))
+	}
 	for i, v := range pl.Grads {
 		if v.Len != pl.Params[i].Len {
 			return fmt.Errorf("plan: gradient of parameter %d has %d values, the parameter %d", i, v.Len, pl.Params[i].Len)
@@ -198,6 +206,7 @@ func (ex *executor) bind() (err error) {
 	if ex.counters, err = be.NewCounters(); err != nil {
 		return err
 	}
+	ex.owned = append(ex.owned, ex.counters)
 	if err := be.SetCounters(ex.counters, Counters{Adam: AdamAt(ex.adam, 1)}); err != nil {
 		return err
 	}
@@ -264,6 +273,10 @@ func (ex *executor) Run(inputs ...[]float32) error {
 func (ex *executor) Step(inputs ...[]float32) (loss float32, err error) {
 	if ex.plan.Loss == nil {
 		return 0, errors.New("plan: Step on a program without a loss")
+	}
+	if ex.queued < ex.epochLen {
+		// Both advance the same counters: a Step would move the epoch's batch on.
+		return 0, fmt.Errorf("plan: Step in an epoch of device batches with %d of %d steps taken", ex.queued, ex.epochLen)
 	}
 	err = ex.onDevice(func() error {
 		if err := ex.writeInputs(inputs); err != nil {
@@ -342,7 +355,10 @@ func (ex *executor) free() error {
 	for _, m := range ex.owned {
 		errs = append(errs, ex.be.Free(m))
 	}
-	ex.seqs, ex.owned = nil, nil
+	for _, p := range ex.held {
+		errs = append(errs, ex.be.ReleaseParam(p))
+	}
+	ex.seqs, ex.owned, ex.held = nil, nil, nil
 	return errors.Join(errs...)
 }
 
@@ -358,29 +374,34 @@ func (ex *executor) SetData(images []float32, d int, noise datasets.Noise, seed 
 		return fmt.Errorf("plan: %d values are not whole images of %d", len(images), d)
 	}
 	b := ex.inputs[0].Len / d
-	return ex.onDevice(func() (err error) {
+	return ex.onDevice(func() error {
 		n := len(images) / d
-		if ex.data, err = ex.alloc(len(images)); err != nil {
-			return err
-		}
-		if err := ex.be.Write(Slice{Mem: ex.data, Len: len(images)}, images); err != nil {
-			return err
-		}
-		if ex.order, err = ex.be.AllocIndices(n); err != nil {
-			return err
-		}
-		ex.owned = append(ex.owned, ex.order)
-		ex.d, ex.maxLen = d, n/b
-		losses, err := ex.alloc(max(ex.maxLen, 1))
+		data, err := ex.alloc(len(images))
 		if err != nil {
 			return err
 		}
-		ex.losses = Slice{Mem: losses, Len: max(ex.maxLen, 1)}
-		gather := GatherOp{Noisy: ex.inputs[0], Clean: ex.inputs[1], Data: ex.data, Order: ex.order,
+		if err := ex.be.Write(Slice{Mem: data, Len: len(images)}, images); err != nil {
+			return err
+		}
+		order, err := ex.be.AllocIndices(n)
+		if err != nil {
+			return err
+		}
+		ex.owned = append(ex.owned, order)
+		maxLen := max(n/b, 1)
+		lossMem, err := ex.alloc(maxLen)
+		if err != nil {
+			return err
+		}
+		losses := Slice{Mem: lossMem, Len: maxLen}
+		gather := GatherOp{Noisy: ex.inputs[0], Clean: ex.inputs[1], Data: data, Order: order,
 			B: b, D: d, Noise: noise, Seed: seed, Counters: ex.counters}
-		ops := append([]Op{gather}, ex.ops(ex.update(ex.losses)...)...)
-		ex.epoch, err = ex.prepare(ops)
-		return err
+		epoch, err := ex.prepare(append([]Op{gather}, ex.ops(ex.update(losses)...)...))
+		if err != nil {
+			return err
+		}
+		ex.data, ex.order, ex.d, ex.n, ex.maxLen, ex.losses, ex.epoch = data, order, d, n, n/b, losses, epoch
+		return nil
 	})
 }
 
@@ -392,6 +413,11 @@ func (ex *executor) StartEpoch(order []int32, first uint32) error {
 	b := ex.inputs[0].Len / ex.d
 	if len(order)%b != 0 || len(order)/b > ex.maxLen {
 		return fmt.Errorf("plan: an epoch's order of %d images is not whole batches of %d within the %d held", len(order), b, ex.maxLen*b)
+	}
+	for _, i := range order {
+		if i < 0 || int(i) >= ex.n {
+			return fmt.Errorf("plan: an epoch's order names image %d of %d", i, ex.n)
+		}
 	}
 	return ex.onDevice(func() error {
 		if err := ex.be.WriteIndices(ex.order, order); err != nil {

@@ -9,6 +9,8 @@ import "C"
 import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/netlib/blas/netlib"
+
+	"github.com/aelab/aelab/graph/sgemm"
 )
 
 func trans(t bool) blas.Transpose {
@@ -18,8 +20,9 @@ func trans(t bool) blas.Transpose {
 	return blas.NoTrans
 }
 
-// gemm computes c = op(a)·op(b) with OpenBLAS (through gonum's netlib binding).
-func (c *CPU) gemm(transA, transB bool, m, n, k int, a, b, out []float32) {
+// gemm computes c = op(a)·op(b) with OpenBLAS (through gonum's netlib binding); OpenBLAS
+// keeps its own buffers, so mul is not used.
+func gemm(_ *sgemm.Multiplier, transA, transB bool, m, n, k int, a, b, out []float32) {
 	lda, ldb := k, n
 	if transA {
 		lda = m

@@ -4,8 +4,9 @@ package plan
 
 import "github.com/aelab/aelab/graph/sgemm"
 
-// gemm computes c = op(a)·op(b) with aelab's pure-Go SGEMM.
-func (c *CPU) gemm(transA, transB bool, m, n, k int, a, b, out []float32) {
+// gemm computes c = op(a)·op(b) with aelab's pure-Go SGEMM, packing panels into mul's
+// buffers (each prepared GEMM has its own, so plans can run on several goroutines at once).
+func gemm(mul *sgemm.Multiplier, transA, transB bool, m, n, k int, a, b, out []float32) {
 	lda, ldb := k, n
 	if transA {
 		lda = m
@@ -13,7 +14,7 @@ func (c *CPU) gemm(transA, transB bool, m, n, k int, a, b, out []float32) {
 	if transB {
 		ldb = k
 	}
-	c.mul.Gemm(transA, transB, m, n, k, a, lda, b, ldb, out, n)
+	mul.Gemm(transA, transB, m, n, k, a, lda, b, ldb, out, n)
 }
 
 // BLASName names the BLAS behind the CPU backend's matrix products.

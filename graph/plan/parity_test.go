@@ -18,24 +18,34 @@ func TestPlanMatchesTapeMachine(t *testing.T) {
 	plantest.Compare(t, graph.CPU{}, New(NewCPU()), 1e-5)
 }
 
-// deviceLikeCPU keeps its own copy of every parameter, as a GPU backend does: the host's
-// values change only through SyncParams.
+// deviceLikeCPU keeps its own copy of every parameter while a plan holds it, as a GPU
+// backend does: the host's values change only through SyncParams.
 type deviceLikeCPU struct {
 	*CPU
 	params map[*graph.Param][]float32
+	holds  map[*graph.Param]int
 }
 
 func newDeviceLikeCPU() *deviceLikeCPU {
-	return &deviceLikeCPU{CPU: NewCPU(), params: map[*graph.Param][]float32{}}
+	return &deviceLikeCPU{CPU: NewCPU(), params: map[*graph.Param][]float32{}, holds: map[*graph.Param]int{}}
 }
 
 func (d *deviceLikeCPU) Param(p *graph.Param) (Memory, bool, error) {
+	d.holds[p]++
 	if m, ok := d.params[p]; ok {
 		return m, false, nil
 	}
 	m := slices.Clone(p.Data)
 	d.params[p] = m
 	return m, true, nil
+}
+
+func (d *deviceLikeCPU) ReleaseParam(p *graph.Param) error {
+	if d.holds[p]--; d.holds[p] == 0 {
+		delete(d.params, p)
+		delete(d.holds, p)
+	}
+	return nil
 }
 
 // TestDeviceLikeBackendMatchesTapeMachine runs the comparison on a backend that keeps its
@@ -72,6 +82,48 @@ func TestParamsReachTheHostOnlyBySync(t *testing.T) {
 	}
 	if slices.Equal(p.Params[0].Data, before) {
 		t.Fatal("SyncParams left the host's parameters as they were before training")
+	}
+}
+
+// TestParamsAreReleased checks that a backend with its own parameter buffers frees them when
+// the last plan holding them closes, and that a later plan starts from the host's values.
+func TestParamsAreReleased(t *testing.T) {
+	be := newDeviceLikeCPU()
+	tc := plantest.Programs()[0]
+	p, err := tc.Build(rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := New(be)
+	first, err := b.Compile(p, graph.Adam{LR: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := b.Compile(p, graph.Adam{LR: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Step(tc.Feed(rand.New(rand.NewPCG(2, 2)), p)...); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.SyncParams(); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	if len(be.params) != len(p.Params) {
+		t.Fatalf("%d parameter buffers held after one of two plans closed, want %d", len(be.params), len(p.Params))
+	}
+	second.Close()
+	if len(be.params) != 0 {
+		t.Fatalf("%d parameter buffers left after every plan closed", len(be.params))
+	}
+	third, err := b.Compile(p, graph.Adam{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	if !slices.Equal(be.params[p.Params[0]], p.Params[0].Data) {
+		t.Fatal("a new plan does not start from the host's values")
 	}
 }
 
@@ -236,4 +288,59 @@ func (s *capturingSequence) Close() error { return nil }
 // through the plain CPU backend: weights, losses and gradients must agree exactly.
 func TestReplayTrainsLikeStepByStep(t *testing.T) {
 	plantest.Compare(t, New(NewCPU()), New(capturingCPU{NewCPU()}), 0)
+}
+
+// TestPlansRunConcurrently trains three autoencoders at once on one CPU backend, as
+// experiment --parallel does, and checks that each ends where it ends alone.
+func TestPlansRunConcurrently(t *testing.T) {
+	const d, hidden, batch = 300, 64, 48
+	train := func(b graph.Backend, seed uint64) []float32 {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		ae := graph.Autoencoder{Encoder: []*graph.Dense{graph.NewDense("e", d, hidden, graph.ReLU, rng)},
+			Decoder: []*graph.Dense{graph.NewDense("d", hidden, d, graph.Sigmoid, rng)}}
+		p, err := graph.NewTrainingProgram(ae, graph.Objective{Loss: graph.MSE}, batch)
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		ex, err := b.Compile(p, graph.Adam{LR: 0.01})
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		defer ex.Close()
+		x := make([]float32, batch*d)
+		for range 20 {
+			for i := range x {
+				x[i] = rng.Float32()
+			}
+			if _, err := ex.Step(x, x); err != nil {
+				t.Error(err)
+				return nil
+			}
+		}
+		return slices.Clone(p.Params[0].Data)
+	}
+	b := New(NewCPU())
+	seeds := []uint64{1, 2, 3}
+	alone := make([][]float32, len(seeds))
+	for i, seed := range seeds {
+		alone[i] = train(b, seed)
+	}
+	together := make([][]float32, len(seeds))
+	done := make(chan struct{})
+	for i, seed := range seeds {
+		go func() {
+			together[i] = train(b, seed)
+			done <- struct{}{}
+		}()
+	}
+	for range seeds {
+		<-done
+	}
+	for i, seed := range seeds {
+		if !slices.Equal(alone[i], together[i]) {
+			t.Errorf("the autoencoder of seed %d trained alongside others ends elsewhere", seed)
+		}
+	}
 }
