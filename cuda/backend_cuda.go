@@ -58,6 +58,9 @@ type owned struct {
 	fns       map[string]C.CUfunction
 	params    map[*graph.Param]*paramBuffer
 	seqs      map[*sequence]bool
+	generated map[string]cu.Module // fused kernels by their source
+	major     int                  // the device's compute capability
+	minor     int
 }
 
 // paramBuffer is a parameter's device buffer and how many plans hold it.
@@ -152,6 +155,7 @@ func (b *backend) start(ordinal int) error {
 	b.name = fmt.Sprintf("cuda:%d (%s)", ordinal, name)
 	o := &b.owner
 	o.params, o.seqs, o.fns = map[*graph.Param]*paramBuffer{}, map[*sequence]bool{}, map[string]C.CUfunction{}
+	o.generated, o.major, o.minor = map[string]cu.Module{}, major, minor
 	if o.ctx, err = dev.MakeContext(cu.SchedAuto); err != nil {
 		return fmt.Errorf("cuda: context on device %d: %w", ordinal, err)
 	}
@@ -192,10 +196,15 @@ func (b *backend) start(ordinal int) error {
 	return nil
 }
 
-// compileKernels turns kernels.cu into PTX for the device's compute capability (at least
+// compileKernels turns aelab's kernels into PTX for the device's compute capability.
+func compileKernels(major, minor int) (string, error) {
+	return compilePTX(kernelSource(), "aelab_kernels.cu", major, minor)
+}
+
+// compilePTX compiles CUDA C into PTX with NVRTC for compute capability major.minor (at least
 // 7.5, the oldest nvcc 13 targets), or for the newest this NVRTC knows when the device is
 // newer still: the driver compiles PTX for the device it runs on.
-func compileKernels(major, minor int) (string, error) {
+func compilePTX(source, name string, major, minor int) (string, error) {
 	if major < 7 || (major == 7 && minor < 5) {
 		return "", fmt.Errorf("cuda: compute capability %d.%d is older than 7.5", major, minor)
 	}
@@ -216,7 +225,7 @@ func compileKernels(major, minor int) (string, error) {
 			arch = best
 		}
 	}
-	prog, err := nvrtc.CreateProgram(kernelSource, "aelab_kernels.cu")
+	prog, err := nvrtc.CreateProgram(source, name)
 	if err != nil {
 		return "", fmt.Errorf("cuda: NVRTC: %w", err)
 	}
@@ -227,7 +236,7 @@ func compileKernels(major, minor int) (string, error) {
 		if i := strings.IndexByte(first, '\n'); i >= 0 {
 			first = first[:i]
 		}
-		return "", fmt.Errorf("cuda: compile kernels for compute_%d: %w: %s", arch, err, first)
+		return "", fmt.Errorf("cuda: compile %s for compute_%d: %w: %s", name, arch, err, first)
 	}
 	return prog.GetPTX()
 }
@@ -243,6 +252,9 @@ func (b *backend) release() {
 	}
 	for _, p := range o.params {
 		cu.MemFree(p.mem)
+	}
+	for _, m := range o.generated {
+		m.Unload()
 	}
 	if o.blas != nil {
 		C.cublasDestroy(o.blas)
@@ -468,18 +480,75 @@ func (b *backend) Prepare(ops []plan.Op) (_ plan.Sequence, err error) {
 			s.free()
 		}
 	}()
+	gen, err := b.generate(ops)
+	if err != nil {
+		return nil, err
+	}
 	arr := C.malloc(C.size_t(max(len(ops), 1)) * C.size_t(unsafe.Sizeof(C.aelab_op{})))
 	s.mallocs = append(s.mallocs, arr)
 	s.ops = (*C.aelab_op)(arr)
 	all := unsafe.Slice(s.ops, len(ops))
 	for i, op := range ops {
 		all[i] = C.aelab_op{}
-		if err := s.resolve(&all[i], op); err != nil {
+		if err := s.resolve(&all[i], op, gen[i]); err != nil {
 			return nil, err
 		}
 	}
 	b.owner.seqs[s] = true
 	return s, nil
+}
+
+// generated is the kernel generated for a fused step, and its launch.
+type generated struct {
+	fn     C.CUfunction
+	launch fusedLaunch
+}
+
+// generate compiles the kernels of ops' fused steps (one NVRTC program for all of them,
+// compiled once per backend for the same source) and returns them by op index.
+func (b *backend) generate(ops []plan.Op) ([]generated, error) {
+	gen := make([]generated, len(ops))
+	var src strings.Builder
+	var names []string
+	var at []int
+	for i, op := range ops {
+		k, ok := op.(plan.KernelOp)
+		if !ok || k.Kernel != "fused" {
+			continue
+		}
+		name := fmt.Sprintf("fused_%d", len(names))
+		code, l, err := fusedKernel(name, k.Fusion, len(k.In))
+		if err != nil {
+			return nil, err
+		}
+		src.WriteString(code)
+		gen[i].launch = l
+		names, at = append(names, name), append(at, i)
+	}
+	if len(names) == 0 {
+		return gen, nil
+	}
+	source := deviceCommon + src.String()
+	o := &b.owner
+	mod, ok := o.generated[source]
+	if !ok {
+		ptx, err := compilePTX(source, "aelab_fused.cu", o.major, o.minor)
+		if err != nil {
+			return nil, err
+		}
+		if mod, err = cu.LoadData(ptx); err != nil {
+			return nil, fmt.Errorf("cuda: load fused kernels: %w", err)
+		}
+		o.generated[source] = mod
+	}
+	for j, name := range names {
+		f, err := mod.Function(name)
+		if err != nil {
+			return nil, fmt.Errorf("cuda: fused kernel %s: %w", name, err)
+		}
+		gen[at[j]].fn = *(*C.CUfunction)(unsafe.Pointer(&f))
+	}
+	return gen, nil
 }
 
 // kernelArgs packs a kernel's arguments into C memory: each value in an 8-byte slot (the
@@ -493,8 +562,13 @@ func (a *kernelArgs) float(v float32)     { a.slots = append(a.slots, uint64(mat
 func (a *kernelArgs) double(v float64)    { a.slots = append(a.slots, math.Float64bits(v)) }
 func (a *kernelArgs) u64(v uint64)        { a.slots = append(a.slots, v) }
 
-// kernel fills o with a launch of fn over grid×gridY blocks of block threads.
+// kernel fills o with a launch of aelab's kernel fn over grid×gridY blocks of block threads.
 func (s *sequence) kernel(o *C.aelab_op, fn string, grid, gridY, block int, a *kernelArgs) {
+	s.kernelFn(o, s.b.owner.fns[fn], grid, gridY, block, a)
+}
+
+// kernelFn fills o with a launch of fn.
+func (s *sequence) kernelFn(o *C.aelab_op, fn C.CUfunction, grid, gridY, block int, a *kernelArgs) {
 	n := len(a.slots)
 	mem := C.malloc(C.size_t(16 * max(n, 1)))
 	s.mallocs = append(s.mallocs, mem)
@@ -504,7 +578,7 @@ func (s *sequence) kernel(o *C.aelab_op, fn string, grid, gridY, block int, a *k
 		vals[i] = v
 		ptrs[i] = unsafe.Pointer(&vals[i])
 	}
-	o.fn = s.b.owner.fns[fn]
+	o.fn = fn
 	o.gridX, o.gridY, o.block = C.uint(grid), C.uint(gridY), C.uint(block)
 	o.params = (*unsafe.Pointer)(mem)
 }
@@ -523,7 +597,7 @@ func (s *sequence) deviceTable(values unsafe.Pointer, bytes int) (C.CUdeviceptr,
 	return C.CUdeviceptr(p), s.b.Sync()
 }
 
-func (s *sequence) resolve(o *C.aelab_op, op plan.Op) error {
+func (s *sequence) resolve(o *C.aelab_op, op plan.Op, gen generated) error {
 	var a kernelArgs
 	switch op := op.(type) {
 	case plan.KernelOp:
@@ -533,7 +607,7 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op) error {
 			s.gemm(o, op)
 			return nil
 		case "fused":
-			return s.fused(o, op)
+			return s.fused(o, op, gen.fn, gen.launch)
 		}
 		l, err := dispatch(op.Kernel, op.Dims)
 		if err != nil {
@@ -625,69 +699,29 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op) error {
 	return nil
 }
 
-// fused fills o with a launch of a fused step: its program goes to device memory, which
-// fused_flat or fused_cols (for a sum over the rows) interpret, a thread a value.
-func (s *sequence) fused(o *C.aelab_op, op plan.KernelOp) error {
+// fused fills o with a launch of a fused step's generated kernel fn.
+func (s *sequence) fused(o *C.aelab_op, op plan.KernelOp, fn C.CUfunction, l fusedLaunch) error {
 	f := op.Fusion
-	if len(f.Code) > C.FUSED_MAX_CODE || len(op.In) > C.FUSED_MAX_IN || len(f.Stores) > C.FUSED_MAX_OUT {
-		return fmt.Errorf("cuda: fused step %s is larger than fused_program holds", op.Node)
-	}
-	mem := C.malloc(C.size_t(unsafe.Sizeof(C.struct_fused_program{})))
-	defer C.free(mem)
-	p := (*C.struct_fused_program)(mem)
-	*p = C.struct_fused_program{rows: C.int(f.Rows), cols: C.int(f.Cols), ncode: C.int(len(f.Code)), nout: C.int(len(f.Stores)), reduceReg: -1}
-	operand := func(x plan.Operand) (C.int, C.int) {
-		if x.Reg >= 0 {
-			return C.int(x.Reg), 0
-		}
-		return C.int(-1 - x.In), C.int(x.Mode)
-	}
-	for k, in := range f.Code {
-		if code, ok := unaryOps()[in.Kernel]; ok {
-			p.op[k] = C.int(code)
-		} else if code, ok := binaryOps()[in.Kernel]; ok {
-			p.op[k] = C.int(100 + code)
-			p.b[k], p.bmode[k] = operand(in.B)
-		} else {
-			return fmt.Errorf("cuda: no kernel for %q in fused step %s", in.Kernel, op.Node)
-		}
-		p.a[k], p.amode[k] = operand(in.A)
-	}
-	for i, in := range op.In {
-		p.in[i] = (*C.float)(devicePointer(ptr(in)))
-	}
-	for i, reg := range f.Stores {
-		p.outReg[i], p.out[i] = C.int(reg), (*C.float)(devicePointer(ptr(op.Outs[i])))
-	}
-	if r := f.Reduce; r != nil {
-		p.reduceReg, p.reduceAxis = C.int(r.Reg), C.int(r.Axis)
-		p.reduceOut = (*C.float)(devicePointer(ptr(op.Outs[len(op.Outs)-1])))
-	}
-	prog, err := s.deviceTable(mem, int(unsafe.Sizeof(*p)))
-	if err != nil {
-		return err
+	if len(op.Outs) != len(f.Stores)+boolInt(f.Reduce != nil) {
+		return fmt.Errorf("cuda: fused step %s has %d outputs for %d", op.Node, len(op.Outs), len(f.Stores)+boolInt(f.Reduce != nil))
 	}
 	var a kernelArgs
-	a.ptr(prog)
-	n := f.Rows * f.Cols
-	switch {
-	case f.Reduce != nil && f.Reduce.Axis == 0:
-		s.kernel(o, "fused_cols", (f.Cols+31)/32, 1, threads, &a)
-	case f.Reduce != nil:
-		g := min(max((n+4*threads-1)/(4*threads), 1), 1024)
-		scratch, err := s.b.alloc(4 * (g + 1)) // g partial sums, then the count of finished blocks
+	for _, in := range op.In {
+		a.ptr(ptr(in))
+	}
+	for _, out := range op.Outs {
+		a.ptr(ptr(out))
+	}
+	if l.scratch > 0 {
+		scratch, err := s.b.alloc(4 * (l.scratch + 1)) // partial sums, then the count of finished blocks
 		if err != nil {
 			return err
 		}
 		s.device = append(s.device, scratch)
 		a.ptr(C.CUdeviceptr(scratch))
-		a.ptr(C.CUdeviceptr(scratch) + C.CUdeviceptr(4*g))
-		s.kernel(o, "fused_flat", g, 1, threads, &a)
-	default:
-		a.ptr(0)
-		a.ptr(0)
-		s.kernel(o, "fused_flat", blocks(n), 1, threads, &a)
+		a.ptr(C.CUdeviceptr(scratch) + C.CUdeviceptr(4*l.scratch))
 	}
+	s.kernelFn(o, fn, l.grid, 1, threads, &a)
 	return nil
 }
 

@@ -54,7 +54,7 @@ func dispatch(kernel string, dims []int) (launch, error) {
 // kernelNames lists every kernel of kernels.cu the backend launches.
 func kernelNames() []string {
 	return []string{"unary", "binary", "broadcast", "sum_rows", "sum_cols", "sum_all", "softmax", "softmax_grad", "copy",
-		"adam", "advance", "gather_corrupt", "fused_flat", "fused_cols"}
+		"adam", "advance", "gather_corrupt"}
 }
 
 // noiseKinds are gather_corrupt's codes of the noise kinds.

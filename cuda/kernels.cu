@@ -5,109 +5,13 @@
 // Compiled by NVRTC when the cuda backend opens; every kernel is extern "C" so it keeps its
 // name.
 //
-// Sizes are ints: an MNIST batch is far from 2^31 values.
+// Sizes are ints: an MNIST batch is far from 2^31 values. common.cuh comes first.
 
 // counters is graph/plan's Counters; ops.h declares the same struct for the host.
 struct counters {
     unsigned int steps, batch, noise, pad;
     float stepSize, beta1, beta2, eps, invSqrtC2;
 };
-
-// fused_program is a fused step of a plan (graph/plan's Fusion): instruction k computes
-// register k by unary op op[k] (or binary op op[k] − 100) of its operands, each a register
-// (≥ 0) or input −1 − i read in its mode; registers outReg[o] are stored to out[o], and
-// register reduceReg (when ≥ 0) is summed over the rows (reduceAxis 0) or everything (2)
-// into reduceOut. ops.h declares the same struct for the host.
-#define FUSED_MAX_CODE 32
-#define FUSED_MAX_IN 12
-#define FUSED_MAX_OUT 6
-struct fused_program {
-    int rows, cols, ncode, nout, reduceReg, reduceAxis;
-    int op[FUSED_MAX_CODE], a[FUSED_MAX_CODE], b[FUSED_MAX_CODE], amode[FUSED_MAX_CODE], bmode[FUSED_MAX_CODE];
-    int outReg[FUSED_MAX_OUT];
-    const float* in[FUSED_MAX_IN];
-    float* out[FUSED_MAX_OUT];
-    float* reduceOut;
-};
-
-// Unary and binary op codes, in the order of cuda/kernels.go.
-#define OP_NEG 0
-#define OP_SQUARE 1
-#define OP_SQRT 2
-#define OP_EXP 3
-#define OP_LOG 4
-#define OP_SIGMOID 5
-#define OP_TANH 6
-#define OP_SOFTPLUS 7
-#define OP_ABS 8
-#define OP_SIGN 9
-#define OP_INV 10
-#define OP_CUBE 11
-#define OP_LOG1P 12
-#define OP_EXPM1 13
-#define OP_INVSQRT 14
-#define OP_SIGMOIDGRAD 15
-
-#define OP_ADD 0
-#define OP_SUB 1
-#define OP_MUL 2
-#define OP_DIV 3
-#define OP_POW 4
-#define OP_LT 5
-#define OP_GT 6
-#define OP_LE 7
-#define OP_GE 8
-#define OP_EQ 9
-#define OP_NE 10
-
-// Operand modes of binary kernels (graph/plan: modeFull, modeScalar, modeRow, modeCol).
-#define MODE_FULL 0
-#define MODE_SCALAR 1
-#define MODE_ROW 2
-#define MODE_COL 3
-
-__device__ __forceinline__ float sigmoidf_(float x) {
-    return x >= 0.f ? 1.f / (1.f + expf(-x)) : expf(x) / (1.f + expf(x));
-}
-
-__device__ __forceinline__ float unary_op(int op, float v) {
-    switch (op) {
-    case OP_NEG: return -v;
-    case OP_SQUARE: return v * v;
-    case OP_SQRT: return sqrtf(v);
-    case OP_EXP: return expf(v);
-    case OP_LOG: return logf(v);
-    case OP_SIGMOID: return sigmoidf_(v);
-    case OP_TANH: return tanhf(v);
-    case OP_SOFTPLUS: return fmaxf(v, 0.f) + log1pf(expf(-fabsf(v)));
-    case OP_ABS: return fabsf(v);
-    case OP_SIGN: return v > 0.f ? 1.f : (v < 0.f ? -1.f : 0.f);
-    case OP_INV: return 1.f / v;
-    case OP_CUBE: return v * v * v;
-    case OP_LOG1P: return log1pf(v);
-    case OP_EXPM1: return expm1f(v);
-    case OP_INVSQRT: return rsqrtf(v);
-    case OP_SIGMOIDGRAD: return v * (1.f - v);
-    }
-    return 0.f;
-}
-
-__device__ __forceinline__ float binary_op(int op, float a, float b) {
-    switch (op) {
-    case OP_ADD: return a + b;
-    case OP_SUB: return a - b;
-    case OP_MUL: return a * b;
-    case OP_DIV: return a / b;
-    case OP_POW: return powf(a, b);
-    case OP_LT: return a < b ? 1.f : 0.f;
-    case OP_GT: return a > b ? 1.f : 0.f;
-    case OP_LE: return a <= b ? 1.f : 0.f;
-    case OP_GE: return a >= b ? 1.f : 0.f;
-    case OP_EQ: return a == b ? 1.f : 0.f;
-    case OP_NE: return a != b ? 1.f : 0.f;
-    }
-    return 0.f;
-}
 
 __device__ __forceinline__ int operand(int mode, int i, int cols) {
     switch (mode) {
@@ -155,19 +59,6 @@ extern "C" __global__ void sum_rows(float* out, const float* in, int rows, int c
     }
 }
 
-// block_sum reduces v over a block of 256 threads; every thread gets the total.
-__device__ float block_sum(float v) {
-    __shared__ float part[256];
-    __syncthreads(); // an earlier call's readers are done with part
-    part[threadIdx.x] = v;
-    __syncthreads();
-    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (threadIdx.x < s) part[threadIdx.x] += part[threadIdx.x + s];
-        __syncthreads();
-    }
-    return part[0];
-}
-
 // sum_cols: out[r] = Σ_c in[r, c]; one block of 256 threads per row.
 extern "C" __global__ void sum_cols(float* out, const float* in, int rows, int cols) {
     for (int r = blockIdx.x; r < rows; r += gridDim.x) {
@@ -199,75 +90,6 @@ extern "C" __global__ void sum_all(float* out, const float* in, int n, float* pa
     if (threadIdx.x == 0) {
         out[0] = t;
         *done = 0;
-    }
-}
-
-// fused_operand reads operand x of value i (row, col) of a fused program.
-__device__ __forceinline__ float fused_operand(const fused_program* p, const float* r, int x, int mode, int i, int row, int col) {
-    if (x >= 0) return r[x];
-    const float* in = p->in[-1 - x];
-    switch (mode) {
-    case MODE_SCALAR: return in[0];
-    case MODE_ROW: return in[col];
-    case MODE_COL: return in[row];
-    }
-    return in[i];
-}
-
-// fused_value runs a fused program for value i, stores its outputs and returns the register
-// it reduces (0 without a reduction).
-__device__ float fused_value(const fused_program* p, int i, int row, int col) {
-    float r[FUSED_MAX_CODE];
-    int n = p->ncode;
-    for (int k = 0; k < n; k++) {
-        int op = p->op[k];
-        float a = fused_operand(p, r, p->a[k], p->amode[k], i, row, col);
-        r[k] = op >= 100 ? binary_op(op - 100, a, fused_operand(p, r, p->b[k], p->bmode[k], i, row, col)) : unary_op(op, a);
-    }
-    for (int o = 0; o < p->nout; o++) p->out[o][i] = r[p->outReg[o]];
-    return p->reduceReg >= 0 ? r[p->reduceReg] : 0.f;
-}
-
-// fused_flat runs a fused program over every value, one thread a value; with a sum of
-// everything it finishes as sum_all does (partial sums per block, the last block adds them).
-extern "C" __global__ void fused_flat(const fused_program* p, float* partial, unsigned int* done) {
-    __shared__ bool last;
-    int cols = p->cols, n = p->rows * cols;
-    float s = 0.f;
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) s += fused_value(p, i, i / cols, i % cols);
-    if (p->reduceReg < 0) return;
-    s = block_sum(s);
-    if (threadIdx.x == 0) {
-        partial[blockIdx.x] = s;
-        __threadfence();
-        last = atomicAdd(done, 1u) == gridDim.x - 1;
-    }
-    __syncthreads();
-    if (!last) return;
-    float t = 0.f;
-    for (int b = threadIdx.x; b < gridDim.x; b += blockDim.x) t += ((volatile float*)partial)[b];
-    t = block_sum(t);
-    if (threadIdx.x == 0) {
-        p->reduceOut[0] = t;
-        *done = 0;
-    }
-}
-
-// fused_cols runs a fused program whose register is summed over the rows: as in sum_rows,
-// a block takes 32 columns and 8 lanes of threads take every 8th row.
-extern "C" __global__ void fused_cols(const fused_program* p) {
-    __shared__ float part[8][33];
-    int rows = p->rows, cols = p->cols;
-    int col = blockIdx.x * 32 + threadIdx.x % 32, lane = threadIdx.x / 32;
-    float s = 0.f;
-    if (col < cols)
-        for (int r = lane; r < rows; r += 8) s += fused_value(p, r * cols + col, r, col);
-    part[lane][threadIdx.x % 32] = s;
-    __syncthreads();
-    if (lane == 0 && col < cols) {
-        float t = part[0][threadIdx.x];
-        for (int l = 1; l < 8; l++) t += part[l][threadIdx.x];
-        p->reduceOut[col] = t;
     }
 }
 

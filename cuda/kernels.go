@@ -2,10 +2,18 @@ package cuda
 
 import _ "embed"
 
-// kernelSource is the CUDA C of every kernel, compiled by NVRTC when a backend opens.
+// deviceCommon is the device code kernels.cu and the generated fused kernels share.
+//
+//go:embed common.cuh
+var deviceCommon string
+
+// kernelBody is the CUDA C of aelab's kernels, without deviceCommon.
 //
 //go:embed kernels.cu
-var kernelSource string
+var kernelBody string
+
+// kernelSource is what NVRTC compiles when a backend opens.
+func kernelSource() string { return deviceCommon + kernelBody }
 
 // unaryOps and binaryOps give the op codes of the unary and binary kernels (the #defines
 // OP_* of kernels.cu; a test keeps the two in step).

@@ -20,19 +20,6 @@ struct counters {
     float stepSize, beta1, beta2, eps, invSqrtC2;
 };
 
-/* fused_program is a fused step of a plan; kernels.cu declares the same struct. */
-#define FUSED_MAX_CODE 32
-#define FUSED_MAX_IN 12
-#define FUSED_MAX_OUT 6
-struct fused_program {
-    int rows, cols, ncode, nout, reduceReg, reduceAxis;
-    int op[FUSED_MAX_CODE], a[FUSED_MAX_CODE], b[FUSED_MAX_CODE], amode[FUSED_MAX_CODE], bmode[FUSED_MAX_CODE];
-    int outReg[FUSED_MAX_OUT];
-    const float* in[FUSED_MAX_IN];
-    float* out[FUSED_MAX_OUT];
-    float* reduceOut;
-};
-
 /* One operation: a kernel launch, or an SGEMM in cuBLAS's column-major terms. */
 typedef struct {
     int gemm;
