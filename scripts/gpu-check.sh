@@ -9,8 +9,9 @@
 #      their test_mse_noisy must agree within 2%;
 #   3. seconds per epoch against PyTorch (scripts/torch_ref.py) and JAX with the whole epoch
 #      compiled (scripts/jax_ref.py) on the same card, in the same run: medians of the epochs
-#      after the first; aelab as it runs by default (steps replayed as CUDA graphs, kernels
-#      unfused), with --no-replay, with --fusion on, and with both.
+#      after the first; aelab as it runs by default (steps replayed as CUDA graphs, chains of
+#      elementwise kernels fused into generated kernels), with --no-replay, with --no-fusion,
+#      and with both.
 # It writes OUT_DIR/gpu-check.md (the report), OUT_DIR/gpu-check.json (the figures),
 # OUT_DIR/cuda-test.log and OUT_DIR/bench.jsonl (every epoch of every run).
 #
@@ -71,7 +72,7 @@ say "## 3. seconds per epoch on this card (60,000 images; median of the epochs a
 median() { tail -n +2 | sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "null"; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 field() { grep -o "\"$1\": *[0-9.e+-]*" | sed 's/.*: *//'; }
 ratio() { awk "BEGIN {if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"null\"}"; }
-say "| architecture | batch | PyTorch | JAX (compiled epoch) | aelab | aelab --no-replay | aelab --fusion on | aelab --no-replay --fusion on | PyTorch / aelab | JAX / aelab |"
+say "| architecture | batch | PyTorch | JAX (compiled epoch) | aelab | aelab --no-replay | aelab --no-fusion | aelab --no-replay --no-fusion | PyTorch / aelab | JAX / aelab |"
 say "|---|---|---|---|---|---|---|---|---|---|"
 speed=""
 : > "$out/bench.jsonl"
@@ -79,23 +80,23 @@ for cfg in "784-128 ae128 256" "784-128 ae128 32" "784-512-128 deep512 256" "hin
   set -- $cfg
   timeout 300 "$python" scripts/torch_ref.py --data "$data" --device cuda --arch "$2" --batch "$3" --epochs 4 2>>"$work/ref.err" > "$work/torch.json"
   timeout 300 "$python" scripts/jax_ref.py --data "$data" --arch "$2" --batch "$3" --epochs 4 2>>"$work/ref.err" > "$work/jax.json"
-  for v in default no-replay fused no-replay-fused; do
+  for v in default no-replay no-fusion no-replay-no-fusion; do
     flag=()
     [[ $v == no-replay* ]] && flag+=(--no-replay)
-    [[ $v == *fused ]] && flag+=(--fusion on)
+    [[ $v == *no-fusion ]] && flag+=(--no-fusion)
     timeout 300 "$aelab" bench --arch "$1" --batch "$3" --epochs 4 --device cuda "${flag[@]}" --data-dir "$data" --json \
       2>>"$work/bench.err" > "$work/aelab-$v.json"
   done
   cat "$work/torch.json" "$work/jax.json" "$work"/aelab-*.json >> "$out/bench.jsonl"
   t=$(field epoch_seconds < "$work/torch.json" | median) j=$(field epoch_seconds < "$work/jax.json" | median)
   a=$(field epoch_seconds < "$work/aelab-default.json" | median)
-  q=$(field epoch_seconds < "$work/aelab-no-replay.json" | median) u=$(field epoch_seconds < "$work/aelab-fused.json" | median)
-  qu=$(field epoch_seconds < "$work/aelab-no-replay-fused.json" | median)
+  q=$(field epoch_seconds < "$work/aelab-no-replay.json" | median) u=$(field epoch_seconds < "$work/aelab-no-fusion.json" | median)
+  qu=$(field epoch_seconds < "$work/aelab-no-replay-no-fusion.json" | median)
   mse=$(field test_mse < "$work/aelab-default.json" | tail -1) mseq=$(field test_mse < "$work/aelab-no-replay.json" | tail -1)
   name=$1; [[ $1 == hinton ]] && name=784-1000-500-250-30
   say "| $name | $3 | $t | $j | $a | $q | $u | $qu | $(ratio "$t" "$a") | $(ratio "$j" "$a") |"
   speed+="${speed:+,
-  }{\"arch\": \"$name\", \"batch\": $3, \"aelab_s\": $a, \"aelab_no_replay_s\": $q, \"aelab_fused_s\": $u, \"aelab_no_replay_fused_s\": $qu, \"torch_s\": $t, \"jax_s\": $j, \"test_mse_after_4\": ${mse:-null}, \"test_mse_after_4_no_replay\": ${mseq:-null}}"
+  }{\"arch\": \"$name\", \"batch\": $3, \"aelab_s\": $a, \"aelab_no_replay_s\": $q, \"aelab_no_fusion_s\": $u, \"aelab_no_replay_no_fusion_s\": $qu, \"torch_s\": $t, \"jax_s\": $j, \"test_mse_after_4\": ${mse:-null}, \"test_mse_after_4_no_replay\": ${mseq:-null}}"
 done
 tail -3 "$work/ref.err" "$work/bench.err" 2>/dev/null | sed 's/^/    /' >> "$report"
 

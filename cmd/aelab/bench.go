@@ -23,7 +23,7 @@ func benchCommand(s streams) *cli.Command {
 			seedFlag(),
 			deviceFlag(),
 			&cli.BoolFlag{Name: "no-replay", Usage: "CUDA: queue every operation of every step from the host instead of replaying the captured step"},
-			&cli.StringFlag{Name: "fusion", Value: "auto", Usage: "fuse chains of elementwise kernels into one step: on, off, or auto (on for the CPU, off for CUDA)"},
+			&cli.BoolFlag{Name: "no-fusion", Usage: "run every elementwise kernel as a step of its own instead of fusing chains of them"},
 			jsonFlag(),
 			dataDirFlag(),
 		},
@@ -48,11 +48,6 @@ type benchEpoch struct {
 }
 
 func benchAction(c *cli.Context, s streams) error {
-	switch c.String("fusion") {
-	case "auto", "on", "off":
-	default:
-		return usagef("--fusion %q: want on, off or auto", c.String("fusion"))
-	}
 	kind, err := models.ParseKind(c.String("kind"))
 	if err != nil || kind == models.CAE {
 		return usagef("--kind %q: want ae or dae", c.String("kind"))
@@ -85,7 +80,7 @@ func benchAction(c *cli.Context, s streams) error {
 	}
 	hooks := models.Hooks{EpochEnd: func(st models.EpochStats) error {
 		e := benchEpoch{Impl: "aelab " + models.Version, Arch: c.String("arch"), Kind: string(kind), Batch: cfg.Batch, Device: backend.Name(),
-			Replay: !c.Bool("no-replay") && strings.HasPrefix(backend.Name(), "cuda"), Fusion: !backendOptions{fusion: c.String("fusion")}.planOptions(strings.SplitN(backend.Name(), ":", 2)[0]).NoFusion,
+			Replay: !c.Bool("no-replay") && strings.HasPrefix(backend.Name(), "cuda"), Fusion: !c.Bool("no-fusion"),
 			Epoch: st.Epoch - 1, EpochSeconds: st.Seconds, ImagesPerSec: float64(images) / st.Seconds, TrainMSE: st.TrainLoss, ValidationMSE: st.ValLoss}
 		if c.Bool("json") {
 			return json.NewEncoder(s.Out).Encode(e)

@@ -174,7 +174,7 @@ func openBackend(c *cli.Context, s streams) (graph.Backend, error) {
 	if s.runner != nil {
 		fallback = s.runner.fallback
 	}
-	opt := backendOptions{noReplay: c.Bool("no-replay"), fusion: c.String("fusion")}
+	opt := backendOptions{noReplay: c.Bool("no-replay"), noFusion: c.Bool("no-fusion")}
 	b, note, err := chooseBackend(d, fallback, opt)
 	if err != nil {
 		return nil, err
@@ -185,26 +185,15 @@ func openBackend(c *cli.Context, s streams) (graph.Backend, error) {
 
 // backendOptions are the bench's switches for comparing executors.
 type backendOptions struct {
-	noReplay bool   // CUDA: queue every operation from the host, no captured steps
-	fusion   string // on, off, or "" and auto: each backend's default (fusedByDefault)
-}
-
-// fusedByDefault says whether a backend runs fused plans unless told otherwise. The CPU
-// does: a fused step computes the same floats with fewer passes over memory. The CUDA
-// backend does not: it runs a fused step by interpreting its program, which on an H200 took
-// longer than the separate kernels it replaces (scripts/results/gpu/gpu-check.md).
-func fusedByDefault(backend string) bool { return backend == "cpu" }
-
-// planOptions are the plan options of a backend under opt.
-func (opt backendOptions) planOptions(backend string) plan.Options {
-	fuse := opt.fusion == "on" || (opt.fusion != "off" && fusedByDefault(backend))
-	return plan.Options{NoFusion: !fuse}
+	noReplay bool // CUDA: queue every operation from the host, no captured steps
+	noFusion bool // every elementwise kernel a step of its own
 }
 
 // chooseBackend opens d; fallback, when not empty, says why the CUDA runner did not take
 // the command.
 func chooseBackend(d device, fallback string, opt backendOptions) (backend graph.Backend, note string, err error) {
-	cpu := func() graph.Backend { return plan.NewWith(plan.NewCPU(), opt.planOptions("cpu")) }
+	planOpt := plan.Options{NoFusion: opt.noFusion}
+	cpu := func() graph.Backend { return plan.NewWith(plan.NewCPU(), planOpt) }
 	switch d.kind {
 	case "cpu":
 		return cpu(), "device: cpu", nil
@@ -218,7 +207,7 @@ func chooseBackend(d device, fallback string, opt backendOptions) (backend graph
 	case !cuda.Built:
 		err = &cuda.NotBuiltError{}
 	default:
-		b, err = cuda.OpenWith(d.ordinal, cuda.Options{NoReplay: opt.noReplay, Plan: opt.planOptions("cuda")})
+		b, err = cuda.OpenWith(d.ordinal, cuda.Options{NoReplay: opt.noReplay, Plan: planOpt})
 	}
 	if d.kind == "cuda" {
 		if err != nil {
