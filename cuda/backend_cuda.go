@@ -70,8 +70,8 @@ type paramBuffer struct {
 }
 
 var (
-	_ plan.Backend = (*backend)(nil)
-	_ plan.Runner  = (*backend)(nil)
+	_ plan.Device = (*backend)(nil)
+	_ plan.Runner = (*backend)(nil)
 )
 
 // Open starts a backend on device ordinal: a context, the kernels compiled by NVRTC for the
@@ -286,10 +286,10 @@ func (b *backend) Run(fn func() error) error {
 	return err
 }
 
-// Name implements plan.Backend.
+// Name implements plan.Device.
 func (b *backend) Name() string { return b.name }
 
-// Close implements plan.Backend; closing twice does nothing.
+// Close implements plan.Device; closing twice does nothing.
 func (b *backend) Close() error {
 	b.closeOnce.Do(func() { close(b.stop) })
 	<-b.stopped
@@ -320,16 +320,16 @@ func (b *backend) alloc(n int) (cu.DevicePtr, error) {
 	return p, nil
 }
 
-// Alloc implements plan.Backend.
+// Alloc implements plan.Device.
 func (b *backend) Alloc(n int) (plan.Memory, error) { return b.alloc(4 * n) }
 
-// AllocIndices implements plan.Backend.
+// AllocIndices implements plan.Device.
 func (b *backend) AllocIndices(n int) (plan.Memory, error) { return b.alloc(4 * n) }
 
-// Free implements plan.Backend.
+// Free implements plan.Device.
 func (b *backend) Free(m plan.Memory) error { return cu.MemFree(m.(cu.DevicePtr)) }
 
-// Param implements plan.Backend: one device buffer per parameter, for every plan that
+// Param implements plan.Device: one device buffer per parameter, for every plan that
 // holds it.
 func (b *backend) Param(p *graph.Param) (plan.Memory, bool, error) {
 	if pb, ok := b.owner.params[p]; ok {
@@ -348,7 +348,7 @@ func (b *backend) Param(p *graph.Param) (plan.Memory, bool, error) {
 	return m, true, nil
 }
 
-// ReleaseParam implements plan.Backend: the buffer goes when no plan holds it.
+// ReleaseParam implements plan.Device: the buffer goes when no plan holds it.
 func (b *backend) ReleaseParam(p *graph.Param) error {
 	pb, ok := b.owner.params[p]
 	if !ok {
@@ -387,7 +387,7 @@ func (b *backend) copyOut(dst unsafe.Pointer, src C.CUdeviceptr, n int) error {
 	return b.Sync()
 }
 
-// Write implements plan.Backend.
+// Write implements plan.Device.
 func (b *backend) Write(dst plan.Slice, src []float32) error {
 	if len(src) != dst.Len {
 		return fmt.Errorf("cuda: write of %d values into %d", len(src), dst.Len)
@@ -398,7 +398,7 @@ func (b *backend) Write(dst plan.Slice, src []float32) error {
 	return b.copyIn(ptr(dst), unsafe.Pointer(&src[0]), 4*len(src))
 }
 
-// Read implements plan.Backend.
+// Read implements plan.Device.
 func (b *backend) Read(dst []float32, src plan.Slice) error {
 	if len(dst) != src.Len {
 		return fmt.Errorf("cuda: read of %d values into %d", src.Len, len(dst))
@@ -409,7 +409,7 @@ func (b *backend) Read(dst []float32, src plan.Slice) error {
 	return b.copyOut(unsafe.Pointer(&dst[0]), ptr(src), 4*len(dst))
 }
 
-// WriteIndices implements plan.Backend. It waits for the copy (once an epoch), so idx may
+// WriteIndices implements plan.Device. It waits for the copy (once an epoch), so idx may
 // change as soon as it returns.
 func (b *backend) WriteIndices(dst plan.Memory, idx []int32) error {
 	if len(idx) == 0 {
@@ -421,12 +421,12 @@ func (b *backend) WriteIndices(dst plan.Memory, idx []int32) error {
 	return b.Sync()
 }
 
-// NewCounters implements plan.Backend.
+// NewCounters implements plan.Device.
 func (b *backend) NewCounters() (plan.Memory, error) {
 	return b.alloc(int(unsafe.Sizeof(C.struct_counters{})))
 }
 
-// SetCounters implements plan.Backend.
+// SetCounters implements plan.Device.
 func (b *backend) SetCounters(m plan.Memory, c plan.Counters) error {
 	v := C.struct_counters{
 		steps: C.uint(c.Steps), batch: C.uint(c.Batch), noise: C.uint(c.Noise),
@@ -439,7 +439,7 @@ func (b *backend) SetCounters(m plan.Memory, c plan.Counters) error {
 	return b.Sync() // v is gone when SetCounters returns
 }
 
-// ReadCounters implements plan.Backend.
+// ReadCounters implements plan.Device.
 func (b *backend) ReadCounters(m plan.Memory) (plan.Counters, error) {
 	var v C.struct_counters
 	if err := b.copyOut(unsafe.Pointer(&v), devptr(m), int(unsafe.Sizeof(v))); err != nil {
@@ -450,7 +450,7 @@ func (b *backend) ReadCounters(m plan.Memory) (plan.Counters, error) {
 	}}, nil
 }
 
-// Sync implements plan.Backend.
+// Sync implements plan.Device.
 func (b *backend) Sync() error {
 	if err := cuErr(C.cuStreamSynchronize(b.stream())); err != nil {
 		return fmt.Errorf("cuda: %w", err)
@@ -471,7 +471,7 @@ type sequence struct {
 	runs    int
 }
 
-// Prepare implements plan.Backend: every op's function, grid and arguments are resolved
+// Prepare implements plan.Device: every op's function, grid and arguments are resolved
 // now, so a run is one cgo call that queues them all (or replays their graph).
 func (b *backend) Prepare(ops []plan.Op) (_ plan.Sequence, err error) {
 	s := &sequence{b: b, n: len(ops)}

@@ -68,7 +68,7 @@ func TestFusedKernelsCompile(t *testing.T) {
 			ae.Decoder = append([]*graph.Dense{graph.NewDense("d", sizes[i+1], sizes[i], graph.Sigmoid, rng)}, ae.Decoder...)
 		}
 		for _, lambda := range []float64{0, 1e-5} {
-			p, err := graph.NewTrainingProgram(ae, graph.Objective{Loss: graph.MSE, Contractive: lambda}, 256)
+			p, err := graph.NewTrainingProgram(ae, graph.Cost{Loss: graph.MSE, Contractive: lambda}, 256)
 			if err != nil {
 				t.Fatal(err)
 			}

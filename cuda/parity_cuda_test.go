@@ -53,7 +53,7 @@ func TestCUDAMatchesCPU(t *testing.T) {
 }
 
 // runOps prepares ops on be, runs them times times and reads out.
-func runOps(t *testing.T, be plan.Backend, times int, out plan.Slice, ops ...plan.Op) []float32 {
+func runOps(t *testing.T, be plan.Device, times int, out plan.Slice, ops ...plan.Op) []float32 {
 	t.Helper()
 	run := func() []float32 {
 		seq, err := be.Prepare(ops)
@@ -81,7 +81,7 @@ func runOps(t *testing.T, be plan.Backend, times int, out plan.Slice, ops ...pla
 }
 
 // upload allocates a buffer on be holding values.
-func upload(t *testing.T, be plan.Backend, values []float32) plan.Slice {
+func upload(t *testing.T, be plan.Device, values []float32) plan.Slice {
 	t.Helper()
 	var s plan.Slice
 	do := func() error {
@@ -117,7 +117,7 @@ func TestSumsMatchCPU(t *testing.T) {
 			in[i] = rng.Float32()*2 - 1
 		}
 		for axis, n := range []int{cols, rows, 1} {
-			op := func(be plan.Backend) (plan.Slice, plan.Op) {
+			op := func(be plan.Device) (plan.Slice, plan.Op) {
 				out := upload(t, be, make([]float32, n))
 				return out, plan.KernelOp{Kernel: "sum", Dims: []int{rows, cols, axis}, Out: out, In: []plan.Slice{upload(t, be, in)}}
 			}

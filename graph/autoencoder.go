@@ -32,10 +32,10 @@ type Autoencoder struct {
 	Decoder []*Dense // H → … → D
 }
 
-// Objective is what training minimises: a reconstruction loss plus, when Contractive > 0,
+// Cost is what training minimises: a reconstruction loss plus, when Contractive > 0,
 // λ times the mean over the batch of ‖J‖²_F, the squared Frobenius norm of each encoder
 // layer's Jacobian with respect to that layer's input, summed over the encoder's layers.
-type Objective struct {
+type Cost struct {
 	Loss        Loss    // "" means MSE
 	Contractive float64 // λ; 0 means no penalty
 }
@@ -98,7 +98,7 @@ func (b *builder) autoencode(x *G.Node, ae Autoencoder) (*passes, error) {
 
 // NewTrainingProgram builds the program that trains ae on obj.
 // Inputs: the corrupted batch (B×D) and the clean batch (B×D). Outputs: the loss.
-func NewTrainingProgram(ae Autoencoder, obj Objective, batch int) (*Program, error) {
+func NewTrainingProgram(ae Autoencoder, obj Cost, batch int) (*Program, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("graph: batch size %d must be positive", batch)
 	}

@@ -29,15 +29,15 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	const d, h, batch = 6, 4, 3
 	cases := []struct {
 		hidden, out Activation
-		obj         Objective
+		obj         Cost
 	}{
-		{ReLU, Sigmoid, Objective{Loss: MSE}},
-		{Sigmoid, Sigmoid, Objective{Loss: BCE}},
-		{Tanh, Linear, Objective{Loss: MSE}},
-		{Sigmoid, Sigmoid, Objective{Loss: MSE, Contractive: 0.3}},
-		{Tanh, Sigmoid, Objective{Loss: MSE, Contractive: 0.3}},
-		{ReLU, Sigmoid, Objective{Loss: MSE, Contractive: 0.3}},
-		{Linear, Sigmoid, Objective{Loss: BCE, Contractive: 0.3}},
+		{ReLU, Sigmoid, Cost{Loss: MSE}},
+		{Sigmoid, Sigmoid, Cost{Loss: BCE}},
+		{Tanh, Linear, Cost{Loss: MSE}},
+		{Sigmoid, Sigmoid, Cost{Loss: MSE, Contractive: 0.3}},
+		{Tanh, Sigmoid, Cost{Loss: MSE, Contractive: 0.3}},
+		{ReLU, Sigmoid, Cost{Loss: MSE, Contractive: 0.3}},
+		{Linear, Sigmoid, Cost{Loss: BCE, Contractive: 0.3}},
 	}
 	for _, tc := range cases {
 		name := fmt.Sprintf("%s-%s-%s-cae%g", tc.hidden, tc.out, tc.obj.Loss, tc.obj.Contractive)
@@ -54,7 +54,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ex, err := CPU{}.Compile(prog, Adam{})
+			ex, err := Tape{}.Compile(prog, Adam{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,11 +113,11 @@ func checkParamGradients(t *testing.T, prog *Program, ex Executor, loss func() f
 func TestTrainingLowersLoss(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	ae := tinyAutoencoder(rng, 16, 8, ReLU, Sigmoid)
-	prog, err := NewTrainingProgram(ae, Objective{}, 8)
+	prog, err := NewTrainingProgram(ae, Cost{}, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := CPU{}.Compile(prog, Adam{LR: 0.01})
+	ex, err := Tape{}.Compile(prog, Adam{LR: 0.01})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestEnergyGradientMatchesFiniteDifferences(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ex, err := CPU{}.Compile(prog, Adam{})
+			ex, err := Tape{}.Compile(prog, Adam{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,7 +16,7 @@ func TestClassifierGradients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := CPU{}.Compile(prog, Adam{})
+	ex, err := Tape{}.Compile(prog, Adam{})
 	if err != nil {
 		t.Fatal(err)
 	}

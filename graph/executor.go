@@ -36,8 +36,19 @@ type Backend interface {
 	// Compile prepares p. opt configures Step's Adam updates; it is ignored for a program
 	// without a loss.
 	Compile(p *Program, opt Adam) (Executor, error)
+	// MatMul returns a matrix product in host memory for what evaluation computes outside
+	// the programs (Jacobians layer by layer, distances to the training images), as fast as
+	// this backend's CPU side multiplies. One MatMul serves one goroutine.
+	MatMul() MatMul
 	// Close releases what the backend holds.
 	Close() error
+}
+
+// MatMul multiplies row-major float32 matrices in host memory: c = op(a)·op(b), op(a) m×k
+// and op(b) k×n; a has lda values per stored row, b ldb and c ldc; transA and transB select
+// the transposes.
+type MatMul interface {
+	Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int)
 }
 
 // Adam holds the hyperparameters of the Adam optimiser (Kingma & Ba, 2015), with the update

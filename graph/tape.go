@@ -4,24 +4,44 @@ import (
 	"errors"
 	"fmt"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// CPU is the backend that runs programs on gorgonia's TapeMachine. Parameters stay in
-// Param.Data, which the graphs' tensors share, so every executor sees every update at once.
-type CPU struct{}
+// Tape is the backend that runs programs on gorgonia's TapeMachine (--device tape), the
+// reference the compiled plans are checked against. Parameters stay in Param.Data, which
+// the graphs' tensors share, so every executor sees every update at once.
+type Tape struct{}
 
-var _ Backend = CPU{}
+var _ Backend = Tape{}
 
 // Name implements Backend.
-func (CPU) Name() string { return "cpu" }
+func (Tape) Name() string { return "tape" }
 
 // Close implements Backend.
-func (CPU) Close() error { return nil }
+func (Tape) Close() error { return nil }
+
+// MatMul implements Backend with gonum's SGEMM.
+func (Tape) MatMul() MatMul { return gonumMatMul{} }
+
+// gonumMatMul is gonum's pure-Go SGEMM.
+type gonumMatMul struct{}
+
+func (gonumMatMul) Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	t := func(x bool) blas.Transpose {
+		if x {
+			return blas.Trans
+		}
+		return blas.NoTrans
+	}
+	gonum.Implementation{}.Sgemm(t(transA), t(transB), m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+}
 
 // Compile implements Backend.
-func (CPU) Compile(p *Program, opt Adam) (ex Executor, err error) {
+func (Tape) Compile(p *Program, opt Adam) (ex Executor, err error) {
 	// gorgonia's compiler panics on graphs it cannot schedule; report that as an error.
 	defer func() {
 		if r := recover(); r != nil {

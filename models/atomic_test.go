@@ -21,7 +21,7 @@ func TestHelperPartialWrite(t *testing.T) {
 	if path == "" {
 		t.Skip("helper process of TestKilledWriteKeepsPreviousCheckpoint")
 	}
-	WriteAtomic(path, func(w io.Writer) error {
+	writeAtomically(path, func(w io.Writer) error {
 		w.Write(bytes.Repeat([]byte("partial "), 4096))
 		fmt.Println("half-written")
 		time.Sleep(time.Minute)

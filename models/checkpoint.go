@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/renameio/v2"
+
 	"github.com/nlpodyssey/safetensors"
 
 	"github.com/aelab/aelab/datasets"
@@ -34,7 +36,7 @@ const maxCheckpointBytes = 4 << 30
 
 // TrainingSettings records how a model was trained.
 type TrainingSettings struct {
-	Procedure  string  `json:"procedure"` // "train" (end to end) or "pretrain" (greedy, level by level)
+	Procedure  string  `json:"procedure"` // ProcedureTrain or ProcedurePretrain
 	Epochs     int     `json:"epochs"`    // per level, when pretraining
 	Batch      int     `json:"batch"`
 	LR         float64 `json:"lr"`
@@ -70,10 +72,18 @@ type FinetuneRecord struct {
 	History   []EpochStats `json:"history"`
 }
 
-// Fine-tuning objectives.
+// Fine-tuning objectives: what a pretrained stack is fine-tuned for.
 const (
 	ObjectiveReconstruct = "reconstruct"
 	ObjectiveClassify    = "classify"
+)
+
+// Procedures: how a model is made.
+const (
+	ProcedureTrain    = "train"             // end to end from random weights
+	ProcedurePretrain = "pretrain"          // greedily, level by level
+	ProcedureFinetune = "pretrain+finetune" // greedily, then end to end on reconstruction
+	ProcedureClassify = "pretrain+classify" // greedily, then encoder and softmax on the labels
 )
 
 // Record is everything a checkpoint holds besides the weights.
@@ -92,14 +102,13 @@ type Record struct {
 	Data       DataInfo         `json:"data"`
 }
 
-// Procedure names how the model was made: "train", "pretrain", "pretrain+finetune" or
-// "pretrain+classify".
+// Procedure names how the model was made: one of the Procedure constants.
 func (r Record) Procedure() string {
 	switch {
 	case r.Finetune != nil && r.Finetune.Objective == ObjectiveClassify:
-		return r.Training.Procedure + "+classify"
+		return ProcedureClassify
 	case r.Finetune != nil:
-		return r.Training.Procedure + "+finetune"
+		return ProcedureFinetune
 	}
 	return r.Training.Procedure
 }
@@ -166,53 +175,27 @@ func saveLayers(path, format string, record any, layers []*graph.Dense) error {
 		tensors[l.B.Name] = newTensorView(l.B.Data, l.Out())
 	}
 	meta := map[string]string{keyFormat: format, keyVersion: strconv.Itoa(formatVersion), keyRecord: string(js)}
-	return WriteAtomic(path, func(w io.Writer) error {
+	return writeAtomically(path, func(w io.Writer) error {
 		return safetensors.SerializeToWriter(tensors, meta, w)
 	})
 }
 
-// WriteAtomic creates path with what write writes, through a temporary file in the same
-// folder that is synced and renamed over path only once complete.
-func WriteAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("models: cannot write %s: folder %s does not exist", path, dir)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+// writeAtomically creates path with what write writes: renameio writes a temporary file in
+// the same folder and renames it over path only once it is complete and synced, so a reader
+// (or a crash) never sees a half-written file.
+func writeAtomically(path string, write func(io.Writer) error) error {
+	pf, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644), renameio.WithTempDir(filepath.Dir(path)))
 	if err != nil {
 		return fmt.Errorf("models: write %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	// CreateTemp makes the file private (0600); outputs are ordinary files.
-	if err = tmp.Chmod(0o644); err != nil {
+	defer pf.Cleanup()
+	if err := write(pf); err != nil {
 		return fmt.Errorf("models: write %s: %w", path, err)
 	}
-	if err = write(tmp); err != nil {
-		return fmt.Errorf("models: write %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("models: write %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("models: write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+	if err := pf.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("models: write %s: %w", path, err)
 	}
 	return nil
-}
-
-// WriteFileAtomic writes data to path the way WriteAtomic does.
-func WriteFileAtomic(path string, data []byte) error {
-	return WriteAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
 }
 
 // Load reads a checkpoint written by Save and checks every tensor against the spec.

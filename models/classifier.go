@@ -2,34 +2,17 @@ package models
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
 )
 
-// The digit classifier's fixed recipe: an MLP 784-512-256-10 with ReLU units, trained by
-// Adam (lr 0.0005) with batch 128 for 15 epochs from seed 1 on the training split, its
-// inputs corrupted by gaussian:0.3 noise (which lifts MNIST test accuracy from 97.7% to
-// 98.5% and steadies its verdicts on images off the data). classifierRecipe names the
-// recipe in the cache file, so a changed recipe trains a new classifier.
-const (
-	classifierFormat = "aelab-classifier"
-	classifierRecipe = "r2"
-	classifierEpochs = 15
-	classifierBatch  = 128
-	classifierLR     = 0.0005
-	classifierNoise  = "gaussian:0.3"
-	classifierSeed   = 1
-)
-
-func classifierSizes(d int) []int { return []int{d, 512, 256, datasets.NumClasses} }
+// classifierFormat names the classifier files' format.
+const classifierFormat = "aelab-classifier"
 
 // ClassifierRecord is what a classifier file holds besides the weights.
 type ClassifierRecord struct {
@@ -51,7 +34,9 @@ type Classifier struct {
 	Record ClassifierRecord
 }
 
-func newClassifier(sizes []int, seed uint64) *Classifier {
+// NewClassifier returns an MLP of the given layer sizes with ReLU hidden units and logits
+// out, its weights drawn from seed.
+func NewClassifier(sizes []int, seed uint64) *Classifier {
 	rng := InitRand(seed)
 	c := &Classifier{Record: ClassifierRecord{Layers: sizes}}
 	for i := 1; i < len(sizes); i++ {
@@ -62,35 +47,6 @@ func newClassifier(sizes []int, seed uint64) *Classifier {
 		c.Layers = append(c.Layers, graph.NewDense(fmt.Sprintf("layers.%d", 2*(i-1)), sizes[i-1], sizes[i], act, rng))
 	}
 	return c
-}
-
-// TrainDigitClassifier trains a classifier on set's whole training split (whatever limit
-// the set was loaded with) by the fixed recipe and measures it on the test images.
-func TrainDigitClassifier(ctx context.Context, backend graph.Backend, set *datasets.Set, hooks Hooks) (*Classifier, error) {
-	train := set.FullTrain()
-	if train.Labels == nil {
-		return nil, fmt.Errorf("models: the data set has no labels to train a classifier on")
-	}
-	c := newClassifier(classifierSizes(set.Train.Dim()), classifierSeed)
-	cfg := TrainConfig{Epochs: classifierEpochs, Batch: classifierBatch, Adam: graph.Adam{LR: classifierLR}, Seed: classifierSeed}
-	noise, err := datasets.ParseNoise(classifierNoise)
-	if err != nil {
-		return nil, err
-	}
-	hist, err := TrainClassifier(ctx, backend, c.Layers, noise, train, set.Validation, cfg, hooks)
-	if err != nil {
-		return nil, err
-	}
-	_, acc, err := Accuracy(ctx, backend, c.Layers, set.Test)
-	if err != nil {
-		return nil, err
-	}
-	c.Record.History, c.Record.TestAccuracy, c.Record.Data, c.Record.Recipe = hist, acc, NewDataInfo(set), classifierRecipe
-	c.Record.Data.TrainImages = train.Len()
-	for _, h := range hist {
-		c.Record.Seconds += h.Seconds
-	}
-	return c, nil
 }
 
 // SaveClassifier writes c to path atomically.
@@ -128,41 +84,12 @@ func LoadClassifier(path string) (*Classifier, error) {
 	if 4*n > len(buf) {
 		return nil, &CheckpointError{File: path, Problem: "the layers need more weights than the file holds"}
 	}
-	c := newClassifier(rec.Layers, 0)
+	c := NewClassifier(rec.Layers, 0)
 	if err := readLayers(path, buf, c.Layers); err != nil {
 		return nil, err
 	}
 	c.Record = rec
 	return c, nil
-}
-
-// ClassifierCachePath is where the digit classifier of a data set is kept between runs.
-func ClassifierCachePath(set *datasets.Set) string {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
-	}
-	return filepath.Join(dir, "aelab", "classifier-"+set.Checksum()[:12]+"-"+classifierRecipe+".safetensors")
-}
-
-// DigitClassifier returns the classifier of set from path (ClassifierCachePath when path
-// is empty), training it there first when there is none. trained reports a new one.
-func DigitClassifier(ctx context.Context, backend graph.Backend, set *datasets.Set, path string, hooks Hooks) (c *Classifier, trained bool, err error) {
-	if path == "" {
-		path = ClassifierCachePath(set)
-	}
-	if c, err := LoadClassifier(path); err == nil {
-		return c, false, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, false, err
-	}
-	if c, err = TrainDigitClassifier(ctx, backend, set, hooks); err != nil {
-		return nil, false, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, false, fmt.Errorf("models: classifier cache: %w", err)
-	}
-	return c, true, SaveClassifier(path, c)
 }
 
 // Judgement is the classifier's verdict on one image.
@@ -177,7 +104,7 @@ func (c *Classifier) Judge(ctx context.Context, backend graph.Backend, images []
 	if len(images)%d != 0 {
 		return nil, fmt.Errorf("models: %d values are not whole images of %d pixels", len(images), d)
 	}
-	fwd, err := newForward(backend, c.Layers)
+	fwd, err := NewForward(backend, c.Layers)
 	if err != nil {
 		return nil, err
 	}
@@ -185,11 +112,11 @@ func (c *Classifier) Judge(ctx context.Context, backend graph.Backend, images []
 	set := &datasets.Images{Rows: 1, Cols: d, Pixels: images}
 	out := make([]Judgement, 0, set.Len())
 	classes := c.Layers[len(c.Layers)-1].Out()
-	err = fwd.run(ctx, set, datasets.Noise{}, nil, func(o outputs) error {
-		logits := o.last()
-		for i := range o.n {
+	err = fwd.Run(ctx, set, datasets.Noise{}, nil, func(o Outputs) error {
+		logits := o.Last()
+		for i := range o.N {
 			z := logits[i*classes : (i+1)*classes]
-			best, lse := argmaxLogSumExp(z)
+			best, lse := ArgmaxLogSumExp(z)
 			out = append(out, Judgement{Class: best, Confidence: math.Exp(float64(z[best]) - lse)})
 		}
 		return nil

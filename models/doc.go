@@ -1,10 +1,20 @@
-// Package models holds what aelab's autoencoders are and what is done with them: the spec
-// ([Spec]: kind, sizes, activations, noise, λ), the model ([Autoencoder]), training
-// ([Train]) with divergence detection and interruption, evaluation ([Evaluate]) and
-// checkpoints ([Save], [Load]).
+// Package models holds what aelab's models are: the autoencoder's spec ([Spec]: kind, sizes,
+// activations, noise, λ) and the model built from it ([Autoencoder]), the digit classifier
+// ([Classifier]), checkpoints ([Save], [Load], [SaveClassifier], [LoadClassifier]) with
+// their records, running a stack of layers forward over image sets ([Forward], [Encode],
+// [Reconstruct]), and the named random streams every draw comes from ([NewRand]).
 //
-// It never builds gorgonia graphs itself (package graph does) and does not know which
-// executor runs them: the caller hands them a graph.Backend (cmd/aelab chooses it from --device).
+//	ae, err := models.New(models.Spec{Kind: models.DAE, Layers: []int{784, 128}}, models.InitRand(1))
+//	if err != nil {
+//		return err
+//	}
+//	err = models.Save("dae.safetensors", &models.Model{AE: ae})
+//
+// Training lives in models/train, studying a trained model (evaluation, probe,
+// interpolation, the walk) in models/study, the main job in models/experiment and its
+// pictures in models/report. None of them builds gorgonia graphs (package graph does) or
+// knows which executor runs them: the caller hands them a graph.Backend (cmd/aelab chooses
+// it from --device).
 //
 // # Checkpoints
 //
@@ -17,10 +27,11 @@
 // # Randomness
 //
 // Every random draw comes from a PCG generator seeded by the run's seed, one stream per use
-// ([NewRand]): initial weights, shuffling, corruption and evaluation noise.
+// ([NewRand] and the Stream constants): initial weights, shuffling, evaluation noise, the
+// walks. Training noise is counter-based (datasets.Noise.ApplyAt).
 //
 // # Errors
 //
-// Errors start with "models:". Training errors wrap [ErrDiverged] or [ErrInterrupted];
-// unreadable checkpoints are *[CheckpointError].
+// Errors start with "models:". Training and evaluation wrap [ErrDiverged] or
+// [ErrInterrupted]; unreadable checkpoints are *[CheckpointError].
 package models

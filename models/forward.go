@@ -10,16 +10,20 @@ import (
 	"github.com/aelab/aelab/graph"
 )
 
-// forward runs a stack of layers over whole image sets, in batches of evalBatch; the last
-// batch is padded and its padding ignored.
-type forward struct {
+// evalBatch is the batch size of evaluation programs; inputs are padded to a multiple.
+const evalBatch = 500
+
+// Forward runs a stack of layers over whole image sets on a backend, in batches of 500; the
+// last batch is padded and its padding ignored.
+type Forward struct {
 	ex     graph.Executor
 	layers []*graph.Dense
 	d      int
 	batch  []float32 // evalBatch × D
 }
 
-func newForward(backend graph.Backend, layers []*graph.Dense) (*forward, error) {
+// NewForward compiles the stack of layers on backend; Close releases it.
+func NewForward(backend graph.Backend, layers []*graph.Dense) (*Forward, error) {
 	prog, err := graph.NewStackProgram(layers, evalBatch)
 	if err != nil {
 		return nil, err
@@ -29,25 +33,26 @@ func newForward(backend graph.Backend, layers []*graph.Dense) (*forward, error) 
 		return nil, err
 	}
 	d := layers[0].In()
-	return &forward{ex: ex, layers: layers, d: d, batch: make([]float32, evalBatch*d)}, nil
+	return &Forward{ex: ex, layers: layers, d: d, batch: make([]float32, evalBatch*d)}, nil
 }
 
-func (f *forward) Close() error { return f.ex.Close() }
+// Close releases what the stack holds on its backend.
+func (f *Forward) Close() error { return f.ex.Close() }
 
-// outputs are one batch's results: rows [0, n) of each are valid.
-type outputs struct {
-	n      int
-	offset int         // index of the batch's first image in the set
-	input  []float32   // n × D, what was fed (corrupted, when noise applies)
-	layers [][]float32 // each layer's output, n × Out_i
+// Outputs are one batch's results: rows [0, N) of each are valid.
+type Outputs struct {
+	N      int
+	Offset int         // index of the batch's first image in the set
+	Input  []float32   // N × D, what was fed (corrupted, when noise applies)
+	Layers [][]float32 // each layer's output, N × Out_i
 }
 
-// last returns the last layer's output.
-func (o outputs) last() []float32 { return o.layers[len(o.layers)-1] }
+// Last returns the last layer's output.
+func (o Outputs) Last() []float32 { return o.Layers[len(o.Layers)-1] }
 
-// run feeds images (corrupted by noise drawn from rng, unless noise is none) and calls fn
+// Run feeds images (corrupted by noise drawn from rng, unless noise is none) and calls fn
 // for each batch.
-func (f *forward) run(ctx context.Context, images *datasets.Images, noise datasets.Noise, rng *rand.Rand, fn func(outputs) error) error {
+func (f *Forward) Run(ctx context.Context, images *datasets.Images, noise datasets.Noise, rng *rand.Rand, fn func(Outputs) error) error {
 	n := images.Len()
 	if images.Dim() != f.d {
 		return fmt.Errorf("models: the model takes %d inputs but the images have %d values", f.d, images.Dim())
@@ -63,9 +68,9 @@ func (f *forward) run(ctx context.Context, images *datasets.Images, noise datase
 		if err := f.ex.Run(f.batch); err != nil {
 			return err
 		}
-		out := outputs{n: rows, offset: lo, input: f.batch[:rows*f.d]}
+		out := Outputs{N: rows, Offset: lo, Input: f.batch[:rows*f.d]}
 		for i, l := range f.layers {
-			out.layers = append(out.layers, f.ex.Output(i)[:rows*l.Out()])
+			out.Layers = append(out.Layers, f.ex.Output(i)[:rows*l.Out()])
 		}
 		if err := fn(out); err != nil {
 			return err
@@ -74,31 +79,31 @@ func (f *forward) run(ctx context.Context, images *datasets.Images, noise datase
 	return nil
 }
 
-// collect runs images through the stack and returns layer i's output for every image, as
+// Collect runs images through the stack and returns layer i's output for every image, as
 // an image set of 1×Out_i "images" carrying the same labels.
-func (f *forward) collect(ctx context.Context, images *datasets.Images, layer int) (*datasets.Images, error) {
+func (f *Forward) Collect(ctx context.Context, images *datasets.Images, layer int) (*datasets.Images, error) {
 	width := f.layers[layer].Out()
 	out := &datasets.Images{Rows: 1, Cols: width, Pixels: make([]float32, 0, images.Len()*width), Labels: images.Labels}
-	err := f.run(ctx, images, datasets.Noise{}, nil, func(o outputs) error {
-		out.Pixels = append(out.Pixels, o.layers[layer]...)
+	err := f.Run(ctx, images, datasets.Noise{}, nil, func(o Outputs) error {
+		out.Pixels = append(out.Pixels, o.Layers[layer]...)
 		return nil
 	})
 	return out, err
 }
 
-// loss returns the mean reconstruction loss of the clean images (the stack's last layer
+// Loss returns the mean reconstruction loss of the clean images (the stack's last layer
 // reconstructs its input).
-func (f *forward) loss(ctx context.Context, images *datasets.Images, kind graph.Loss) (float64, error) {
+func (f *Forward) Loss(ctx context.Context, images *datasets.Images, kind graph.Loss) (float64, error) {
 	var sum float64
-	err := f.run(ctx, images, datasets.Noise{}, nil, func(o outputs) error {
-		sum += lossSum(kind, o.last(), o.input)
+	err := f.Run(ctx, images, datasets.Noise{}, nil, func(o Outputs) error {
+		sum += LossSum(kind, o.Last(), o.Input)
 		return nil
 	})
 	return sum / float64(len(images.Pixels)), err
 }
 
-// lossSum returns the summed per-value loss of recon against target.
-func lossSum(kind graph.Loss, recon, target []float32) float64 {
+// LossSum returns the summed per-value loss of recon against target.
+func LossSum(kind graph.Loss, recon, target []float32) float64 {
 	var s float64
 	switch kind {
 	case graph.BCE:
@@ -119,12 +124,12 @@ func lossSum(kind graph.Loss, recon, target []float32) float64 {
 
 // Reconstruct returns the reconstructions of images (N×D), fed as they are.
 func Reconstruct(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, images *datasets.Images) ([]float32, error) {
-	fwd, err := newForward(backend, ae.Layers())
+	fwd, err := NewForward(backend, ae.Layers())
 	if err != nil {
 		return nil, err
 	}
 	defer fwd.Close()
-	recon, err := fwd.collect(ctx, images, len(ae.Layers())-1)
+	recon, err := fwd.Collect(ctx, images, len(ae.Layers())-1)
 	if err != nil {
 		return nil, err
 	}
@@ -134,26 +139,26 @@ func Reconstruct(ctx context.Context, backend graph.Backend, ae graph.Autoencode
 // Encode returns the output of the last of layers for every image, as 1×H "images" with
 // the same labels.
 func Encode(ctx context.Context, backend graph.Backend, layers []*graph.Dense, images *datasets.Images) (*datasets.Images, error) {
-	fwd, err := newForward(backend, layers)
+	fwd, err := NewForward(backend, layers)
 	if err != nil {
 		return nil, err
 	}
 	defer fwd.Close()
-	return fwd.collect(ctx, images, len(layers)-1)
+	return fwd.Collect(ctx, images, len(layers)-1)
 }
 
-// classify returns the mean cross-entropy and the accuracy of a classifier stack (its last
+// Classify returns the mean cross-entropy and the accuracy of a classifier stack (its last
 // layer gives logits) on labelled images.
-func (f *forward) classify(ctx context.Context, images *datasets.Images) (loss, accuracy float64, err error) {
+func (f *Forward) Classify(ctx context.Context, images *datasets.Images) (loss, accuracy float64, err error) {
 	var ce float64
 	correct := 0
 	c := f.layers[len(f.layers)-1].Out()
-	err = f.run(ctx, images, datasets.Noise{}, nil, func(o outputs) error {
-		logits := o.last()
-		for i := range o.n {
+	err = f.Run(ctx, images, datasets.Noise{}, nil, func(o Outputs) error {
+		logits := o.Last()
+		for i := range o.N {
 			z := logits[i*c : (i+1)*c]
-			best, lse := argmaxLogSumExp(z)
-			label := int(images.Labels[o.offset+i])
+			best, lse := ArgmaxLogSumExp(z)
+			label := int(images.Labels[o.Offset+i])
 			ce += lse - float64(z[label])
 			if best == label {
 				correct++
@@ -165,8 +170,8 @@ func (f *forward) classify(ctx context.Context, images *datasets.Images) (loss, 
 	return ce / n, float64(correct) / n, err
 }
 
-// argmaxLogSumExp returns the index of the largest logit and log Σ exp(z).
-func argmaxLogSumExp(z []float32) (int, float64) {
+// ArgmaxLogSumExp returns the index of the largest logit and log Σ exp(z).
+func ArgmaxLogSumExp(z []float32) (int, float64) {
 	best := 0
 	for i, v := range z {
 		if v > z[best] {

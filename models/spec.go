@@ -154,9 +154,9 @@ func (s Spec) paramCount() int {
 	return n
 }
 
-// Objective returns what training s minimises.
-func (s Spec) Objective() graph.Objective {
-	return graph.Objective{Loss: s.Loss, Contractive: s.Lambda}
+// Cost returns what training s minimises.
+func (s Spec) Cost() graph.Cost {
+	return graph.Cost{Loss: s.Loss, Contractive: s.Lambda}
 }
 
 // String gives the sizes of the whole stack, e.g. "784-512-128-512-784".

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/train"
 )
 
 func benchCommand(s streams) *cli.Command {
@@ -15,7 +16,7 @@ func benchCommand(s streams) *cli.Command {
 		Name:  "bench",
 		Usage: "time training epochs over the 60,000 MNIST training images (images per second, seconds per epoch)",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "arch", Value: "784-128", Usage: "architecture: " + strings.Join(models.BenchArchs(), ", ") + " (784-1000-500-250-30, logistic units, linear code)"},
+			&cli.StringFlag{Name: "arch", Value: "784-128", Usage: "architecture: " + strings.Join(benchArchs(), ", ") + " (784-1000-500-250-30, logistic units, linear code)"},
 			&cli.StringFlag{Name: "kind", Value: "ae", Usage: "ae or dae (gaussian:0.4 noise)"},
 			&cli.IntFlag{Name: "batch", Value: 256, Usage: "images per training step"},
 			&cli.IntFlag{Name: "epochs", Value: 3, Usage: "epochs to time"},
@@ -33,18 +34,18 @@ func benchCommand(s streams) *cli.Command {
 
 // benchEpoch is one line of `aelab bench --json`.
 type benchEpoch struct {
-	Impl          string  `json:"impl"`
-	Arch          string  `json:"arch"`
-	Kind          string  `json:"kind"`
-	Batch         int     `json:"batch"`
-	Device        string  `json:"device"`
-	Replay        bool    `json:"replay"`
-	Fusion        bool    `json:"fusion"`
-	Epoch         int     `json:"epoch"`
-	EpochSeconds  float64 `json:"epoch_seconds"`
-	ImagesPerSec  float64 `json:"images_per_second"`
-	TrainMSE      float64 `json:"train_mse"`
-	ValidationMSE float64 `json:"test_mse"`
+	Impl         string  `json:"impl"`
+	Arch         string  `json:"arch"`
+	Kind         string  `json:"kind"`
+	Batch        int     `json:"batch"`
+	Device       string  `json:"device"`
+	Replay       bool    `json:"replay"`
+	Fusion       bool    `json:"fusion"`
+	Epoch        int     `json:"epoch"`
+	EpochSeconds float64 `json:"epoch_seconds"`
+	ImagesPerSec float64 `json:"images_per_second"`
+	TrainMSE     float64 `json:"train_mse"`
+	TestMSE      float64 `json:"test_mse"`
 }
 
 func benchAction(c *cli.Context, s streams) error {
@@ -52,7 +53,7 @@ func benchAction(c *cli.Context, s streams) error {
 	if err != nil || kind == models.CAE {
 		return usagef("--kind %q: want ae or dae", c.String("kind"))
 	}
-	spec, err := models.BenchSpec(c.String("arch"), kind)
+	spec, err := benchSpec(c.String("arch"), kind)
 	if err != nil {
 		return usageError{err}
 	}
@@ -73,21 +74,21 @@ func benchAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return err
 	}
-	train := set.TrainFile
-	images := (train.Len() / cfg.Batch) * cfg.Batch
+	trainSet := set.TrainFile
+	images := (trainSet.Len() / cfg.Batch) * cfg.Batch
 	if !c.Bool("json") {
 		fmt.Fprintf(s.Out, "%s %s (%d parameters), batch %d, %d images per epoch, %s\n", kind, spec, ae.NumParams(), cfg.Batch, images, backend.Name())
 	}
-	hooks := models.Hooks{EpochEnd: func(st models.EpochStats) error {
+	hooks := train.Hooks{EpochEnd: func(st models.EpochStats) error {
 		e := benchEpoch{Impl: "aelab " + models.Version, Arch: c.String("arch"), Kind: string(kind), Batch: cfg.Batch, Device: backend.Name(),
 			Replay: !c.Bool("no-replay") && strings.HasPrefix(backend.Name(), "cuda"), Fusion: !c.Bool("no-fusion"),
-			Epoch: st.Epoch - 1, EpochSeconds: st.Seconds, ImagesPerSec: float64(images) / st.Seconds, TrainMSE: st.TrainLoss, ValidationMSE: st.ValLoss}
+			Epoch: st.Epoch - 1, EpochSeconds: st.Seconds, ImagesPerSec: float64(images) / st.Seconds, TrainMSE: st.TrainLoss, TestMSE: st.ValLoss}
 		if c.Bool("json") {
 			return json.NewEncoder(s.Out).Encode(e)
 		}
 		_, err := fmt.Fprintf(s.Out, "epoch %d  %.3fs  %.0f images/s  train mse %.5f  test mse %.5f\n", st.Epoch, st.Seconds, e.ImagesPerSec, st.TrainLoss, st.ValLoss)
 		return err
 	}}
-	_, err = models.Train(c.Context, backend, ae.Graph(), ae.Spec.Objective(), ae.Spec.Noise, train, set.Test, cfg, hooks)
+	_, err = train.Autoencoder(c.Context, backend, ae.Graph(), ae.Spec.Cost(), ae.Spec.Noise, trainSet, set.Test, cfg, hooks)
 	return err
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/study"
 )
 
 func evalCommand(s streams) *cli.Command {
@@ -47,8 +47,8 @@ func evalAction(c *cli.Context, s streams) error {
 		return err
 	}
 	defer backend.Close()
-	m, err := models.Evaluate(c.Context, backend, model.AE, set, models.EvalOptions{
-		Noise: models.EvalNoise(noise, model.AE.Spec), Seed: c.Uint64("seed"), NoProbe: c.Bool("no-probe")})
+	m, err := study.Evaluate(c.Context, backend, model.AE, set, study.EvalOptions{
+		Noise: study.EvalNoise(noise, model.AE.Spec), Seed: c.Uint64("seed"), NoProbe: c.Bool("no-probe")})
 	if err != nil {
 		return err
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/aelab/aelab/datasets"
-	"github.com/aelab/aelab/models"
 	"github.com/aelab/aelab/models/experiment"
+	"github.com/aelab/aelab/models/train"
 )
 
 func experimentCommand(s streams) *cli.Command {
@@ -73,7 +73,7 @@ func experimentAction(c *cli.Context, s streams) error {
 
 	bars := newTrainProgress(s.Err, 1)
 	opts := experiment.Options{Out: out, Force: c.Bool("force"), Parallel: c.Int("parallel"), Backend: backend, Log: s.Err,
-		Bars: func(stage string) models.Hooks {
+		Bars: func(stage string) train.Hooks {
 			bars.prefix = stage + " "
 			return bars.hooks(nil)
 		}}

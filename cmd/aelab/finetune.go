@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/train"
 )
 
 func finetuneCommand(s streams) *cli.Command {
@@ -65,9 +66,9 @@ func finetuneAction(c *cli.Context, s streams) error {
 		noise = ae.Spec.Noise
 	}
 	if !c.IsSet("lr") {
-		lr := models.DefaultFinetuneLR
+		lr := train.DefaultFinetuneLR
 		if objective == models.ObjectiveClassify {
-			lr = models.DefaultClassifyLR
+			lr = train.DefaultClassifyLR
 		}
 		if err := c.Set("lr", fmt.Sprint(lr)); err != nil {
 			return err
@@ -104,8 +105,8 @@ func finetuneAction(c *cli.Context, s streams) error {
 	fmt.Fprintf(s.Err, "fine-tuning %s %s (%s, noise %s) on %d %s images, batch %d, lr %g, %d epochs\n",
 		ae.Spec.Kind, ae.Spec, objective, noise, set.Train.Len(), set.Name, cfg.Batch, cfg.Adam.LR, cfg.Epochs)
 	show, bar := progress(s, cfg.Batch)
-	job := models.Job{Set: set, Config: cfg, TrainLimit: c.Int("train-limit"), Path: out, Progress: show}
-	if err := models.FinetuneModel(c.Context, backend, model, objective, noise, job); err != nil {
+	job := train.Job{Set: set, Config: cfg, TrainLimit: c.Int("train-limit"), Path: out, Progress: show}
+	if err := train.Finetune(c.Context, backend, model, objective, noise, job); err != nil {
 		bar.abandon()
 		n := 0
 		if rec.Finetune != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aelab/aelab/models"
 	"github.com/aelab/aelab/models/report"
+	"github.com/aelab/aelab/models/study"
 )
 
 func interpolateCommand(s streams) *cli.Command {
@@ -47,7 +48,7 @@ func pairOf(flag, v string) ([2]int, error) {
 }
 
 func interpolateAction(c *cli.Context, s streams) error {
-	choice := models.PairChoice{SameClass: -1, Classes: [2]int{-1, -1}, Indices: [2]int{-1, -1}, Pairs: c.Int("pairs")}
+	choice := study.PairChoice{SameClass: -1, Classes: [2]int{-1, -1}, Indices: [2]int{-1, -1}, Pairs: c.Int("pairs")}
 	ways := 0
 	if c.IsSet("same-class") {
 		ways++
@@ -113,7 +114,7 @@ func interpolateAction(c *cli.Context, s streams) error {
 			return fmt.Errorf("%s: %w", paths[i], err)
 		}
 	}
-	pairs, err := models.ChoosePairs(set.Test, choice, models.NewRand(c.Uint64("seed"), 0))
+	pairs, err := study.ChoosePairs(set.Test, choice, models.NewRand(c.Uint64("seed"), 0))
 	if err != nil {
 		return usageError{err}
 	}
@@ -122,22 +123,22 @@ func interpolateAction(c *cli.Context, s streams) error {
 		return err
 	}
 	defer backend.Close()
-	alphas := models.Alphas(steps)
-	study, err := models.InterpolationStudy(c.Context, backend, names, aes, set.Test, pairs, alphas, judge, c.Bool("pixel-baseline"))
+	alphas := study.Alphas(steps)
+	studied, err := study.InterpolationStudy(c.Context, backend, names, aes, set.Test, pairs, alphas, judge, c.Bool("pixel-baseline"))
 	if err != nil {
 		return err
 	}
-	img, err := report.InterpolationGrid("decoded paths a·z1 + (1−a)·z2 from x2 (a = 0) to x1 (a = 1)", study, alphas, set.Test).Render()
+	img, err := report.InterpolationGrid("decoded studied a·z1 + (1−a)·z2 from x2 (a = 0) to x1 (a = 1)", studied, alphas, set.Test).Render()
 	if err != nil {
 		return err
 	}
 	if err := report.WritePNG(out, img); err != nil {
 		return err
 	}
-	summary := models.SummarizePaths(study)
+	summary := study.SummarizePaths(studied)
 	if c.Bool("json") {
 		return json.NewEncoder(s.Out).Encode(map[string]any{"image": out, "classifier_test_accuracy": judge.Record.TestAccuracy,
-			"paths": study, "summary": summary})
+			"studied": studied, "summary": summary})
 	}
 	fmt.Fprintf(s.Out, "%-24s %8s %14s %14s %6s\n", "path", "pairs", "mean p(top)", "end class≥0.9", "switch a")
 	for _, sm := range summary {

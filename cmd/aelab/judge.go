@@ -8,6 +8,7 @@ import (
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/study"
 )
 
 func classifierFlag() cli.Flag {
@@ -18,14 +19,14 @@ func classifierFlag() cli.Flag {
 func loadJudge(c *cli.Context, s streams, backend graph.Backend, set *datasets.Set) (*models.Classifier, error) {
 	path := c.String("classifier")
 	if path == "" {
-		path = models.ClassifierCachePath(set)
+		path = study.ClassifierCachePath(set)
 	}
 	show, bar := progress(s, 128)
 	hooks := show("train")
 	if _, err := models.LoadClassifier(path); err != nil {
 		fmt.Fprintf(s.Err, "training the digit classifier that scores the images (once; kept in %s)\n", path)
 	}
-	judge, trained, err := models.DigitClassifier(c.Context, backend, set, path, hooks)
+	judge, trained, err := study.DigitClassifier(c.Context, backend, set, path, hooks)
 	if err != nil {
 		bar.abandon()
 		return nil, err

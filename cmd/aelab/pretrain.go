@@ -6,6 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/train"
 )
 
 func pretrainCommand(s streams) *cli.Command {
@@ -23,7 +24,7 @@ func pretrainCommand(s streams) *cli.Command {
 
 func pretrainAction(c *cli.Context, s streams) error {
 	return makeModel(c, s, "epochs-per-layer", "pretraining %s %s level by level on %d %s images, batch %d, %d epochs per level\n",
-		models.PretrainModel, func(m *models.Model) string {
+		train.NewStack, func(m *models.Model) string {
 			if n := len(m.Record.Levels); n > 0 {
 				return fmt.Sprintf("level %d, epoch %d", n, len(m.Record.Levels[n-1].History))
 			}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/train"
 )
 
 // trainProgress shows a bar while an epoch runs (steps, running loss, images per second,
@@ -33,8 +34,8 @@ func isTerminal(w io.Writer) bool {
 }
 
 // hooks returns the training hooks; save, when not nil, runs after each epoch's line.
-func (p *trainProgress) hooks(save func(models.EpochStats) error) models.Hooks {
-	return models.Hooks{
+func (p *trainProgress) hooks(save func(models.EpochStats) error) train.Hooks {
+	return train.Hooks{
 		EpochStart: func(epoch, epochs, steps int) {
 			p.epoch, p.steps = fmt.Sprintf("%sepoch %d/%d", p.prefix, epoch, epochs), steps
 			if !isTerminal(p.w) {

@@ -12,6 +12,7 @@ import (
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/train"
 )
 
 func specFlags(hiddenDefault string) []cli.Flag {
@@ -101,8 +102,8 @@ func specFromFlags(c *cli.Context) (models.Spec, error) {
 
 // trainConfigFromFlags reads the epochs flag, --batch, --lr and --seed; an unset --batch
 // takes defaultBatch when that is positive.
-func trainConfigFromFlags(c *cli.Context, epochsFlag string, defaultBatch int) (models.TrainConfig, error) {
-	cfg := models.TrainConfig{Epochs: c.Int(epochsFlag), Batch: c.Int("batch"), Adam: graph.Adam{LR: c.Float64("lr")}, Seed: c.Uint64("seed")}
+func trainConfigFromFlags(c *cli.Context, epochsFlag string, defaultBatch int) (train.Config, error) {
+	cfg := train.Config{Epochs: c.Int(epochsFlag), Batch: c.Int("batch"), Adam: graph.Adam{LR: c.Float64("lr")}, Seed: c.Uint64("seed")}
 	if !c.IsSet("batch") && defaultBatch > 0 {
 		cfg.Batch = defaultBatch
 	}
@@ -129,7 +130,7 @@ func defaultOut(spec models.Spec) string {
 // checked and the backend opened.
 type newRun struct {
 	spec    models.Spec // Layers: the hidden sizes
-	cfg     models.TrainConfig
+	cfg     train.Config
 	set     *datasets.Set
 	out     string
 	backend graph.Backend
@@ -168,14 +169,14 @@ func startNewRun(c *cli.Context, s streams, epochsFlag string) (*newRun, error) 
 }
 
 // job describes the run's training for the models' procedures.
-func (r *newRun) job(c *cli.Context, show models.Progress) models.Job {
-	return models.Job{Set: r.set, Config: r.cfg, TrainLimit: c.Int("train-limit"), Path: r.out, Progress: show}
+func (r *newRun) job(c *cli.Context, show train.Progress) train.Job {
+	return train.Job{Set: r.set, Config: r.cfg, TrainLimit: c.Int("train-limit"), Path: r.out, Progress: show}
 }
 
 // progress returns the stage hooks that draw bars and epoch lines on s.Err.
-func progress(s streams, batch int) (models.Progress, *trainProgress) {
+func progress(s streams, batch int) (train.Progress, *trainProgress) {
 	p := newTrainProgress(s.Err, batch)
-	return func(stage string) models.Hooks {
+	return func(stage string) train.Hooks {
 		p.prefix = ""
 		if stage != "train" && stage != "finetune" {
 			p.prefix = stage + " "
@@ -185,7 +186,7 @@ func progress(s streams, batch int) (models.Progress, *trainProgress) {
 }
 
 func trainAction(c *cli.Context, s streams) error {
-	return makeModel(c, s, "epochs", "training %s %s on %d %s images, batch %d, %d epochs\n", models.TrainModel,
+	return makeModel(c, s, "epochs", "training %s %s on %d %s images, batch %d, %d epochs\n", train.NewModel,
 		func(m *models.Model) string {
 			if n := len(m.Record.History); n > 0 {
 				return fmt.Sprintf("epoch %d", n)
@@ -194,8 +195,8 @@ func trainAction(c *cli.Context, s streams) error {
 		})
 }
 
-// procedure makes a new model: models.TrainModel or models.PretrainModel.
-type procedure func(context.Context, graph.Backend, models.Spec, models.Job) (*models.Model, error)
+// procedure makes a new model: train.NewModel or train.NewStack.
+type procedure func(context.Context, graph.Backend, models.Spec, train.Job) (*models.Model, error)
 
 // makeModel runs a procedure that makes a new model, with progress, and reports what it
 // wrote; saved says what the checkpoint holds after an interruption ("" for nothing).

@@ -7,8 +7,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/aelab/aelab/datasets"
-	"github.com/aelab/aelab/models"
 	"github.com/aelab/aelab/models/report"
+	"github.com/aelab/aelab/models/study"
 )
 
 func walkCommand(s streams) *cli.Command {
@@ -18,7 +18,7 @@ func walkCommand(s streams) *cli.Command {
 		Flags: []cli.Flag{
 			modelFlag(),
 			&cli.StringFlag{Name: "start", Value: "uniform", Usage: "starting images: noise (standard normal pixels), uniform (pixels in [0,1]) or image:I (test image I)"},
-			&cli.StringFlag{Name: "method", Value: models.WalkScore, Usage: "score: x += η(r(x) − x); energy: x −= η∇‖r(x) − x‖² (gorgonia's gradient); chain: x = r(corrupt(x))"},
+			&cli.StringFlag{Name: "method", Value: study.WalkScore, Usage: "score: x += η(r(x) − x); energy: x −= η∇‖r(x) − x‖² (gorgonia's gradient); chain: x = r(corrupt(x))"},
 			&cli.IntFlag{Name: "steps", Value: 100, Usage: "steps of the walk"},
 			&cli.Float64Flag{Name: "eta", Value: 1.0, Usage: "step size η of score and energy"},
 			&cli.StringFlag{Name: "chain-noise", Usage: "corruption of the chain (default: the model's training noise, else gaussian:0.4)"},
@@ -37,7 +37,7 @@ func walkCommand(s streams) *cli.Command {
 }
 
 func walkAction(c *cli.Context, s streams) error {
-	snapshots, err := models.ParseSnapshots(c.String("snapshots"))
+	snapshots, err := study.ParseSnapshots(c.String("snapshots"))
 	if err != nil {
 		return usageError{err}
 	}
@@ -45,7 +45,7 @@ func walkAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--chain-noise: %w", err)}
 	}
-	cfg := models.WalkConfig{Method: c.String("method"), Steps: c.Int("steps"), Eta: c.Float64("eta"), ChainNoise: chainNoise,
+	cfg := study.WalkConfig{Method: c.String("method"), Steps: c.Int("steps"), Eta: c.Float64("eta"), ChainNoise: chainNoise,
 		Clip: c.Bool("clip"), Snapshots: snapshots, Seed: c.Uint64("seed")}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
@@ -69,7 +69,7 @@ func walkAction(c *cli.Context, s streams) error {
 	if err := model.AE.CheckImages(set.Test); err != nil {
 		return fmt.Errorf("%s: %w", c.String("model"), err)
 	}
-	start, err := models.WalkStart(c.String("start"), chains, set.Test, cfg.Seed)
+	start, err := study.WalkStart(c.String("start"), chains, set.Test, cfg.Seed)
 	if err != nil {
 		return usageError{err}
 	}
@@ -78,11 +78,11 @@ func walkAction(c *cli.Context, s streams) error {
 		return err
 	}
 	defer backend.Close()
-	snaps, err := models.Walk(c.Context, backend, model.AE, start, cfg)
+	snaps, err := study.Walk(c.Context, backend, model.AE, start, cfg)
 	if err != nil {
 		return err
 	}
-	points, err := models.MeasureWalk(c.Context, backend, judge, set.Train, snaps)
+	points, err := study.MeasureWalk(c.Context, backend, judge, set.Train, snaps)
 	if err != nil {
 		return err
 	}
@@ -96,10 +96,10 @@ func walkAction(c *cli.Context, s streams) error {
 	}
 	if c.Bool("json") {
 		return json.NewEncoder(s.Out).Encode(map[string]any{"image": out, "method": cfg.Method, "start": c.String("start"),
-			"eta": cfg.Eta, "steps": cfg.Steps, "points": points, "summary": models.SummarizeWalk(points)})
+			"eta": cfg.Eta, "steps": cfg.Steps, "points": points, "summary": study.SummarizeWalk(points)})
 	}
 	fmt.Fprintf(s.Out, "%6s %14s %16s %16s\n", "step", "mean ‖r(x)−x‖²", "mean nearest dist", "mean confidence")
-	for _, sm := range models.SummarizeWalk(points) {
+	for _, sm := range study.SummarizeWalk(points) {
 		fmt.Fprintf(s.Out, "%6d %14.4f %16.3f %16.3f\n", sm.Step, sm.MeanEnergy, sm.MeanNearestDistance, sm.MeanConfidence)
 	}
 	fmt.Fprintf(s.Out, "wrote %s\n", out)

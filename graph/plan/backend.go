@@ -17,7 +17,7 @@ type Slice struct {
 	Len int
 }
 
-// Backend is what a plan runs on. Its methods are called from one goroutine at a time.
+// Device is what a plan runs on (the CPU, a CUDA GPU). Its methods are called from one goroutine at a time.
 //
 // The executor binds a plan once: it allocates the buffers, then hands the backend each
 // list of operations it will run again and again (a forward pass; a training step) to
@@ -25,7 +25,7 @@ type Slice struct {
 // calls, or one. What changes from step to step (the Adam step count, the batch within the
 // epoch, the noise counter) lives in Counters in the backend's memory, read and advanced
 // by the operations themselves, so a prepared step never waits for the host.
-type Backend interface {
+type Device interface {
 	// Name says what computes: "cpu", "cuda:0", ….
 	Name() string
 	// Alloc returns a zeroed buffer of n float32 values; Free releases it.

@@ -21,7 +21,7 @@ type CPU struct {
 	binaries map[string]*binaryLoops
 }
 
-var _ Backend = (*CPU)(nil)
+var _ Device = (*CPU)(nil)
 
 // NewCPU returns the CPU backend using up to GOMAXPROCS goroutines per kernel.
 func NewCPU() *CPU {
@@ -35,24 +35,24 @@ func NewCPU() *CPU {
 	return c
 }
 
-// Name implements Backend.
+// Name implements Device.
 func (c *CPU) Name() string { return "cpu" }
 
-// Alloc implements Backend.
+// Alloc implements Device.
 func (c *CPU) Alloc(n int) (Memory, error) { return make([]float32, n), nil }
 
-// Free implements Backend: the garbage collector takes the slice.
+// Free implements Device: the garbage collector takes the slice.
 func (c *CPU) Free(Memory) error { return nil }
 
-// Param implements Backend: the parameter's own slice.
+// Param implements Device: the parameter's own slice.
 func (c *CPU) Param(p *graph.Param) (Memory, bool, error) { return p.Data, true, nil }
 
-// ReleaseParam implements Backend: the slice is the parameter's.
+// ReleaseParam implements Device: the slice is the parameter's.
 func (c *CPU) ReleaseParam(*graph.Param) error { return nil }
 
 func (c *CPU) slice(s Slice) []float32 { return s.Mem.([]float32)[s.Off : s.Off+s.Len] }
 
-// Write implements Backend.
+// Write implements Device.
 func (c *CPU) Write(dst Slice, src []float32) error {
 	d := c.slice(dst)
 	if len(src) != len(d) {
@@ -65,7 +65,7 @@ func (c *CPU) Write(dst Slice, src []float32) error {
 	return nil
 }
 
-// Read implements Backend.
+// Read implements Device.
 func (c *CPU) Read(dst []float32, src Slice) error {
 	s := c.slice(src)
 	if len(dst) != len(s) {
@@ -78,10 +78,10 @@ func (c *CPU) Read(dst []float32, src Slice) error {
 	return nil
 }
 
-// AllocIndices implements Backend.
+// AllocIndices implements Device.
 func (c *CPU) AllocIndices(n int) (Memory, error) { return make([]int32, n), nil }
 
-// WriteIndices implements Backend.
+// WriteIndices implements Device.
 func (c *CPU) WriteIndices(dst Memory, idx []int32) error {
 	d, ok := dst.([]int32)
 	if !ok || len(d) < len(idx) {
@@ -91,22 +91,22 @@ func (c *CPU) WriteIndices(dst Memory, idx []int32) error {
 	return nil
 }
 
-// NewCounters implements Backend.
+// NewCounters implements Device.
 func (c *CPU) NewCounters() (Memory, error) { return new(Counters), nil }
 
-// SetCounters implements Backend.
+// SetCounters implements Device.
 func (c *CPU) SetCounters(m Memory, v Counters) error {
 	*m.(*Counters) = v
 	return nil
 }
 
-// ReadCounters implements Backend.
+// ReadCounters implements Device.
 func (c *CPU) ReadCounters(m Memory) (Counters, error) { return *m.(*Counters), nil }
 
-// Sync implements Backend: CPU work is done when its call returns.
+// Sync implements Device: CPU work is done when its call returns.
 func (c *CPU) Sync() error { return nil }
 
-// Close implements Backend.
+// Close implements Device.
 func (c *CPU) Close() error { return nil }
 
 // parallelMin is the number of values below which a kernel runs on one goroutine.
@@ -132,7 +132,7 @@ func (c *CPU) parallel(n int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// Prepare implements Backend: each op becomes a closure over its slices, resolved once.
+// Prepare implements Device: each op becomes a closure over its slices, resolved once.
 func (c *CPU) Prepare(ops []Op) (Sequence, error) {
 	seq := make(cpuSequence, 0, len(ops))
 	for _, op := range ops {

@@ -19,7 +19,7 @@
 //	defer ex.Close()
 //	loss, err := ex.Step(noisy, clean)
 //
-// A [Backend] supplies the buffers and runs what the executor prepares once per plan: the
+// A [Device] supplies the buffers and runs what the executor prepares once per plan: the
 // steps, and around a training step the batch gathered and corrupted, Adam, and the step
 // counters advanced ([Sequence]). [CPU] is the pure-Go backend: aelab's fast CPU executor
 // and the reference that the CUDA backend (package cuda) is checked against; the tests check

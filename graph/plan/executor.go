@@ -7,16 +7,17 @@ import (
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/graph/sgemm"
 )
 
 // New returns a graph.Backend that compiles programs into plans and runs them on be.
-func New(be Backend) graph.Backend { return planBackend{be: be} }
+func New(be Device) graph.Backend { return planBackend{be: be} }
 
 // NewWith is New with compile options.
-func NewWith(be Backend, opt Options) graph.Backend { return planBackend{be: be, opt: opt} }
+func NewWith(be Device, opt Options) graph.Backend { return planBackend{be: be, opt: opt} }
 
 type planBackend struct {
-	be  Backend
+	be  Device
 	opt Options
 }
 
@@ -24,6 +25,9 @@ var _ graph.Backend = planBackend{}
 
 func (b planBackend) Name() string { return b.be.Name() }
 func (b planBackend) Close() error { return b.be.Close() }
+
+// MatMul implements graph.Backend with aelab's SGEMM.
+func (b planBackend) MatMul() graph.MatMul { return new(sgemm.Multiplier) }
 
 // Compile implements graph.Backend: it compiles p and binds the plan to the backend's
 // buffers, writing the parameters' host values into their device buffers.
@@ -39,8 +43,8 @@ func (b planBackend) Compile(p *graph.Program, opt graph.Adam) (graph.Executor, 
 	return ex, nil
 }
 
-// Unwrap returns the Backend behind a graph.Backend made by New, or nil.
-func Unwrap(b graph.Backend) Backend {
+// Unwrap returns the Device behind a graph.Backend made by New, or nil.
+func Unwrap(b graph.Backend) Device {
 	if pb, ok := b.(planBackend); ok {
 		return pb.be
 	}
@@ -57,7 +61,7 @@ var ErrBackendClosed = errors.New("plan: the backend is closed")
 // autoencoder's corrupted and clean batch) it also keeps the training images on the
 // backend and builds each batch there (graph.DeviceData).
 type executor struct {
-	be     Backend
+	be     Device
 	plan   *Plan
 	adam   graph.Adam
 	closed bool

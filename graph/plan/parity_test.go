@@ -15,7 +15,7 @@ import (
 // TestPlanMatchesTapeMachine runs every program on the CPU plan backend and on gorgonia's
 // TapeMachine from the same parameters and inputs.
 func TestPlanMatchesTapeMachine(t *testing.T) {
-	plantest.Compare(t, graph.CPU{}, New(NewCPU()), 1e-5)
+	plantest.Compare(t, graph.Tape{}, New(NewCPU()), 1e-5)
 }
 
 // deviceLikeCPU keeps its own copy of every parameter while a plan holds it, as a GPU
@@ -51,7 +51,7 @@ func (d *deviceLikeCPU) ReleaseParam(p *graph.Param) error {
 // TestDeviceLikeBackendMatchesTapeMachine runs the comparison on a backend that keeps its
 // own parameters, as the CUDA backend does.
 func TestDeviceLikeBackendMatchesTapeMachine(t *testing.T) {
-	plantest.Compare(t, graph.CPU{}, New(newDeviceLikeCPU()), 1e-5)
+	plantest.Compare(t, graph.Tape{}, New(newDeviceLikeCPU()), 1e-5)
 }
 
 // TestParamsReachTheHostOnlyBySync checks what the comparison relies on: on a backend with
@@ -181,7 +181,7 @@ func TestFusionShrinksPlans(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	ae := graph.Autoencoder{Encoder: []*graph.Dense{graph.NewDense("e", 784, 128, graph.ReLU, rng)},
 		Decoder: []*graph.Dense{graph.NewDense("d", 128, 784, graph.Sigmoid, rng)}}
-	p, err := graph.NewTrainingProgram(ae, graph.Objective{Loss: graph.MSE}, 32)
+	p, err := graph.NewTrainingProgram(ae, graph.Cost{Loss: graph.MSE}, 32)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestTooManyOutputsStayUnfused(t *testing.T) {
 		}
 		return out
 	}
-	want, got := results(graph.CPU{}), results(New(NewCPU()))
+	want, got := results(graph.Tape{}), results(New(NewCPU()))
 	for i := range want {
 		for j := range want[i] {
 			if d := got[i][j] - want[i][j]; d > 1e-6 || d < -1e-6 {
@@ -298,7 +298,7 @@ func TestPlansRunConcurrently(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 1))
 		ae := graph.Autoencoder{Encoder: []*graph.Dense{graph.NewDense("e", d, hidden, graph.ReLU, rng)},
 			Decoder: []*graph.Dense{graph.NewDense("d", hidden, d, graph.Sigmoid, rng)}}
-		p, err := graph.NewTrainingProgram(ae, graph.Objective{Loss: graph.MSE}, batch)
+		p, err := graph.NewTrainingProgram(ae, graph.Cost{Loss: graph.MSE}, batch)
 		if err != nil {
 			t.Error(err)
 			return nil

@@ -14,13 +14,8 @@ import (
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/models"
-)
-
-// Procedures a run may follow.
-const (
-	ProcTrain    = "train"             // end to end from random weights
-	ProcPretrain = "pretrain"          // greedy, level by level
-	ProcFinetune = "pretrain+finetune" // greedy, then end to end on reconstruction
+	"github.com/aelab/aelab/models/study"
+	"github.com/aelab/aelab/models/train"
 )
 
 // Config is an experiment: a list of runs and what they share.
@@ -205,7 +200,7 @@ func (cfg *Config) checkStudies(file string, lines map[string]int) error {
 	for i := range cfg.Walks {
 		w, key := &cfg.Walks[i], fmt.Sprintf("walks[%d]", i)
 		if w.Method == "" {
-			w.Method = models.WalkScore
+			w.Method = study.WalkScore
 		}
 		if w.Start == "" {
 			w.Start = "uniform"
@@ -219,7 +214,7 @@ func (cfg *Config) checkStudies(file string, lines map[string]int) error {
 		if w.Chains == 0 {
 			w.Chains = 8
 		}
-		if err := (models.WalkConfig{Method: w.Method, Steps: w.Steps, Eta: w.Eta}).Validate(); err != nil {
+		if err := (study.WalkConfig{Method: w.Method, Steps: w.Steps, Eta: w.Eta}).Validate(); err != nil {
 			return bad(key, strings.TrimPrefix(err.Error(), "models: "))
 		}
 		if w.Start != "noise" && w.Start != "uniform" && !strings.HasPrefix(w.Start, "image:") {
@@ -345,7 +340,7 @@ func (r *Run) inherit(d Run) {
 		}
 	}
 	if r.Procedure == "" {
-		r.Procedure = ProcTrain
+		r.Procedure = models.ProcedureTrain
 	}
 	if r.Batch == 0 {
 		r.Batch = 32
@@ -354,7 +349,7 @@ func (r *Run) inherit(d Run) {
 		r.LR = 0.001
 	}
 	if r.FinetuneLR == 0 {
-		r.FinetuneLR = models.DefaultFinetuneLR
+		r.FinetuneLR = train.DefaultFinetuneLR
 	}
 	if r.Seed == 0 {
 		r.Seed = 1
@@ -395,15 +390,15 @@ func (r *Run) check() (field, problem string) {
 			return f.name, err.Error()
 		}
 	}
-	if !slices.Contains([]string{ProcTrain, ProcPretrain, ProcFinetune}, r.Procedure) {
-		return "procedure", fmt.Sprintf("%q: want %s, %s or %s", r.Procedure, ProcTrain, ProcPretrain, ProcFinetune)
+	if !slices.Contains([]string{models.ProcedureTrain, models.ProcedurePretrain, models.ProcedureFinetune}, r.Procedure) {
+		return "procedure", fmt.Sprintf("%q: want %s, %s or %s", r.Procedure, models.ProcedureTrain, models.ProcedurePretrain, models.ProcedureFinetune)
 	}
 	switch {
-	case r.Procedure == ProcTrain && r.Epochs <= 0:
+	case r.Procedure == models.ProcedureTrain && r.Epochs <= 0:
 		return "epochs", fmt.Sprintf("a train run needs epochs > 0, got %d", r.Epochs)
-	case r.Procedure != ProcTrain && r.EpochsPerLayer <= 0:
+	case r.Procedure != models.ProcedureTrain && r.EpochsPerLayer <= 0:
 		return "epochs_per_layer", fmt.Sprintf("a %s run needs epochs_per_layer > 0, got %d", r.Procedure, r.EpochsPerLayer)
-	case r.Procedure == ProcFinetune && r.FinetuneEpochs <= 0:
+	case r.Procedure == models.ProcedureFinetune && r.FinetuneEpochs <= 0:
 		return "finetune_epochs", fmt.Sprintf("a %s run needs finetune_epochs > 0, got %d", r.Procedure, r.FinetuneEpochs)
 	case r.Batch <= 0:
 		return "batch", fmt.Sprintf("%d must be positive", r.Batch)

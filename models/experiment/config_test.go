@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/aelab/aelab/models"
 )
 
 func TestPresetsParse(t *testing.T) {
@@ -33,7 +35,7 @@ runs:
 		t.Fatal(err)
 	}
 	a, b := cfg.Runs[0], cfg.Runs[1]
-	if a.Batch != 64 || a.LR != 0.01 || a.Procedure != ProcTrain || len(a.Hidden) != 1 || a.Seed != 1 {
+	if a.Batch != 64 || a.LR != 0.01 || a.Procedure != models.ProcedureTrain || len(a.Hidden) != 1 || a.Seed != 1 {
 		t.Errorf("run a: %+v", a)
 	}
 	if b.Batch != 16 || b.LR != 0.01 || b.FinetuneLR != 1e-4 {

@@ -17,6 +17,7 @@ import (
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph/plan"
 	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/train"
 )
 
 // tinyConfig has the three procedures and a shared pretrained stack, on a few images.
@@ -65,8 +66,8 @@ func TestInterruptedExperimentResumes(t *testing.T) {
 	defer cancel()
 	opts := Options{Out: dir, Backend: plan.New(plan.NewCPU())}
 	epochs := 0
-	opts.Bars = func(string) models.Hooks {
-		return models.Hooks{EpochEnd: func(models.EpochStats) error {
+	opts.Bars = func(string) train.Hooks {
+		return train.Hooks{EpochEnd: func(models.EpochStats) error {
 			epochs++
 			if epochs == 3 { // the first epoch of the second run
 				cancel()
@@ -82,8 +83,8 @@ func TestInterruptedExperimentResumes(t *testing.T) {
 	stamp := modTime(t, first)
 
 	epochs = 0
-	opts.Bars = func(string) models.Hooks {
-		return models.Hooks{EpochEnd: func(models.EpochStats) error { epochs++; return nil }}
+	opts.Bars = func(string) train.Hooks {
+		return train.Hooks{EpochEnd: func(models.EpochStats) error { epochs++; return nil }}
 	}
 	results, err := Execute(context.Background(), cfg, set, opts)
 	if err != nil {

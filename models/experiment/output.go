@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/renameio/v2"
+
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/models"
@@ -123,7 +125,7 @@ func WriteOutputs(ctx context.Context, dir string, cfg *Config, configYAML []byt
 		out.Reading = append(out.Reading, studies.Reading...)
 	}
 
-	write := func(name string, data []byte) error { return models.WriteFileAtomic(filepath.Join(dir, name), data) }
+	write := func(name string, data []byte) error { return renameio.WriteFile(filepath.Join(dir, name), data, 0o644) }
 	js, _ := json.MarshalIndent(out.Rows, "", "  ")
 	if err := write("metrics.json", append(js, '\n')); err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/aelab/aelab/models"
 )
 
 // Reading returns short paragraphs that state what the results show, from their numbers:
@@ -33,8 +35,8 @@ func Reading(results []Result) []string {
 					ae.Metrics.TestMSENoisy/r.Metrics.TestMSENoisy, r.Metrics.TestMSE, ae.Metrics.TestMSE))
 			}
 		}
-		if r.Run.Procedure == ProcFinetune {
-			if pre, ok := partner(results, r, r.Run.Kind, ProcPretrain); ok {
+		if r.Run.Procedure == models.ProcedureFinetune {
+			if pre, ok := partner(results, r, r.Run.Kind, models.ProcedurePretrain); ok {
 				finetune = append(finetune, fmt.Sprintf("%s from %.5f to %.5f (noisy inputs: %.5f to %.5f)",
 					r.Run.Kind, pre.Metrics.TestMSE, r.Metrics.TestMSE, pre.Metrics.TestMSENoisy, r.Metrics.TestMSENoisy))
 			}

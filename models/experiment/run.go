@@ -13,9 +13,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/renameio/v2"
+
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/study"
+	"github.com/aelab/aelab/models/train"
 )
 
 // Options are how an experiment runs.
@@ -27,7 +31,7 @@ type Options struct {
 	Log      io.Writer     // progress lines (nil: io.Discard)
 	// Bars returns progress hooks for a stage (bars, epoch lines); used only when Parallel
 	// is 1. Nil prints one line per epoch to Log.
-	Bars func(stage string) models.Hooks
+	Bars func(stage string) train.Hooks
 }
 
 // Result is one run's outcome.
@@ -35,7 +39,7 @@ type Result struct {
 	Run     Run
 	Model   *models.Model
 	Path    string // the run's checkpoint
-	Metrics models.Metrics
+	Metrics study.Metrics
 	Reused  bool // nothing had to be trained
 }
 
@@ -82,17 +86,17 @@ func planStages(cfg *Config, set *datasets.Set, out string) (finals []*stage, al
 			"data": set.Checksum(), "train_limit": cfg.TrainLimit}
 		var st *stage
 		switch r.Procedure {
-		case ProcTrain:
+		case models.ProcedureTrain:
 			base["procedure"], base["epochs"] = "train", r.Epochs
 			st = add(&stage{kind: "train", run: r, hash: hashOf(base), epochs: r.Epochs, units: []float64{cost(spec.Layers, set)}})
-		case ProcPretrain, ProcFinetune:
+		case models.ProcedurePretrain, models.ProcedureFinetune:
 			base["procedure"], base["epochs_per_layer"] = "pretrain", r.EpochsPerLayer
 			var levels []float64
 			for l := 1; l < len(spec.Layers); l++ {
 				levels = append(levels, cost(spec.Layers[l-1:l+1], set))
 			}
 			st = add(&stage{kind: "pretrain", run: r, hash: hashOf(base), epochs: r.EpochsPerLayer, units: levels})
-			if r.Procedure == ProcFinetune {
+			if r.Procedure == models.ProcedureFinetune {
 				ft := map[string]any{"parent": st.hash, "procedure": "finetune", "epochs": r.FinetuneEpochs,
 					"lr": r.FinetuneLR, "batch": r.Batch, "seed": r.Seed, "noise": spec.Noise.String()}
 				st = add(&stage{kind: "finetune", run: r, parent: st, hash: hashOf(ft), epochs: r.FinetuneEpochs, units: []float64{cost(spec.Layers, set)}})
@@ -310,22 +314,22 @@ func (r *runner) train(ctx context.Context, runIndex int, st *stage) error {
 	}
 	hidden := spec
 	hidden.Layers = spec.Layers[1:]
-	cfg := models.TrainConfig{Epochs: st.epochs, Batch: run.Batch, Adam: graph.Adam{LR: run.LR}, Seed: run.Seed}
-	job := models.Job{Set: r.set, Config: cfg, TrainLimit: r.cfg.TrainLimit, Path: st.path, ConfigHash: st.hash,
+	cfg := train.Config{Epochs: st.epochs, Batch: run.Batch, Adam: graph.Adam{LR: run.LR}, Seed: run.Seed}
+	job := train.Job{Set: r.set, Config: cfg, TrainLimit: r.cfg.TrainLimit, Path: st.path, ConfigHash: st.hash,
 		Progress: r.progress(runIndex, st)}
 	r.logf("[run %d/%d] %s: %s %s %s\n", runIndex+1, r.runsTotal, r.cfg.Runs[runIndex].Name, st.kind, spec.Kind, spec)
 	switch st.kind {
 	case "train":
-		st.model, err = models.TrainModel(ctx, r.opts.Backend, hidden, job)
+		st.model, err = train.NewModel(ctx, r.opts.Backend, hidden, job)
 	case "pretrain":
-		st.model, err = models.PretrainModel(ctx, r.opts.Backend, hidden, job)
+		st.model, err = train.NewStack(ctx, r.opts.Backend, hidden, job)
 	case "finetune":
 		var m *models.Model
 		if m, err = models.Load(st.parent.path); err != nil {
 			return err
 		}
 		job.Config.Adam.LR = run.FinetuneLR
-		err = models.FinetuneModel(ctx, r.opts.Backend, m, models.ObjectiveReconstruct, m.AE.Spec.Noise, job)
+		err = train.Finetune(ctx, r.opts.Backend, m, models.ObjectiveReconstruct, m.AE.Spec.Noise, job)
 		st.model = m
 	}
 	return err
@@ -333,10 +337,10 @@ func (r *runner) train(ctx context.Context, runIndex int, st *stage) error {
 
 // progress returns the hooks of a stage: the experiment's status line at the start of each
 // epoch (run k of n, share done, time left), then the caller's bars or an epoch line.
-func (r *runner) progress(runIndex int, st *stage) models.Progress {
+func (r *runner) progress(runIndex int, st *stage) train.Progress {
 	name := r.cfg.Runs[runIndex].Name
-	return func(label string) models.Hooks {
-		var inner models.Hooks
+	return func(label string) train.Hooks {
+		var inner train.Hooks
 		if r.opts.Bars != nil && r.opts.Parallel == 1 {
 			inner = r.opts.Bars(label)
 		}
@@ -387,24 +391,24 @@ func (r *runner) logf(format string, args ...any) {
 
 // evaluate measures a run's model, reusing the figures saved beside its checkpoint when the
 // model and the evaluation settings are the same.
-func (r *runner) evaluate(ctx context.Context, run *Run, final *stage) (models.Metrics, error) {
+func (r *runner) evaluate(ctx context.Context, run *Run, final *stage) (study.Metrics, error) {
 	key := hashOf(map[string]any{"model": final.hash, "noise": r.noise.String(), "seed": r.cfg.Eval.Seed, "eval": evalVersion})
 	path := filepath.Join(r.opts.Out, "checkpoints", run.Name+".metrics.json")
 	var cached struct {
-		Key     string         `json:"key"`
-		Metrics models.Metrics `json:"metrics"`
+		Key     string        `json:"key"`
+		Metrics study.Metrics `json:"metrics"`
 	}
 	if b, err := os.ReadFile(path); err == nil && !r.opts.Force && json.Unmarshal(b, &cached) == nil && cached.Key == key {
 		return cached.Metrics, nil
 	}
 	r.logf("[run %s] evaluating on %d test images\n", run.Name, r.set.Test.Len())
-	m, err := models.Evaluate(ctx, r.opts.Backend, final.model.AE, r.set, models.EvalOptions{Noise: r.noise, Seed: r.cfg.Eval.Seed})
+	m, err := study.Evaluate(ctx, r.opts.Backend, final.model.AE, r.set, study.EvalOptions{Noise: r.noise, Seed: r.cfg.Eval.Seed})
 	if err != nil {
 		return m, err
 	}
 	cached.Key, cached.Metrics = key, m
 	b, _ := json.MarshalIndent(cached, "", "  ")
-	if err := models.WriteFileAtomic(path, b); err != nil {
+	if err := renameio.WriteFile(path, b, 0o644); err != nil {
 		return m, err
 	}
 	return m, nil

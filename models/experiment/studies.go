@@ -11,6 +11,7 @@ import (
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/models"
 	"github.com/aelab/aelab/models/report"
+	"github.com/aelab/aelab/models/study"
 )
 
 // Section is a table of the report with its explanation.
@@ -65,30 +66,30 @@ func (st *Studies) interpolations(ctx context.Context, backend graph.Backend, cf
 	for _, r := range results {
 		names, aes = append(names, r.Run.Name), append(aes, r.Model.AE)
 	}
-	alphas := models.Alphas(spec.Steps)
+	alphas := study.Alphas(spec.Steps)
 	rng := models.NewRand(cfg.Eval.Seed, 7)
-	summaries := map[string][]models.PathSummary{}
+	summaries := map[string][]study.PathSummary{}
 	for _, sort := range []struct{ key, title, file string }{
 		{"same_class", "same class", "interpolation-same-class.png"},
 		{"different_classes", "different classes", "interpolation-different-classes.png"},
 	} {
 		var pairs [][2]int
 		for len(pairs) < spec.Pairs {
-			c := models.PairChoice{SameClass: -1, Classes: [2]int{-1, -1}, Indices: [2]int{-1, -1}, Pairs: 1}
+			c := study.PairChoice{SameClass: -1, Classes: [2]int{-1, -1}, Indices: [2]int{-1, -1}, Pairs: 1}
 			if sort.key == "same_class" {
 				c.SameClass = rng.IntN(datasets.NumClasses)
 			}
-			p, err := models.ChoosePairs(set.Test, c, rng)
+			p, err := study.ChoosePairs(set.Test, c, rng)
 			if err != nil {
 				return err
 			}
 			pairs = append(pairs, p...)
 		}
-		paths, err := models.InterpolationStudy(ctx, backend, names, aes, set.Test, pairs, alphas, judge, true)
+		paths, err := study.InterpolationStudy(ctx, backend, names, aes, set.Test, pairs, alphas, judge, true)
 		if err != nil {
 			return err
 		}
-		var shown []models.Path
+		var shown []study.Path
 		for _, p := range paths {
 			if len(shown) < spec.Shown*(len(names)) {
 				shown = append(shown, p)
@@ -101,7 +102,7 @@ func (st *Studies) interpolations(ctx context.Context, backend graph.Backend, cf
 		st.Figures = append(st.Figures, Figure{File: sort.file, Title: "interpolation, " + sort.title,
 			Caption: fmt.Sprintf("%d of the %d scored pairs of test digits of %s. Each row runs from x2 (a = 0) to x1 (a = 1), the originals at the ends; the first row of a pair blends the pixels, the others decode a·z1 + (1−a)·z2 through each model's top code.", spec.Shown, spec.Pairs, sort.title),
 			PNG:     png})
-		summaries[sort.key] = models.SummarizePaths(paths)
+		summaries[sort.key] = study.SummarizePaths(paths)
 		st.Data["interpolation_"+sort.key] = map[string]any{"pairs": pairs, "paths": paths, "summary": summaries[sort.key]}
 	}
 	sec := Section{Title: "Interpolations, judged by a digit classifier",
@@ -124,8 +125,8 @@ func (st *Studies) interpolations(ctx context.Context, backend graph.Backend, cf
 func f3(x float64) string { return strconv.FormatFloat(x, 'f', 3, 64) }
 
 // interpolationReading states how the classifier sees decoded paths and pixel blends.
-func interpolationReading(same, diff []models.PathSummary) string {
-	span := func(sums []models.PathSummary, value func(models.PathSummary) float64) (lo, hi float64, pixels float64) {
+func interpolationReading(same, diff []study.PathSummary) string {
+	span := func(sums []study.PathSummary, value func(study.PathSummary) float64) (lo, hi float64, pixels float64) {
 		lo, hi = 2, -1
 		for _, s := range sums {
 			if s.Name == "pixels" {
@@ -136,8 +137,8 @@ func interpolationReading(same, diff []models.PathSummary) string {
 		}
 		return lo, hi, pixels
 	}
-	p := func(s models.PathSummary) float64 { return s.MeanConfidence }
-	e := func(s models.PathSummary) float64 { return s.EndClassFraction }
+	p := func(s study.PathSummary) float64 { return s.MeanConfidence }
+	e := func(s study.PathSummary) float64 { return s.EndClassFraction }
 	sLo, sHi, sPix := span(same, p)
 	dLo, dHi, dPix := span(diff, p)
 	deLo, deHi, dePix := span(diff, e)
@@ -173,20 +174,20 @@ func (st *Studies) walks(ctx context.Context, backend graph.Backend, cfg *Config
 					res = r
 				}
 			}
-			start, err := models.WalkStart(spec.Start, spec.Chains, set.Test, cfg.Eval.Seed)
+			start, err := study.WalkStart(spec.Start, spec.Chains, set.Test, cfg.Eval.Seed)
 			if err != nil {
 				return err
 			}
-			wc := models.WalkConfig{Method: spec.Method, Steps: spec.Steps, Eta: spec.Eta, Snapshots: snapshots, Seed: cfg.Eval.Seed}
-			snaps, err := models.Walk(ctx, backend, res.Model.AE, start, wc)
+			wc := study.WalkConfig{Method: spec.Method, Steps: spec.Steps, Eta: spec.Eta, Snapshots: snapshots, Seed: cfg.Eval.Seed}
+			snaps, err := study.Walk(ctx, backend, res.Model.AE, start, wc)
 			if err != nil {
 				return fmt.Errorf("walk of %s: %w", name, err)
 			}
-			points, err := models.MeasureWalk(ctx, backend, judge, set.Train, snaps)
+			points, err := study.MeasureWalk(ctx, backend, judge, set.Train, snaps)
 			if err != nil {
 				return err
 			}
-			summary := models.SummarizeWalk(points)
+			summary := study.SummarizeWalk(points)
 			first, last := summary[0], summary[len(summary)-1]
 			png, err := pngOf(report.WalkGrid(fmt.Sprintf("%s walk of %s from %s noise, %d steps", spec.Method, name, spec.Start, spec.Steps), snaps, set.Test.Rows, set.Test.Cols))
 			if err != nil {

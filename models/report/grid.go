@@ -10,11 +10,11 @@ import (
 	"io"
 	"strings"
 
+	"github.com/google/renameio/v2"
+
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
-
-	"github.com/aelab/aelab/models"
 )
 
 // GridRow is one labelled row of a Grid; a nil image leaves its cell blank.
@@ -143,7 +143,7 @@ func WritePNG(path string, img image.Image) error {
 	if err := EncodePNG(&buf, img); err != nil {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
-	return models.WriteFileAtomic(path, buf.Bytes())
+	return renameio.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // ascii spells the few non-ASCII symbols aelab's labels use in ASCII: the 7×13 font has

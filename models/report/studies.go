@@ -5,13 +5,13 @@ import (
 	"strconv"
 
 	"github.com/aelab/aelab/datasets"
-	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/study"
 )
 
 // InterpolationGrid lays out paths: one row per pair and model (and, before them, the
 // pair's pixel blends when the paths have them), the columns from a = 0 to a = 1 with the
 // two originals at the ends.
-func InterpolationGrid(title string, paths []models.Path, alphas []float64, test *datasets.Images) Grid {
+func InterpolationGrid(title string, paths []study.Path, alphas []float64, test *datasets.Images) Grid {
 	columns := []string{"x2"}
 	for _, a := range alphas {
 		columns = append(columns, strconv.FormatFloat(a, 'g', 3, 64))
@@ -38,7 +38,7 @@ func InterpolationGrid(title string, paths []models.Path, alphas []float64, test
 }
 
 // WalkGrid lays out a walk: one row per chain, a column per snapshot.
-func WalkGrid(title string, snaps []models.Snapshot, rows, cols int) Grid {
+func WalkGrid(title string, snaps []study.Snapshot, rows, cols int) Grid {
 	g := Grid{Title: title, ImageRows: rows, ImageCols: cols}
 	for _, s := range snaps {
 		g.Columns = append(g.Columns, "step "+strconv.Itoa(s.Step))

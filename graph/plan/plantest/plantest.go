@@ -67,7 +67,7 @@ func labelled(rng *rand.Rand, p *graph.Program) [][]float32 {
 	return in
 }
 
-func trainingCase(name string, sizes []int, hidden, code, out graph.Activation, obj graph.Objective) Case {
+func trainingCase(name string, sizes []int, hidden, code, out graph.Activation, obj graph.Cost) Case {
 	return Case{Name: name, Feed: uniform, Build: func(rng *rand.Rand) (*graph.Program, error) {
 		return graph.NewTrainingProgram(autoencoder(rng, sizes, hidden, code, out), obj, 8)
 	}}
@@ -75,8 +75,8 @@ func trainingCase(name string, sizes []int, hidden, code, out graph.Activation, 
 
 // Programs lists every kind of program aelab builds, small.
 func Programs() []Case {
-	mse, bce := graph.Objective{Loss: graph.MSE}, graph.Objective{Loss: graph.BCE}
-	cae := graph.Objective{Loss: graph.MSE, Contractive: 0.05}
+	mse, bce := graph.Cost{Loss: graph.MSE}, graph.Cost{Loss: graph.BCE}
+	cae := graph.Cost{Loss: graph.MSE, Contractive: 0.05}
 	r, s, t, l := graph.ReLU, graph.Sigmoid, graph.Tanh, graph.Linear
 	return []Case{
 		trainingCase("ae relu", []int{12, 6}, r, r, s, mse),

@@ -1,4 +1,4 @@
-package models
+package study
 
 import (
 	"context"
@@ -9,15 +9,18 @@ import (
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/graph/plan"
+	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/modeltest"
+	"github.com/aelab/aelab/models/train"
 )
 
 // TestInterpolationEndsAreExact checks that a = 1 decodes z1 and a = 0 decodes z2 exactly,
 // on both CPU executors and a deep model.
 func TestInterpolationEndsAreExact(t *testing.T) {
-	trainSet, val := smallMNIST(t, 300, 20)
-	for _, backend := range []graph.Backend{graph.CPU{}, plan.New(plan.NewCPU())} {
-		ae := newModel(t, DAE, []int{784, 32, 12}, 4)
-		if _, err := train(t, ae, trainSet, val, TrainConfig{Epochs: 1, Batch: 30}, Hooks{}); err != nil {
+	trainSet, val := modeltest.SmallMNIST(t, 300, 20)
+	for _, backend := range []graph.Backend{graph.Tape{}, plan.New(plan.NewCPU())} {
+		ae := modeltest.NewModel(t, models.DAE, []int{784, 32, 12}, 4)
+		if _, err := trainAE(t, ae, trainSet, val, train.Config{Epochs: 1, Batch: 30}, train.Hooks{}); err != nil {
 			t.Fatal(err)
 		}
 		ctx := context.Background()
@@ -30,7 +33,7 @@ func TestInterpolationEndsAreExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		codes, err := Encode(ctx, backend, ae.Encoder, &datasets.Images{Rows: 1, Cols: 784, Pixels: append(slices.Clone(x1), x2...)})
+		codes, err := models.Encode(ctx, backend, ae.Encoder, &datasets.Images{Rows: 1, Cols: 784, Pixels: append(slices.Clone(x1), x2...)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,20 +58,20 @@ func TestInterpolationEndsAreExact(t *testing.T) {
 }
 
 func TestScorePath(t *testing.T) {
-	judged := []Judgement{{3, 0.99}, {3, 0.95}, {5, 0.5}, {7, 0.92}, {7, 0.97}}
+	judged := []models.Judgement{{Class: 3, Confidence: 0.99}, {Class: 3, Confidence: 0.95}, {Class: 5, Confidence: 0.5}, {Class: 7, Confidence: 0.92}, {Class: 7, Confidence: 0.97}}
 	s := ScorePath(judged, []float64{0, 0.25, 0.5, 0.75, 1}, 7, 3)
 	if math.Abs(s.MeanConfidence-0.866) > 1e-9 || s.EndClassFraction != 0.8 || s.SwitchAlpha == nil || *s.SwitchAlpha != 0.5 {
 		t.Errorf("score %+v", s)
 	}
-	s = ScorePath([]Judgement{{1, 0.9}, {1, 0.9}}, []float64{0, 1}, 1, 1)
+	s = ScorePath([]models.Judgement{{Class: 1, Confidence: 0.9}, {Class: 1, Confidence: 0.9}}, []float64{0, 1}, 1, 1)
 	if s.SwitchAlpha != nil || s.EndClassFraction != 1 {
 		t.Errorf("a path of one class: %+v", s)
 	}
 }
 
 func TestChoosePairs(t *testing.T) {
-	_, test := smallMNIST(t, 10, 200)
-	rng := NewRand(1, 0)
+	_, test := modeltest.SmallMNIST(t, 10, 200)
+	rng := models.NewRand(1, 0)
 	for _, tc := range []struct {
 		name   string
 		choice PairChoice
@@ -110,9 +113,9 @@ func TestChoosePairs(t *testing.T) {
 // walk lowers the reconstruction energy of uniform noise, and the energy walk moves
 // against the gradient.
 func TestWalkMethods(t *testing.T) {
-	trainSet, val := smallMNIST(t, 2000, 100)
-	ae := newModel(t, DAE, []int{784, 64}, 5)
-	if _, err := train(t, ae, trainSet, val, TrainConfig{Epochs: 2, Batch: 25}, Hooks{}); err != nil {
+	trainSet, val := modeltest.SmallMNIST(t, 2000, 100)
+	ae := modeltest.NewModel(t, models.DAE, []int{784, 64}, 5)
+	if _, err := trainAE(t, ae, trainSet, val, train.Config{Epochs: 2, Batch: 25}, train.Hooks{}); err != nil {
 		t.Fatal(err)
 	}
 	backend := plan.New(plan.NewCPU())
@@ -154,11 +157,17 @@ func TestWalkMethods(t *testing.T) {
 }
 
 func TestNearestDistances(t *testing.T) {
-	_, val := smallMNIST(t, 10, 50)
+	_, val := modeltest.SmallMNIST(t, 10, 50)
 	q := slices.Clone(val.Image(7))
 	q[100] += 0.5
-	d := NearestDistances(q, val)
+	d := NearestDistances(plan.New(plan.NewCPU()).MatMul(), q, val)
 	if math.Abs(d[0]-0.5) > 1e-3 {
 		t.Errorf("distance %g to the nearest image, want 0.5", d[0])
 	}
+}
+
+// trainAE fits ae on the TapeMachine.
+func trainAE(t *testing.T, ae *models.Autoencoder, trainSet, val *datasets.Images, cfg train.Config, hooks train.Hooks) ([]models.EpochStats, error) {
+	t.Helper()
+	return train.Autoencoder(context.Background(), graph.Tape{}, ae.Graph(), ae.Spec.Cost(), ae.Spec.Noise, trainSet, val, cfg, hooks)
 }

@@ -1,19 +1,18 @@
-package models
+package train
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"time"
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/models"
 )
 
-// TrainConfig holds the settings of a training run. Zero fields mean the defaults noted.
-type TrainConfig struct {
+// Config holds the settings of a training run. Zero fields mean the defaults noted.
+type Config struct {
 	Epochs int        // passes over the training set; must be positive
 	Batch  int        // images per step; must be positive
 	Adam   graph.Adam // learning rate and moments; zero fields take Adam's defaults
@@ -21,7 +20,7 @@ type TrainConfig struct {
 }
 
 // Validate reports the first setting that cannot work.
-func (c TrainConfig) Validate() error {
+func (c Config) Validate() error {
 	switch {
 	case c.Epochs <= 0:
 		return fmt.Errorf("models: epochs must be positive, got %d", c.Epochs)
@@ -33,57 +32,22 @@ func (c TrainConfig) Validate() error {
 	return nil
 }
 
-// EpochStats is one epoch's summary.
-type EpochStats struct {
-	Epoch     int     `json:"epoch"`      // 1-based
-	TrainLoss float64 `json:"train_loss"` // mean objective over the epoch's steps (noise and penalty included)
-	ValLoss   float64 `json:"val_loss"`   // reconstruction loss on the clean validation images (cross-entropy for a classifier)
-	// ValAccuracy is a classifier's accuracy on the validation images.
-	ValAccuracy float64 `json:"val_accuracy,omitempty"`
-	Seconds     float64 `json:"seconds"` // wall time of the epoch's steps
-}
-
-// Hooks are called by Train at fixed points; nil hooks are skipped.
+// Hooks are called by the training loop at fixed points; nil hooks are skipped.
 type Hooks struct {
 	EpochStart func(epoch, epochs, steps int)
 	// Step is called after every step with the running mean of the epoch's loss.
 	Step func(step int, runningLoss float64)
 	// EpochEnd is called once an epoch is done and validated; an error stops training.
-	EpochEnd func(stats EpochStats) error
+	EpochEnd func(stats models.EpochStats) error
 }
 
-// ErrDiverged is wrapped by the error Train returns when the loss becomes NaN or infinite.
-var ErrDiverged = errors.New("training diverged")
-
-// ErrInterrupted is wrapped by the error Train returns when its context is cancelled.
-var ErrInterrupted = errors.New("training interrupted")
-
-// evalBatch is the batch size of evaluation programs; inputs are padded to a multiple.
-const evalBatch = 500
-
-// Stream numbers of the PCG generators derived from a seed, one per use, so that changing
-// one use of randomness does not shift another.
-const (
-	streamInit uint64 = iota + 1
-	streamShuffle
-	streamNoise // unused since the noise became counter-based; kept so later streams keep their numbers
-	streamEval
-	streamWalk
-	streamChain
-)
-
-// NewRand returns the generator for one use (a stream) of seed.
-func NewRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }
-
-// InitRand returns the generator that draws a model's initial weights from seed.
-func InitRand(seed uint64) *rand.Rand { return NewRand(seed, streamInit) }
-
-// Train fits ae to train with obj and noise and returns one EpochStats per completed
-// epoch; the validation loss is the reconstruction loss of the clean val images. When ctx is
-// cancelled or the loss diverges, the parameters are put back to their values at the end of
-// the last completed epoch (or the start) and the error wraps ErrInterrupted or ErrDiverged.
-func Train(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj graph.Objective, noise datasets.Noise,
-	train, val *datasets.Images, cfg TrainConfig, hooks Hooks) ([]EpochStats, error) {
+// Autoencoder fits ae to train with obj and noise and returns one models.EpochStats per
+// completed epoch; the validation loss is the reconstruction loss of the clean val images.
+// When ctx is cancelled or the loss diverges, the parameters are put back to their values at
+// the end of the last completed epoch (or the start) and the error wraps
+// models.ErrInterrupted or models.ErrDiverged.
+func Autoencoder(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj graph.Cost, noise datasets.Noise,
+	train, val *datasets.Images, cfg Config, hooks Hooks) ([]models.EpochStats, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -95,7 +59,7 @@ func Train(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj
 	if err != nil {
 		return nil, err
 	}
-	fwd, err := newForward(backend, ae.Layers())
+	fwd, err := models.NewForward(backend, ae.Layers())
 	if err != nil {
 		return nil, err
 	}
@@ -110,17 +74,17 @@ func Train(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj
 		},
 		onDevice: &deviceBatches{images: train.Pixels, d: d, noise: noise, seed: cfg.Seed},
 		validate: func(ctx context.Context) (float64, float64, error) {
-			loss, err := fwd.loss(ctx, val, obj.Loss)
+			loss, err := fwd.Loss(ctx, val, obj.Loss)
 			return loss, 0, err
 		},
 	})
 }
 
-// TrainClassifier fits layers, whose last layer gives the logits of the 10 classes, to the
+// Classifier fits layers, whose last layer gives the logits of the 10 classes, to the
 // labels of train by cross-entropy; inputs are corrupted by noise. The validation figures
 // are the cross-entropy and the accuracy on val; with a nil val there are none.
-func TrainClassifier(ctx context.Context, backend graph.Backend, layers []*graph.Dense, noise datasets.Noise,
-	train, val *datasets.Images, cfg TrainConfig, hooks Hooks) ([]EpochStats, error) {
+func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dense, noise datasets.Noise,
+	train, val *datasets.Images, cfg Config, hooks Hooks) ([]models.EpochStats, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -135,9 +99,9 @@ func TrainClassifier(ctx context.Context, backend graph.Backend, layers []*graph
 	if err != nil {
 		return nil, err
 	}
-	var fwd *forward
+	var fwd *models.Forward
 	if val != nil {
-		if fwd, err = newForward(backend, layers); err != nil {
+		if fwd, err = models.NewForward(backend, layers); err != nil {
 			return nil, err
 		}
 		defer fwd.Close()
@@ -159,7 +123,7 @@ func TrainClassifier(ctx context.Context, backend graph.Backend, layers []*graph
 			if fwd == nil {
 				return 0, 0, nil
 			}
-			return fwd.classify(ctx, val)
+			return fwd.Classify(ctx, val)
 		},
 	})
 }
@@ -184,8 +148,8 @@ type deviceBatches struct {
 }
 
 // fit runs the training loop of a program with a loss.
-func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train *datasets.Images, cfg TrainConfig, hooks Hooks, f fitter) ([]EpochStats, error) {
-	batcher, err := datasets.NewBatcher(train, cfg.Batch, NewRand(cfg.Seed, streamShuffle))
+func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train *datasets.Images, cfg Config, hooks Hooks, f fitter) ([]models.EpochStats, error) {
+	batcher, err := datasets.NewBatcher(train, cfg.Batch, models.NewRand(cfg.Seed, models.StreamShuffle))
 	if err != nil {
 		return nil, fmt.Errorf("models: %w", err)
 	}
@@ -213,7 +177,7 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 			return deviceEpoch(ctx, dd, batcher.Order(order[:0]), steps, hooks, epoch, uint32((epoch-1)*steps))
 		}
 	}
-	var history []EpochStats
+	var history []models.EpochStats
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		if hooks.EpochStart != nil {
 			hooks.EpochStart(epoch, cfg.Epochs, steps)
@@ -233,9 +197,9 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 			return history, stop(err)
 		}
 		if !finite(valLoss) {
-			return history, stop(fmt.Errorf("models: %w: validation loss %g after epoch %d (try a lower --lr)", ErrDiverged, valLoss, epoch))
+			return history, stop(fmt.Errorf("models: %w: validation loss %g after epoch %d (try a lower --lr)", models.ErrDiverged, valLoss, epoch))
 		}
-		stats := EpochStats{Epoch: epoch, TrainLoss: sum / float64(steps), ValLoss: valLoss, ValAccuracy: valAcc, Seconds: seconds}
+		stats := models.EpochStats{Epoch: epoch, TrainLoss: sum / float64(steps), ValLoss: valLoss, ValAccuracy: valAcc, Seconds: seconds}
 		history = append(history, stats)
 		good = snapshot(prog.Params)
 		if hooks.EpochEnd != nil {
@@ -253,7 +217,7 @@ func hostEpoch(ctx context.Context, ex graph.Executor, batcher *datasets.Batcher
 	var sum float64
 	for step := range batcher.Steps() {
 		if ctx.Err() != nil {
-			return sum, fmt.Errorf("models: %w in epoch %d", ErrInterrupted, epoch)
+			return sum, fmt.Errorf("models: %w in epoch %d", models.ErrInterrupted, epoch)
 		}
 		loss, err := ex.Step(f.fill(batcher, step, first+uint32(step))...)
 		if err != nil {
@@ -305,7 +269,7 @@ func deviceEpoch(ctx context.Context, dd graph.DeviceData, order []int32, steps 
 			if err := report(); err != nil {
 				return sum, err
 			}
-			return sum, fmt.Errorf("models: %w in epoch %d", ErrInterrupted, epoch)
+			return sum, fmt.Errorf("models: %w in epoch %d", models.ErrInterrupted, epoch)
 		}
 		if err := dd.StepBatches(1); err != nil {
 			return sum, err
@@ -321,7 +285,7 @@ func deviceEpoch(ctx context.Context, dd graph.DeviceData, order []int32, steps 
 }
 
 func diverged(loss float32, epoch, step int) error {
-	return fmt.Errorf("models: %w: loss %g at epoch %d, step %d (try a lower --lr)", ErrDiverged, loss, epoch, step)
+	return fmt.Errorf("models: %w: loss %g at epoch %d, step %d (try a lower --lr)", models.ErrDiverged, loss, epoch, step)
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

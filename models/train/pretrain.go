@@ -1,4 +1,4 @@
-package models
+package train
 
 import (
 	"context"
@@ -6,16 +6,8 @@ import (
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/models"
 )
-
-// LevelRecord records the greedy pretraining of one level.
-type LevelRecord struct {
-	Level   int          `json:"level"`  // 1-based
-	Layers  [2]int       `json:"layers"` // the level's input and code sizes
-	Noise   string       `json:"noise"`  // corruption of the level's input
-	Loss    graph.Loss   `json:"loss"`
-	History []EpochStats `json:"history"`
-}
 
 // PretrainHooks are called by Pretrain; nil hooks are skipped.
 type PretrainHooks struct {
@@ -23,44 +15,44 @@ type PretrainHooks struct {
 	Level func(level, levels int) Hooks
 	// EpochEnd is called after every epoch of every level with the records so far, the
 	// current level's last; an error stops pretraining.
-	EpochEnd func(levels []LevelRecord) error
+	EpochEnd func(levels []models.LevelRecord) error
 }
 
 // Pretrain trains ae greedily, one level at a time (Bengio et al., 2007; Vincent et al.,
 // 2010). Level 1 is the single-layer autoencoder of the images; level l > 1 is the
-// single-layer autoencoder of the clean codes that the trained encoders 1…l−1 give. A DAE
-// corrupts each level's input (the images with Spec.Noise, codes with Spec.LevelNoise); a
-// CAE penalises each level's Jacobian. Each level trains cfg.Epochs epochs.
+// single-layer autoencoder of the clean codes that the trained encoders 1…l−1 give. A models.DAE
+// corrupts each level's input (the images with models.Spec.Noise, codes with models.Spec.LevelNoise); a
+// models.CAE penalises each level's Jacobian. Each level trains cfg.Epochs epochs.
 //
 // On an error the records of the completed epochs are returned with it, and the parameters
 // hold the last completed epoch, as with Train.
-func Pretrain(ctx context.Context, backend graph.Backend, ae *Autoencoder, train, val *datasets.Images,
-	cfg TrainConfig, hooks PretrainHooks) ([]LevelRecord, error) {
+func Pretrain(ctx context.Context, backend graph.Backend, ae *models.Autoencoder, train, val *datasets.Images,
+	cfg Config, hooks PretrainHooks) ([]models.LevelRecord, error) {
 	spec := ae.Spec
 	levels := spec.Depth()
-	var records []LevelRecord
+	var records []models.LevelRecord
 	levelTrain, levelVal := train, val
 	for l := 1; l <= levels; l++ {
 		if l > 1 {
 			var err error
-			if levelTrain, err = Encode(ctx, backend, ae.Encoder[:l-1], train); err != nil {
+			if levelTrain, err = models.Encode(ctx, backend, ae.Encoder[:l-1], train); err != nil {
 				return records, err
 			}
-			if levelVal, err = Encode(ctx, backend, ae.Encoder[:l-1], val); err != nil {
+			if levelVal, err = models.Encode(ctx, backend, ae.Encoder[:l-1], val); err != nil {
 				return records, err
 			}
 		}
-		obj, noise := graph.Objective{Loss: graph.MSE, Contractive: spec.Lambda}, spec.LevelNoise
+		obj, noise := graph.Cost{Loss: graph.MSE, Contractive: spec.Lambda}, spec.LevelNoise
 		if l == 1 {
 			obj.Loss, noise = spec.Loss, spec.Noise
 		}
-		records = append(records, LevelRecord{Level: l, Layers: [2]int{spec.Layers[l-1], spec.Layers[l]}, Noise: noise.String(), Loss: obj.Loss})
+		records = append(records, models.LevelRecord{Level: l, Layers: [2]int{spec.Layers[l-1], spec.Layers[l]}, Noise: noise.String(), Loss: obj.Loss})
 		var h Hooks
 		if hooks.Level != nil {
 			h = hooks.Level(l, levels)
 		}
 		progressEnd := h.EpochEnd
-		h.EpochEnd = func(st EpochStats) error {
+		h.EpochEnd = func(st models.EpochStats) error {
 			records[l-1].History = append(records[l-1].History, st)
 			if progressEnd != nil {
 				if err := progressEnd(st); err != nil {
@@ -74,7 +66,7 @@ func Pretrain(ctx context.Context, backend graph.Backend, ae *Autoencoder, train
 		}
 		levelCfg := cfg
 		levelCfg.Seed = cfg.Seed ^ uint64(l)<<40 // each level its own shuffling and noise
-		if _, err := Train(ctx, backend, ae.Level(l), obj, noise, levelTrain, levelVal, levelCfg, h); err != nil {
+		if _, err := Autoencoder(ctx, backend, ae.Level(l), obj, noise, levelTrain, levelVal, levelCfg, h); err != nil {
 			return records, fmt.Errorf("%w (pretraining level %d of %d)", err, l, levels)
 		}
 	}

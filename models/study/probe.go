@@ -1,4 +1,4 @@
-package models
+package study
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/train"
 )
 
 // The linear probe's fixed recipe: a softmax classifier on the frozen top code of the
@@ -20,22 +22,22 @@ const (
 
 // Probe returns the test accuracy of a linear softmax classifier trained on the codes that
 // encoder gives for the training images, by the fixed recipe above.
-func Probe(ctx context.Context, backend graph.Backend, encoder []*graph.Dense, train, test *datasets.Images) (float64, error) {
-	if train.Labels == nil || test.Labels == nil {
+func Probe(ctx context.Context, backend graph.Backend, encoder []*graph.Dense, trainSet, test *datasets.Images) (float64, error) {
+	if trainSet.Labels == nil || test.Labels == nil {
 		return 0, fmt.Errorf("models: the data set has no labels to probe with")
 	}
-	codes, err := Encode(ctx, backend, encoder, train)
+	codes, err := models.Encode(ctx, backend, encoder, trainSet)
 	if err != nil {
 		return 0, err
 	}
-	testCodes, err := Encode(ctx, backend, encoder, test)
+	testCodes, err := models.Encode(ctx, backend, encoder, test)
 	if err != nil {
 		return 0, err
 	}
-	head := graph.NewDense("probe", codes.Dim(), datasets.NumClasses, graph.Linear, InitRand(probeSeed))
+	head := graph.NewDense("probe", codes.Dim(), datasets.NumClasses, graph.Linear, models.InitRand(probeSeed))
 	layers := []*graph.Dense{head}
-	cfg := TrainConfig{Epochs: probeEpochs, Batch: probeBatch, Adam: graph.Adam{LR: probeLR}, Seed: probeSeed}
-	if _, err := TrainClassifier(ctx, backend, layers, datasets.Noise{}, codes, nil, cfg, Hooks{}); err != nil {
+	cfg := train.Config{Epochs: probeEpochs, Batch: probeBatch, Adam: graph.Adam{LR: probeLR}, Seed: probeSeed}
+	if _, err := train.Classifier(ctx, backend, layers, datasets.Noise{}, codes, nil, cfg, train.Hooks{}); err != nil {
 		return 0, fmt.Errorf("models: probe: %w", err)
 	}
 	_, acc, err := Accuracy(ctx, backend, layers, testCodes)
@@ -44,10 +46,10 @@ func Probe(ctx context.Context, backend graph.Backend, encoder []*graph.Dense, t
 
 // Accuracy returns the cross-entropy and accuracy of a classifier stack on labelled images.
 func Accuracy(ctx context.Context, backend graph.Backend, classifier []*graph.Dense, images *datasets.Images) (loss, accuracy float64, err error) {
-	fwd, err := newForward(backend, classifier)
+	fwd, err := models.NewForward(backend, classifier)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer fwd.Close()
-	return fwd.classify(ctx, images)
+	return fwd.Classify(ctx, images)
 }

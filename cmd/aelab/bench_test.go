@@ -1,4 +1,4 @@
-package models
+package main
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/graph/plan"
+	"github.com/aelab/aelab/models"
 )
 
 // BenchmarkTrainingStep times one Adam step of each benchmark architecture on the CPU
@@ -17,21 +18,21 @@ func BenchmarkTrainingStep(b *testing.B) {
 		backend func() graph.Backend
 	}{
 		{"plan", func() graph.Backend { return plan.New(plan.NewCPU()) }},
-		{"tape", func() graph.Backend { return graph.CPU{} }},
+		{"tape", func() graph.Backend { return graph.Tape{} }},
 	}
-	for _, arch := range BenchArchs() {
+	for _, arch := range benchArchs() {
 		for _, batch := range []int{32, 256} {
 			for _, be := range backends {
 				b.Run(fmt.Sprintf("%s/batch%d/%s", arch, batch, be.name), func(b *testing.B) {
-					spec, err := BenchSpec(arch, AE)
+					spec, err := benchSpec(arch, models.AE)
 					if err != nil {
 						b.Fatal(err)
 					}
-					ae, err := New(spec, InitRand(1))
+					ae, err := models.New(spec, models.InitRand(1))
 					if err != nil {
 						b.Fatal(err)
 					}
-					prog, err := graph.NewTrainingProgram(ae.Graph(), spec.Objective(), batch)
+					prog, err := graph.NewTrainingProgram(ae.Graph(), spec.Cost(), batch)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -1,4 +1,4 @@
-package models
+package train
 
 import (
 	"context"
@@ -6,12 +6,7 @@ import (
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
-)
-
-// Procedures name how a model is made.
-const (
-	ProcedureTrain    = "train"    // end to end from random weights
-	ProcedurePretrain = "pretrain" // greedily, level by level
+	"github.com/aelab/aelab/models"
 )
 
 // DefaultFinetuneLR is the default learning rate of fine-tuning on reconstruction: a tenth
@@ -35,9 +30,9 @@ func (p Progress) hooks(stage string) Hooks {
 }
 
 // withSave returns h with save called after h's own EpochEnd.
-func withSave(h Hooks, save func(EpochStats) error) Hooks {
+func withSave(h Hooks, save func(models.EpochStats) error) Hooks {
 	end := h.EpochEnd
-	h.EpochEnd = func(st EpochStats) error {
+	h.EpochEnd = func(st models.EpochStats) error {
 		if end != nil {
 			if err := end(st); err != nil {
 				return err
@@ -51,7 +46,7 @@ func withSave(h Hooks, save func(EpochStats) error) Hooks {
 // Job is what a training procedure needs besides the model.
 type Job struct {
 	Set        *datasets.Set
-	Config     TrainConfig
+	Config     Config
 	TrainLimit int      // recorded: training used only the first N images (0: all)
 	Path       string   // the checkpoint, written after every epoch
 	ConfigHash string   // recorded, so the checkpoint can be recognised later
@@ -59,68 +54,68 @@ type Job struct {
 }
 
 // startModel starts a model of spec (its first layer sized to the data) with its record.
-func startModel(spec Spec, job Job, procedure, device string) (*Model, error) {
+func startModel(spec models.Spec, job Job, procedure, device string) (*models.Model, error) {
 	spec.Layers = append([]int{job.Set.Train.Dim()}, spec.Layers...)
-	ae, err := New(spec, InitRand(job.Config.Seed))
+	ae, err := models.New(spec, models.InitRand(job.Config.Seed))
 	if err != nil {
 		return nil, err
 	}
 	cfg := job.Config
-	return &Model{AE: ae, Record: Record{
+	return &models.Model{AE: ae, Record: models.Record{
 		ConfigHash: job.ConfigHash,
-		Training: TrainingSettings{Procedure: procedure, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.Adam.LR,
+		Training: models.TrainingSettings{Procedure: procedure, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.Adam.LR,
 			Seed: cfg.Seed, Device: device, TrainLimit: job.TrainLimit},
-		Data: NewDataInfo(job.Set),
+		Data: models.NewDataInfo(job.Set),
 	}}, nil
 }
 
-// TrainModel makes a model of spec (whose Layers are the hidden sizes; the input size comes
+// NewModel makes a model of spec (whose Layers are the hidden sizes; the input size comes
 // from the data) and trains it end to end on job.Set, writing the checkpoint after every
-// epoch. The returned model is the one on disk, also when the error wraps ErrInterrupted or
-// ErrDiverged (then with the epochs completed so far).
-func TrainModel(ctx context.Context, backend graph.Backend, spec Spec, job Job) (*Model, error) {
-	m, err := startModel(spec, job, ProcedureTrain, backend.Name())
+// epoch. The returned model is the one on disk, also when the error wraps models.ErrInterrupted or
+// models.ErrDiverged (then with the epochs completed so far).
+func NewModel(ctx context.Context, backend graph.Backend, spec models.Spec, job Job) (*models.Model, error) {
+	m, err := startModel(spec, job, models.ProcedureTrain, backend.Name())
 	if err != nil {
 		return nil, err
 	}
 	rec := &m.Record
-	h := withSave(job.Progress.hooks("train"), func(st EpochStats) error {
+	h := withSave(job.Progress.hooks("train"), func(st models.EpochStats) error {
 		rec.History = append(rec.History, st)
 		rec.Training.Seconds += st.Seconds
-		return Save(job.Path, m)
+		return models.Save(job.Path, m)
 	})
-	_, err = Train(ctx, backend, m.AE.Graph(), m.AE.Spec.Objective(), m.AE.Spec.Noise, job.Set.Train, job.Set.Validation, job.Config, h)
+	_, err = Autoencoder(ctx, backend, m.AE.Graph(), m.AE.Spec.Cost(), m.AE.Spec.Noise, job.Set.Train, job.Set.Validation, job.Config, h)
 	return m, err
 }
 
-// PretrainModel makes a model of spec and pretrains it greedily on job.Set,
+// NewStack makes a model of spec and pretrains it greedily on job.Set,
 // job.Config.Epochs epochs per level, writing the checkpoint after every epoch of every level.
-func PretrainModel(ctx context.Context, backend graph.Backend, spec Spec, job Job) (*Model, error) {
-	m, err := startModel(spec, job, ProcedurePretrain, backend.Name())
+func NewStack(ctx context.Context, backend graph.Backend, spec models.Spec, job Job) (*models.Model, error) {
+	m, err := startModel(spec, job, models.ProcedurePretrain, backend.Name())
 	if err != nil {
 		return nil, err
 	}
 	rec := &m.Record
 	hooks := PretrainHooks{
 		Level: func(level, levels int) Hooks {
-			return withSave(job.Progress.hooks(fmt.Sprintf("level %d/%d", level, levels)), func(st EpochStats) error {
+			return withSave(job.Progress.hooks(fmt.Sprintf("level %d/%d", level, levels)), func(st models.EpochStats) error {
 				rec.Training.Seconds += st.Seconds
 				return nil
 			})
 		},
-		EpochEnd: func(levels []LevelRecord) error {
+		EpochEnd: func(levels []models.LevelRecord) error {
 			rec.Levels = levels
-			return Save(job.Path, m)
+			return models.Save(job.Path, m)
 		},
 	}
 	_, err = Pretrain(ctx, backend, m.AE, job.Set.Train, job.Set.Validation, job.Config, hooks)
 	return m, err
 }
 
-// FinetuneModel fine-tunes a pretrained model in place, on reconstruction of inputs
+// Finetune fine-tunes a pretrained model in place, on reconstruction of inputs
 // corrupted by noise or (objective classify) on the labels through a new softmax head,
 // writing the checkpoint after every epoch.
-func FinetuneModel(ctx context.Context, backend graph.Backend, m *Model, objective string, noise datasets.Noise, job Job) error {
+func Finetune(ctx context.Context, backend graph.Backend, m *models.Model, objective string, noise datasets.Noise, job Job) error {
 	set, cfg := job.Set, job.Config
 	if len(m.Record.Levels) == 0 {
 		return fmt.Errorf("models: the model is not a pretrained stack (it was made by %q)", m.Record.Procedure())
@@ -135,23 +130,23 @@ func FinetuneModel(ctx context.Context, backend graph.Backend, m *Model, objecti
 	if job.ConfigHash != "" {
 		rec.ConfigHash = job.ConfigHash
 	}
-	rec.Finetune = &FinetuneRecord{Objective: objective, Noise: noise.String(), Epochs: cfg.Epochs, Batch: cfg.Batch,
+	rec.Finetune = &models.FinetuneRecord{Objective: objective, Noise: noise.String(), Epochs: cfg.Epochs, Batch: cfg.Batch,
 		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name()}
-	h := withSave(job.Progress.hooks("finetune"), func(st EpochStats) error {
+	h := withSave(job.Progress.hooks("finetune"), func(st models.EpochStats) error {
 		rec.Finetune.History = append(rec.Finetune.History, st)
 		rec.Finetune.Seconds += st.Seconds
-		return Save(job.Path, m)
+		return models.Save(job.Path, m)
 	})
 	switch objective {
-	case ObjectiveClassify:
+	case models.ObjectiveClassify:
 		if set.Train.Labels == nil {
 			return fmt.Errorf("models: the data set has no labels to classify")
 		}
-		ae.Head = ae.NewHead(NewRand(cfg.Seed, 0))
-		_, err := TrainClassifier(ctx, backend, ae.Classifier(), noise, set.Train, set.Validation, cfg, h)
+		ae.Head = ae.NewHead(models.NewRand(cfg.Seed, 0))
+		_, err := Classifier(ctx, backend, ae.Classifier(), noise, set.Train, set.Validation, cfg, h)
 		return err
-	case ObjectiveReconstruct:
-		_, err := Train(ctx, backend, ae.Graph(), ae.Spec.Objective(), noise, set.Train, set.Validation, cfg, h)
+	case models.ObjectiveReconstruct:
+		_, err := Autoencoder(ctx, backend, ae.Graph(), ae.Spec.Cost(), noise, set.Train, set.Validation, cfg, h)
 		return err
 	}
 	return fmt.Errorf("models: unknown fine-tuning objective %q (want reconstruct or classify)", objective)

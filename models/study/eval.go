@@ -1,4 +1,4 @@
-package models
+package study
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
-	"github.com/aelab/aelab/graph/sgemm"
+	"github.com/aelab/aelab/models"
 )
 
 // Metrics are an autoencoder's figures on a test set.
@@ -45,21 +45,21 @@ const (
 
 // EvalNoise returns the corruption eval uses for test_mse_noisy: the one asked for, else the
 // model's training noise, else gaussian:0.4.
-func EvalNoise(asked datasets.Noise, spec Spec) datasets.Noise {
+func EvalNoise(asked datasets.Noise, spec models.Spec) datasets.Noise {
 	switch {
 	case !asked.IsNone():
 		return asked
 	case !spec.Noise.IsNone():
 		return spec.Noise
 	}
-	n, _ := datasets.ParseNoise(DefaultNoise)
+	n, _ := datasets.ParseNoise(models.DefaultNoise)
 	return n
 }
 
 // Evaluate measures model on set's test images: reconstruction figures, the encoder's
 // Jacobian, and, when the data has labels, the linear probe (trained on set's training
 // images) and the model's own classifier if it has one.
-func Evaluate(ctx context.Context, backend graph.Backend, model *Autoencoder, set *datasets.Set, opts EvalOptions) (Metrics, error) {
+func Evaluate(ctx context.Context, backend graph.Backend, model *models.Autoencoder, set *datasets.Set, opts EvalOptions) (Metrics, error) {
 	m, err := evaluateReconstruction(ctx, backend, model.Graph(), set.Test, opts.Noise, opts.Seed)
 	if err != nil || set.Test.Labels == nil {
 		return m, err
@@ -84,7 +84,7 @@ func Evaluate(ctx context.Context, backend graph.Backend, model *Autoencoder, se
 // evaluateReconstruction measures ae on test; noise corrupts the inputs for
 // test_mse_noisy, drawn from a generator seeded by seed.
 func evaluateReconstruction(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, test *datasets.Images, noise datasets.Noise, seed uint64) (Metrics, error) {
-	fwd, err := newForward(backend, ae.Layers())
+	fwd, err := models.NewForward(backend, ae.Layers())
 	if err != nil {
 		return Metrics{}, err
 	}
@@ -94,15 +94,15 @@ func evaluateReconstruction(ctx context.Context, backend graph.Backend, ae graph
 
 	jacN := n
 	if len(ae.Encoder) > 1 {
-		perImage := newJacobian(ae.Encoder).cost()
+		perImage := newJacobian(nil, ae.Encoder).cost()
 		jacN = min(n, jacobianImagesDeep, max(jacobianImagesMin, int(jacobianBudget/perImage)))
 	}
-	jac := newJacobian(ae.Encoder)
+	jac := newJacobian(backend.MatMul(), ae.Encoder)
 	var sse, jacSum float64
-	err = fwd.run(ctx, test, datasets.Noise{}, nil, func(o outputs) error {
-		sse += lossSum(graph.MSE, o.last(), o.input)
-		for i := range min(o.n, jacN-o.offset) {
-			jacSum += jac.fro2(o.layers, i)
+	err = fwd.Run(ctx, test, datasets.Noise{}, nil, func(o models.Outputs) error {
+		sse += models.LossSum(graph.MSE, o.Last(), o.Input)
+		for i := range min(o.N, jacN-o.Offset) {
+			jacSum += jac.fro2(o.Layers, i)
 		}
 		return nil
 	})
@@ -110,8 +110,8 @@ func evaluateReconstruction(ctx context.Context, backend graph.Backend, ae graph
 		return Metrics{}, err
 	}
 	var sseNoisy float64
-	err = fwd.run(ctx, test, noise, NewRand(seed, streamEval), func(o outputs) error {
-		sseNoisy += lossSum(graph.MSE, o.last(), test.Pixels[o.offset*d:(o.offset+o.n)*d])
+	err = fwd.Run(ctx, test, noise, models.NewRand(seed, models.StreamEval), func(o models.Outputs) error {
+		sseNoisy += models.LossSum(graph.MSE, o.Last(), test.Pixels[o.Offset*d:(o.Offset+o.N)*d])
 		return nil
 	})
 	if err != nil {
@@ -130,14 +130,14 @@ func evaluateReconstruction(ctx context.Context, backend graph.Backend, ae graph
 // For one layer, J = diag(act'(h))·Wᵀ and ‖J‖²_F = Σ_j act'(h_j)² Σ_i W_ij²; deeper, the
 // layers' Jacobians are multiplied from the top code down, so the product stays H_k wide.
 type jacobian struct {
-	mul      sgemm.Multiplier
+	mul      graph.MatMul
 	layers   []*graph.Dense
 	colNorms []float64    // Σ_i W_ij² of the first layer, for the one-layer formula
 	chain    [2][]float32 // scratch: H_k × (widest layer)
 }
 
-func newJacobian(layers []*graph.Dense) *jacobian {
-	j := &jacobian{layers: layers}
+func newJacobian(mul graph.MatMul, layers []*graph.Dense) *jacobian {
+	j := &jacobian{mul: mul, layers: layers}
 	w := layers[0]
 	j.colNorms = make([]float64, w.Out())
 	for i := range w.In() {

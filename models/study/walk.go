@@ -1,4 +1,4 @@
-package models
+package study
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
-	"github.com/aelab/aelab/graph/sgemm"
+	"github.com/aelab/aelab/models"
 )
 
 // Walk methods: how a point moves towards the data manifold.
@@ -77,7 +77,7 @@ func WalkStart(spec string, chains int, test *datasets.Images, seed uint64) ([]f
 	}
 	d := test.Dim()
 	x := make([]float32, chains*d)
-	rng := NewRand(seed, streamWalk)
+	rng := models.NewRand(seed, models.StreamWalk)
 	switch {
 	case spec == "noise":
 		for i := range x {
@@ -110,7 +110,7 @@ type Snapshot struct {
 
 // Walk moves the points x (chains × D) towards the data manifold of ae and records them
 // at the snapshot steps.
-func Walk(ctx context.Context, backend graph.Backend, ae *Autoencoder, x []float32, cfg WalkConfig) ([]Snapshot, error) {
+func Walk(ctx context.Context, backend graph.Backend, ae *models.Autoencoder, x []float32, cfg WalkConfig) ([]Snapshot, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func Walk(ctx context.Context, backend graph.Backend, ae *Autoencoder, x []float
 	if noise.IsNone() {
 		noise = EvalNoise(datasets.Noise{}, ae.Spec)
 	}
-	rng := NewRand(cfg.Seed, streamChain)
+	rng := models.NewRand(cfg.Seed, models.StreamChain)
 	corrupted := make([]float32, len(x))
 	reconstruct := func(in []float32) ([]float32, error) {
 		if err := fwd.Run(in); err != nil {
@@ -183,7 +183,7 @@ func Walk(ctx context.Context, backend graph.Backend, ae *Autoencoder, x []float
 			break
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("models: %w", ErrInterrupted)
+			return nil, fmt.Errorf("models: %w", models.ErrInterrupted)
 		}
 		switch cfg.Method {
 		case WalkScore:
@@ -224,8 +224,8 @@ func Walk(ctx context.Context, backend graph.Backend, ae *Autoencoder, x []float
 }
 
 // NearestDistances returns, for each image (N×D), the Euclidean distance to the nearest of
-// the reference images.
-func NearestDistances(images []float32, ref *datasets.Images) []float64 {
+// the reference images, their dot products multiplied by mul.
+func NearestDistances(mul graph.MatMul, images []float32, ref *datasets.Images) []float64 {
 	d := ref.Dim()
 	n, m := len(images)/d, ref.Len()
 	refNorms := make([]float64, m)
@@ -235,7 +235,7 @@ func NearestDistances(images []float32, ref *datasets.Images) []float64 {
 		}
 	}
 	dots := make([]float32, n*m)
-	sgemm.Gemm(false, true, n, m, d, images, d, ref.Pixels, d, dots, m)
+	mul.Gemm(false, true, n, m, d, images, d, ref.Pixels, d, dots, m)
 	out := make([]float64, n)
 	for i := range n {
 		var norm float64
@@ -263,7 +263,7 @@ type WalkPoint struct {
 
 // MeasureWalk measures every chain at every snapshot: the energy, the distance to the
 // nearest training image and the classifier's verdict.
-func MeasureWalk(ctx context.Context, backend graph.Backend, judge *Classifier, train *datasets.Images, snaps []Snapshot) ([]WalkPoint, error) {
+func MeasureWalk(ctx context.Context, backend graph.Backend, judge *models.Classifier, trainSet *datasets.Images, snaps []Snapshot) ([]WalkPoint, error) {
 	var all []float32
 	for _, s := range snaps {
 		for _, im := range s.Images {
@@ -274,7 +274,7 @@ func MeasureWalk(ctx context.Context, backend graph.Backend, judge *Classifier, 
 	if err != nil {
 		return nil, err
 	}
-	dists := NearestDistances(all, train)
+	dists := NearestDistances(backend.MatMul(), all, trainSet)
 	var points []WalkPoint
 	k := 0
 	for _, s := range snaps {

@@ -1,4 +1,4 @@
-package models
+package study
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/models"
 )
 
 // Alphas returns steps mixing weights evenly spaced from 0 to 1.
@@ -22,12 +23,12 @@ func Alphas(steps int) []float64 {
 // Interpolate encodes x1 and x2 into their top codes z1 and z2 and decodes
 // z = a·z1 + (1−a)·z2 for every a of alphas: at a = 1 the result is decode(z1), at a = 0
 // decode(z2), exactly.
-func Interpolate(ctx context.Context, backend graph.Backend, ae *Autoencoder, x1, x2 []float32, alphas []float64) ([][]float32, error) {
+func Interpolate(ctx context.Context, backend graph.Backend, ae *models.Autoencoder, x1, x2 []float32, alphas []float64) ([][]float32, error) {
 	d := ae.Spec.Layers[0]
 	if len(x1) != d || len(x2) != d {
 		return nil, fmt.Errorf("models: interpolate images of %d and %d values with a model of %d inputs", len(x1), len(x2), d)
 	}
-	codes, err := Encode(ctx, backend, ae.Encoder, &datasets.Images{Rows: 1, Cols: d, Pixels: append(append([]float32(nil), x1...), x2...)})
+	codes, err := models.Encode(ctx, backend, ae.Encoder, &datasets.Images{Rows: 1, Cols: d, Pixels: append(append([]float32(nil), x1...), x2...)})
 	if err != nil {
 		return nil, err
 	}
@@ -44,8 +45,8 @@ func Interpolate(ctx context.Context, backend graph.Backend, ae *Autoencoder, x1
 }
 
 // Decode runs codes (N×H, the top code) through the decoder.
-func Decode(ctx context.Context, backend graph.Backend, ae *Autoencoder, codes *datasets.Images) ([][]float32, error) {
-	out, err := Encode(ctx, backend, ae.Decoder, codes)
+func Decode(ctx context.Context, backend graph.Backend, ae *models.Autoencoder, codes *datasets.Images) ([][]float32, error) {
+	out, err := models.Encode(ctx, backend, ae.Decoder, codes)
 	if err != nil {
 		return nil, err
 	}
@@ -72,20 +73,20 @@ func PixelBlend(x1, x2 []float32, alphas []float64) [][]float32 {
 
 // PathScore is how a classifier sees a path of images from x2 (a = 0) to x1 (a = 1).
 type PathScore struct {
-	MeanConfidence   float64     `json:"mean_confidence"`    // mean top softmax probability
-	EndClassFraction float64     `json:"end_class_fraction"` // share classified as x1's or x2's class with p ≥ 0.9
-	SwitchAlpha      *float64    `json:"switch_alpha"`       // first a whose predicted class differs from a = 0's; null if none
-	Classes          []int       `json:"classes"`
-	Confidences      []float64   `json:"confidences"`
-	Alphas           []float64   `json:"alphas"`
-	Judgements       []Judgement `json:"-"`
+	MeanConfidence   float64            `json:"mean_confidence"`    // mean top softmax probability
+	EndClassFraction float64            `json:"end_class_fraction"` // share classified as x1's or x2's class with p ≥ 0.9
+	SwitchAlpha      *float64           `json:"switch_alpha"`       // first a whose predicted class differs from a = 0's; null if none
+	Classes          []int              `json:"classes"`
+	Confidences      []float64          `json:"confidences"`
+	Alphas           []float64          `json:"alphas"`
+	Judgements       []models.Judgement `json:"-"`
 }
 
 // confidentThreshold is the probability above which an image counts as a clear digit.
 const confidentThreshold = 0.9
 
 // ScorePath summarises a classifier's verdicts on a path whose ends have the given classes.
-func ScorePath(judged []Judgement, alphas []float64, class1, class2 int) PathScore {
+func ScorePath(judged []models.Judgement, alphas []float64, class1, class2 int) PathScore {
 	s := PathScore{Alphas: alphas, Judgements: judged}
 	ends := 0
 	for k, j := range judged {
@@ -187,8 +188,8 @@ type Path struct {
 
 // InterpolationStudy interpolates every pair of test images with every model, and has the
 // classifier judge each decoded image (and each pixel blend, when pixel is true).
-func InterpolationStudy(ctx context.Context, backend graph.Backend, names []string, aes []*Autoencoder, test *datasets.Images,
-	pairs [][2]int, alphas []float64, judge *Classifier, pixel bool) ([]Path, error) {
+func InterpolationStudy(ctx context.Context, backend graph.Backend, names []string, aes []*models.Autoencoder, test *datasets.Images,
+	pairs [][2]int, alphas []float64, judge *models.Classifier, pixel bool) ([]Path, error) {
 	var paths []Path
 	for _, pair := range pairs {
 		x1, x2 := test.Image(pair[0]), test.Image(pair[1])

@@ -1,20 +1,22 @@
-package models
+package main
 
 import (
 	"fmt"
 
+	"github.com/aelab/aelab/models"
+
 	"github.com/aelab/aelab/graph"
 )
 
-// BenchArchs lists the architectures `aelab bench` times, as named there.
-func BenchArchs() []string { return []string{"784-128", "784-512-128", "hinton"} }
+// benchArchs lists the architectures `aelab bench` times, as named there.
+func benchArchs() []string { return []string{"784-128", "784-512-128", "hinton"} }
 
-// BenchSpec returns the spec of a benchmark architecture: 784-128 and 784-512-128 have
+// benchSpec returns the spec of a benchmark architecture: 784-128 and 784-512-128 have
 // ReLU hidden units and code; hinton is Hinton & Salakhutdinov's 784-1000-500-250-30 with
 // logistic hidden units and a linear code. All reconstruct through a sigmoid with MSE, as
 // the PyTorch reference (scripts/torch_ref.py) does.
-func BenchSpec(arch string, kind Kind) (Spec, error) {
-	spec := Spec{Kind: kind}
+func benchSpec(arch string, kind models.Kind) (models.Spec, error) {
+	spec := models.Spec{Kind: kind}
 	switch arch {
 	case "784-128":
 		spec.Layers = []int{784, 128}
@@ -24,7 +26,7 @@ func BenchSpec(arch string, kind Kind) (Spec, error) {
 		spec.Layers = []int{784, 1000, 500, 250, 30}
 		spec.Activation, spec.Code = graph.Sigmoid, graph.Linear
 	default:
-		return Spec{}, fmt.Errorf("models: unknown benchmark architecture %q (want 784-128, 784-512-128 or hinton)", arch)
+		return models.Spec{}, fmt.Errorf("models: unknown benchmark architecture %q (want 784-128, 784-512-128 or hinton)", arch)
 	}
 	return spec.WithDefaults(), nil
 }

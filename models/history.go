@@ -1,0 +1,22 @@
+package models
+
+import "github.com/aelab/aelab/graph"
+
+// EpochStats is one epoch's summary.
+type EpochStats struct {
+	Epoch     int     `json:"epoch"`      // 1-based
+	TrainLoss float64 `json:"train_loss"` // mean objective over the epoch's steps (noise and penalty included)
+	ValLoss   float64 `json:"val_loss"`   // reconstruction loss on the clean validation images (cross-entropy for a classifier)
+	// ValAccuracy is a classifier's accuracy on the validation images.
+	ValAccuracy float64 `json:"val_accuracy,omitempty"`
+	Seconds     float64 `json:"seconds"` // wall time of the epoch's steps
+}
+
+// LevelRecord is the training record of one level of a stack pretrained greedily.
+type LevelRecord struct {
+	Level   int          `json:"level"`  // 1-based
+	Layers  [2]int       `json:"layers"` // the level's input and code sizes
+	Noise   string       `json:"noise"`  // corruption of the level's input
+	Loss    graph.Loss   `json:"loss"`
+	History []EpochStats `json:"history"`
+}

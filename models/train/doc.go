@@ -1,0 +1,14 @@
+// Package train fits aelab's models: an autoencoder end to end ([Autoencoder]), a stack
+// greedily level by level ([Pretrain]), a classifier on labels ([Classifier]), and the
+// procedures that make a checkpointed model from a spec ([NewModel], [NewStack],
+// [Finetune]) — the training loop, its hooks for progress, divergence detection (the
+// parameters go back to the last good epoch) and interruption.
+//
+//	hist, err := train.Autoencoder(ctx, backend, ae.Graph(), ae.Spec.Cost(), ae.Spec.Noise,
+//		set.Train, set.Validation, train.Config{Epochs: 10, Batch: 32, Seed: 1}, train.Hooks{})
+//
+// On an executor that keeps the training images on its device (graph.DeviceData) the
+// batches are gathered and corrupted there and the losses read back only to report them;
+// elsewhere the loop builds each batch on the host, with the same counter-based noise, so
+// both paths train to the same weights.
+package train
