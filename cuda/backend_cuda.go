@@ -30,6 +30,14 @@ import (
 // Built reports whether this aelab was built with CUDA support.
 const Built = true
 
+// gather_corrupt's codes of the noise kinds.
+const (
+	noiseNone = iota
+	noiseGaussian
+	noiseMask
+	noiseSaltPepper
+)
+
 // workspaceBytes is cuBLAS's workspace, set once so that no SGEMM allocates memory while a
 // step is being captured (32 MiB is what NVIDIA advises for Hopper).
 const workspaceBytes = 32 << 20

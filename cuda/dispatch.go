@@ -57,14 +57,6 @@ func kernelNames() []string {
 		"adam", "advance", "gather_corrupt"}
 }
 
-// noiseKinds are gather_corrupt's codes of the noise kinds.
-const (
-	noiseNone = iota
-	noiseGaussian
-	noiseMask
-	noiseSaltPepper
-)
-
 func boolInt(b bool) int {
 	if b {
 		return 1
