@@ -94,3 +94,25 @@ __device__ float block_sum(float v) {
     return part[0];
 }
 
+// finish_sum ends a sum over many blocks, from every thread of every block: each block leaves
+// its share s in partial[blockIdx.x]; the last block to finish (counted in *done) adds the
+// partials in block order into *out and sets *done back to 0, so the result does not depend
+// on which block finishes when.
+__device__ void finish_sum(float s, float* partial, unsigned int* done, float* out) {
+    __shared__ bool last;
+    s = block_sum(s);
+    if (threadIdx.x == 0) {
+        partial[blockIdx.x] = s;
+        __threadfence();
+        last = atomicAdd(done, 1u) == gridDim.x - 1;
+    }
+    __syncthreads();
+    if (!last) return;
+    float t = 0.f;
+    for (int b = threadIdx.x; b < gridDim.x; b += blockDim.x) t += ((volatile float*)partial)[b];
+    t = block_sum(t);
+    if (threadIdx.x == 0) {
+        *out = t;
+        *done = 0;
+    }
+}

@@ -112,26 +112,10 @@ func fusedKernel(name string, f *plan.Fusion, inputs int) (string, fusedLaunch, 
 %s    }
 `, value.String())
 	if f.Reduce != nil {
-		// Partial sums per block; the last block to finish adds them in block order (as sum_all).
+		// Partial sums per block, added by the last block to finish (as sum_all).
 		l.grid = min(max((n+4*threads-1)/(4*threads), 1), 1024)
 		l.scratch = l.grid
-		src.WriteString(`    __shared__ bool last;
-    s = block_sum(s);
-    if (threadIdx.x == 0) {
-        partial[blockIdx.x] = s;
-        __threadfence();
-        last = atomicAdd(done, 1u) == gridDim.x - 1;
-    }
-    __syncthreads();
-    if (!last) return;
-    float t = 0.f;
-    for (int b = threadIdx.x; b < gridDim.x; b += blockDim.x) t += ((volatile float*)partial)[b];
-    t = block_sum(t);
-    if (threadIdx.x == 0) {
-        reduceOut[0] = t;
-        *done = 0;
-    }
-`)
+		src.WriteString("    finish_sum(s, partial, done, reduceOut);\n")
 	}
 	src.WriteString("}\n")
 	return src.String(), l, nil

@@ -24,7 +24,7 @@ func TestFusedKernelSource(t *testing.T) {
 		extra  int
 	}{
 		{"none", nil, []string{"out0[i] = r1;", "out1[i] = r3;", "i < rows * cols"}, 784, 0},
-		{"everything", &plan.Reduce{Reg: 3, Axis: 2}, []string{"s += r3;", "float* partial, unsigned int* done", "reduceOut[0] = t;"}, 196, 196},
+		{"everything", &plan.Reduce{Reg: 3, Axis: 2}, []string{"s += r3;", "float* partial, unsigned int* done", "finish_sum(s, partial, done, reduceOut);"}, 196, 196},
 		{"over rows", &plan.Reduce{Reg: 3, Axis: 0}, []string{"s += r3;", "for (int row = lane; row < rows; row += 8)", "reduceOut[col] = t;"}, 25, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -69,28 +69,11 @@ extern "C" __global__ void sum_cols(float* out, const float* in, int rows, int c
     }
 }
 
-// sum_all: out[0] = Σ in. Every block sums its share into partial[blockIdx.x]; the last block
-// to finish (counted in *done) adds the partials in block order and sets *done back to 0,
-// so the result does not depend on which block finishes when.
+// sum_all: out[0] = Σ in, over many blocks (finish_sum).
 extern "C" __global__ void sum_all(float* out, const float* in, int n, float* partial, unsigned int* done) {
-    __shared__ bool last;
     float s = 0.f;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) s += in[i];
-    s = block_sum(s);
-    if (threadIdx.x == 0) {
-        partial[blockIdx.x] = s;
-        __threadfence();
-        last = atomicAdd(done, 1u) == gridDim.x - 1;
-    }
-    __syncthreads();
-    if (!last) return;
-    float t = 0.f;
-    for (int b = threadIdx.x; b < gridDim.x; b += blockDim.x) t += ((volatile float*)partial)[b];
-    t = block_sum(t);
-    if (threadIdx.x == 0) {
-        out[0] = t;
-        *done = 0;
-    }
+    finish_sum(s, partial, done, out);
 }
 
 // softmax along each row (log_ != 0: its logarithm); one thread per row.

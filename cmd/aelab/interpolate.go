@@ -128,7 +128,7 @@ func interpolateAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return err
 	}
-	img, err := report.InterpolationGrid("decoded studied a·z1 + (1−a)·z2 from x2 (a = 0) to x1 (a = 1)", studied, alphas, set.Test).Render()
+	img, err := report.InterpolationGrid("decoded paths a·z1 + (1−a)·z2 from x2 (a = 0) to x1 (a = 1)", studied, alphas, set.Test).Render()
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func interpolateAction(c *cli.Context, s streams) error {
 	summary := study.SummarizePaths(studied)
 	if c.Bool("json") {
 		return json.NewEncoder(s.Out).Encode(map[string]any{"image": out, "classifier_test_accuracy": judge.Record.TestAccuracy,
-			"studied": studied, "summary": summary})
+			"paths": studied, "summary": summary})
 	}
 	fmt.Fprintf(s.Out, "%-24s %8s %14s %14s %6s\n", "path", "pairs", "mean p(top)", "end class≥0.9", "switch a")
 	for _, sm := range summary {

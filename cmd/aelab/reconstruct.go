@@ -2,13 +2,11 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/aelab/aelab/datasets"
-	"github.com/aelab/aelab/models"
 	"github.com/aelab/aelab/models/report"
+	"github.com/aelab/aelab/models/study"
 )
 
 func reconstructCommand(s streams) *cli.Command {
@@ -58,34 +56,23 @@ func reconstructAction(c *cli.Context, s streams) error {
 	}
 	defer backend.Close()
 
-	seed := c.Uint64("seed")
-	picked := datasets.PickByClass(set.Test, n, models.NewRand(seed, 0))
-	noisy := &datasets.Images{Rows: picked.Rows, Cols: picked.Cols, Pixels: make([]float32, len(picked.Pixels))}
-	noise.Apply(noisy.Pixels, picked.Pixels, models.NewRand(seed, 1))
-
-	ae := model.AE.Graph()
-	recon, err := models.Reconstruct(c.Context, backend, ae, picked)
+	digits := study.PickDigits(set.Test, n, noise, c.Uint64("seed"))
+	recon, fromNoisy, err := digits.Reconstruct(c.Context, backend, model.AE.Graph())
 	if err != nil {
 		return err
 	}
-	d := picked.Dim()
+	d := digits.Clean.Dim()
 	rows := []report.GridRow{
-		{Label: "original", Images: report.Split(picked.Pixels, d)},
+		{Label: "original", Images: report.Split(digits.Clean.Pixels, d)},
 		{Label: "reconstructed", Images: report.Split(recon, d)},
 	}
-	if !noise.IsNone() {
-		fromNoisy, err := models.Reconstruct(c.Context, backend, ae, noisy)
-		if err != nil {
-			return err
-		}
+	if fromNoisy != nil {
 		rows = append(rows,
-			report.GridRow{Label: "noisy input", Images: report.Split(noisy.Pixels, d)},
+			report.GridRow{Label: "noisy input", Images: report.Split(digits.Noisy.Pixels, d)},
 			report.GridRow{Label: "from noisy", Images: report.Split(fromNoisy, d)})
 	}
-	columns := make([]string, n)
-	for i, l := range picked.Labels {
-		columns[i] = strconv.Itoa(int(l))
-	}
+	columns := report.ClassColumns(digits.Clean.Labels)
+	picked := digits.Clean
 	title := fmt.Sprintf("%s %s, noise %s", model.AE.Spec.Kind, model.AE.Spec, noise)
 	img, err := report.Grid{Title: title, Columns: columns, Rows: rows, ImageRows: picked.Rows, ImageCols: picked.Cols}.Render()
 	if err != nil {

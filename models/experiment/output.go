@@ -16,6 +16,7 @@ import (
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/models"
 	"github.com/aelab/aelab/models/report"
+	"github.com/aelab/aelab/models/study"
 )
 
 // Row is one model's line of the metrics table.
@@ -177,25 +178,16 @@ func reconstructionFigures(ctx context.Context, backend graph.Backend, set *data
 	if noise.IsNone() {
 		noise, _ = datasets.ParseNoise(models.DefaultNoise)
 	}
-	picked := datasets.PickByClass(set.Test, digitsShown, models.NewRand(cfg.Eval.Seed, 0))
-	noisy := &datasets.Images{Rows: picked.Rows, Cols: picked.Cols, Pixels: make([]float32, len(picked.Pixels))}
-	noise.Apply(noisy.Pixels, picked.Pixels, models.NewRand(cfg.Eval.Seed, 1))
+	digits := study.PickDigits(set.Test, digitsShown, noise, cfg.Eval.Seed)
+	picked, noisy := digits.Clean, digits.Noisy
 	d := picked.Dim()
-	columns := make([]string, picked.Len())
-	for i, l := range picked.Labels {
-		columns[i] = strconv.Itoa(int(l))
-	}
+	columns := report.ClassColumns(picked.Labels)
 	clean := report.Grid{Title: "test digits and every model's reconstruction", Columns: columns, ImageRows: picked.Rows, ImageCols: picked.Cols,
 		Rows: []report.GridRow{{Label: "original", Images: report.Split(picked.Pixels, d)}}}
 	fromNoisy := report.Grid{Title: "the same digits corrupted (" + noise.String() + ") and every model's reconstruction", Columns: columns,
 		ImageRows: picked.Rows, ImageCols: picked.Cols, Rows: []report.GridRow{{Label: "noisy input", Images: report.Split(noisy.Pixels, d)}}}
 	for _, r := range results {
-		ae := r.Model.AE.Graph()
-		rc, err := models.Reconstruct(ctx, backend, ae, picked)
-		if err != nil {
-			return nil, err
-		}
-		rn, err := models.Reconstruct(ctx, backend, ae, noisy)
+		rc, rn, err := digits.Reconstruct(ctx, backend, r.Model.AE.Graph())
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"image/draw"
 	"image/png"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/google/renameio/v2"
@@ -159,4 +160,13 @@ func Split(pixels []float32, d int) [][]float32 {
 		out = append(out, pixels[i:i+d])
 	}
 	return out
+}
+
+// ClassColumns labels a grid's columns with the digits' classes.
+func ClassColumns(labels []uint8) []string {
+	columns := make([]string, len(labels))
+	for i, l := range labels {
+		columns[i] = strconv.Itoa(int(l))
+	}
+	return columns
 }

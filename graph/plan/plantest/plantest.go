@@ -117,24 +117,8 @@ func close32(a, b float32, tol float64) bool {
 func Compare(t *testing.T, reference, backend graph.Backend, tol float64) {
 	for _, tc := range Programs() {
 		t.Run(tc.Name, func(t *testing.T) {
-			ref, err := tc.Build(rand.New(rand.NewPCG(1, 1)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := tc.Build(rand.New(rand.NewPCG(1, 1)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			tape, err := reference.Compile(ref, graph.Adam{LR: 0.01})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tape.Close()
-			ex, err := backend.Compile(got, graph.Adam{LR: 0.01})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ex.Close()
+			ref, got := twins(t, tc)
+			tape, ex := compileBoth(t, reference, backend, ref, got)
 			rng := rand.New(rand.NewPCG(2, 2))
 			if !ref.Trains() {
 				in := tc.Feed(rng, ref)
@@ -186,6 +170,34 @@ func Compare(t *testing.T, reference, backend graph.Backend, tol float64) {
 	}
 }
 
+// twins builds tc's program twice from the same parameters.
+func twins(t *testing.T, tc Case) (ref, got *graph.Program) {
+	t.Helper()
+	var err error
+	if ref, err = tc.Build(rand.New(rand.NewPCG(1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = tc.Build(rand.New(rand.NewPCG(1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	return ref, got
+}
+
+// compileBoth compiles ref on reference and got on backend, closing both when t ends.
+func compileBoth(t *testing.T, reference, backend graph.Backend, ref, got *graph.Program) (refEx, ex graph.Executor) {
+	t.Helper()
+	var err error
+	if refEx, err = reference.Compile(ref, graph.Adam{LR: 0.01}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { refEx.Close() })
+	if ex, err = backend.Compile(got, graph.Adam{LR: 0.01}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ex.Close() })
+	return refEx, ex
+}
+
 // sameWeights syncs both executors' parameters to the host and compares them.
 func sameWeights(t *testing.T, refEx, gotEx graph.Executor, ref, got *graph.Program, tol float64, when string) {
 	t.Helper()
@@ -209,27 +221,11 @@ func sameWeights(t *testing.T, refEx, gotEx graph.Executor, ref, got *graph.Prog
 // kept there) and through Step on the reference with the same batches built on the host.
 // Programs that are not autoencoder training programs are skipped.
 func compareDeviceData(t *testing.T, tc Case, reference, backend graph.Backend, tol float64) {
-	ref, err := tc.Build(rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := tc.Build(rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref, got := twins(t, tc)
 	if !ref.Trains() || len(ref.Inputs) != 2 || ref.Inputs[0].Shape().TotalSize() != ref.Inputs[1].Shape().TotalSize() {
 		t.Skip("not an autoencoder training program")
 	}
-	refEx, err := reference.Compile(ref, graph.Adam{LR: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer refEx.Close()
-	ex, err := backend.Compile(got, graph.Adam{LR: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ex.Close()
+	refEx, ex := compileBoth(t, reference, backend, ref, got)
 	dd, ok := ex.(graph.DeviceData)
 	if !ok {
 		t.Fatalf("%T does not keep training data", ex)

@@ -1,0 +1,34 @@
+package study
+
+import (
+	"context"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/models"
+)
+
+// Digits are test digits shown in figures: one of each class in turn, and their corruption.
+type Digits struct {
+	Clean, Noisy *datasets.Images
+	Noise        datasets.Noise
+}
+
+// PickDigits picks n test digits, a class each in turn (draws from seed), and corrupts them
+// by noise.
+func PickDigits(test *datasets.Images, n int, noise datasets.Noise, seed uint64) Digits {
+	picked := datasets.PickByClass(test, n, models.NewRand(seed, 0))
+	noisy := &datasets.Images{Rows: picked.Rows, Cols: picked.Cols, Pixels: make([]float32, len(picked.Pixels))}
+	noise.Apply(noisy.Pixels, picked.Pixels, models.NewRand(seed, 1))
+	return Digits{Clean: picked, Noisy: noisy, Noise: noise}
+}
+
+// Reconstruct returns how ae reconstructs the clean digits and, unless there is no noise,
+// the noisy ones (N×D each; fromNoisy is nil without noise).
+func (d Digits) Reconstruct(ctx context.Context, backend graph.Backend, ae graph.Autoencoder) (fromClean, fromNoisy []float32, err error) {
+	if fromClean, err = models.Reconstruct(ctx, backend, ae, d.Clean); err != nil || d.Noise.IsNone() {
+		return fromClean, nil, err
+	}
+	fromNoisy, err = models.Reconstruct(ctx, backend, ae, d.Noisy)
+	return fromClean, fromNoisy, err
+}
