@@ -57,7 +57,7 @@ func benchAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return usageError{err}
 	}
-	cfg, err := trainConfigFromFlags(c, "epochs", 0)
+	cfg, err := trainConfigFromFlags(c, "epochs", 0, 0)
 	if err != nil {
 		return err
 	}
@@ -89,6 +89,6 @@ func benchAction(c *cli.Context, s streams) error {
 		_, err := fmt.Fprintf(s.Out, "epoch %d  %.3fs  %.0f images/s  train mse %.5f  test mse %.5f\n", st.Epoch, st.Seconds, e.ImagesPerSec, st.TrainLoss, st.ValLoss)
 		return err
 	}}
-	_, err = train.Autoencoder(c.Context, backend, ae.Graph(), ae.Spec.Cost(), ae.Spec.Noise, trainSet, set.Test, cfg, hooks)
+	_, err = train.Autoencoder(c.Context, backend, ae.Graph(), ae.Spec.Cost(), train.Run{Train: trainSet, Val: set.Test, Noise: ae.Spec.Noise, Config: cfg, Hooks: hooks})
 	return err
 }

@@ -65,16 +65,7 @@ func finetuneAction(c *cli.Context, s streams) error {
 	if !c.IsSet("noise") && objective == models.ObjectiveReconstruct {
 		noise = ae.Spec.Noise
 	}
-	if !c.IsSet("lr") {
-		lr := train.DefaultFinetuneLR
-		if objective == models.ObjectiveClassify {
-			lr = train.DefaultClassifyLR
-		}
-		if err := c.Set("lr", fmt.Sprint(lr)); err != nil {
-			return err
-		}
-	}
-	cfg, err := trainConfigFromFlags(c, "epochs", rec.Training.Batch)
+	cfg, err := trainConfigFromFlags(c, "epochs", rec.Training.Batch, train.FinetuneLR(objective))
 	if err != nil {
 		return err
 	}

@@ -124,7 +124,8 @@ func interpolateAction(c *cli.Context, s streams) error {
 	}
 	defer backend.Close()
 	alphas := study.Alphas(steps)
-	studied, err := study.InterpolationStudy(c.Context, backend, names, aes, set.Test, pairs, alphas, judge, c.Bool("pixel-baseline"))
+	studied, err := study.InterpolationStudy(c.Context, backend, study.Interpolations{Names: names, Models: aes, Test: set.Test,
+		Pairs: pairs, Alphas: alphas, Judge: judge, PixelBaseline: c.Bool("pixel-baseline")})
 	if err != nil {
 		return err
 	}

@@ -102,10 +102,13 @@ func specFromFlags(c *cli.Context) (models.Spec, error) {
 
 // trainConfigFromFlags reads the epochs flag, --batch, --lr and --seed; an unset --batch
 // takes defaultBatch when that is positive.
-func trainConfigFromFlags(c *cli.Context, epochsFlag string, defaultBatch int) (train.Config, error) {
+func trainConfigFromFlags(c *cli.Context, epochsFlag string, defaultBatch int, defaultLR float64) (train.Config, error) {
 	cfg := train.Config{Epochs: c.Int(epochsFlag), Batch: c.Int("batch"), Adam: graph.Adam{LR: c.Float64("lr")}, Seed: c.Uint64("seed")}
 	if !c.IsSet("batch") && defaultBatch > 0 {
 		cfg.Batch = defaultBatch
+	}
+	if !c.IsSet("lr") && defaultLR > 0 {
+		cfg.Adam.LR = defaultLR
 	}
 	switch {
 	case cfg.Epochs <= 0:
@@ -141,7 +144,7 @@ func startNewRun(c *cli.Context, s streams, epochsFlag string) (*newRun, error) 
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := trainConfigFromFlags(c, epochsFlag, 0)
+	cfg, err := trainConfigFromFlags(c, epochsFlag, 0, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@ func (st *Studies) interpolations(ctx context.Context, backend graph.Backend, cf
 			}
 			pairs = append(pairs, p...)
 		}
-		paths, err := study.InterpolationStudy(ctx, backend, names, aes, set.Test, pairs, alphas, judge, true)
+		paths, err := study.InterpolationStudy(ctx, backend, study.Interpolations{Names: names, Models: aes, Test: set.Test, Pairs: pairs, Alphas: alphas, Judge: judge, PixelBaseline: true})
 		if err != nil {
 			return err
 		}

@@ -43,7 +43,7 @@ func TrainDigitClassifier(ctx context.Context, backend graph.Backend, set *datas
 	if err != nil {
 		return nil, err
 	}
-	hist, err := train.Classifier(ctx, backend, c.Layers, noise, trainSet, set.Validation, cfg, hooks)
+	hist, err := train.Classifier(ctx, backend, c.Layers, train.Run{Train: trainSet, Val: set.Validation, Noise: noise, Config: cfg, Hooks: hooks})
 	if err != nil {
 		return nil, err
 	}

@@ -96,7 +96,7 @@ func TestFinetuneClassifierAndProbe(t *testing.T) {
 		t.Errorf("probe accuracy %.3f on the pretrained code; a linear classifier of MNIST codes does far better than chance", probe)
 	}
 	ae.Head = ae.NewHead(models.NewRand(3, 0))
-	hist, err := train.Classifier(ctx, cpu, ae.Classifier(), datasets.Noise{}, trainSet, val, train.Config{Epochs: 3, Batch: 25}, train.Hooks{})
+	hist, err := train.Classifier(ctx, cpu, ae.Classifier(), train.Run{Train: trainSet, Val: val, Config: train.Config{Epochs: 3, Batch: 25}})
 	if err != nil {
 		t.Fatal(err)
 	}

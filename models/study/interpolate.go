@@ -186,10 +186,22 @@ type Path struct {
 	PixelScore   *PathScore  `json:"pixel,omitempty"`
 }
 
+// Interpolations says what InterpolationStudy interpolates: between which test images,
+// through which models, at which a, judged by which classifier.
+type Interpolations struct {
+	Names         []string // a name for each model
+	Models        []*models.Autoencoder
+	Test          *datasets.Images
+	Pairs         [][2]int // indices of x1 and x2 in Test
+	Alphas        []float64
+	Judge         *models.Classifier
+	PixelBaseline bool // also blend each pair's pixels
+}
+
 // InterpolationStudy interpolates every pair of test images with every model, and has the
-// classifier judge each decoded image (and each pixel blend, when pixel is true).
-func InterpolationStudy(ctx context.Context, backend graph.Backend, names []string, aes []*models.Autoencoder, test *datasets.Images,
-	pairs [][2]int, alphas []float64, judge *models.Classifier, pixel bool) ([]Path, error) {
+// classifier judge each decoded image (and each pixel blend, with PixelBaseline).
+func InterpolationStudy(ctx context.Context, backend graph.Backend, in Interpolations) ([]Path, error) {
+	names, aes, test, pairs, alphas, judge, pixel := in.Names, in.Models, in.Test, in.Pairs, in.Alphas, in.Judge, in.PixelBaseline
 	var paths []Path
 	for _, pair := range pairs {
 		x1, x2 := test.Image(pair[0]), test.Image(pair[1])

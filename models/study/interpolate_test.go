@@ -169,5 +169,5 @@ func TestNearestDistances(t *testing.T) {
 // trainAE fits ae on the TapeMachine.
 func trainAE(t *testing.T, ae *models.Autoencoder, trainSet, val *datasets.Images, cfg train.Config, hooks train.Hooks) ([]models.EpochStats, error) {
 	t.Helper()
-	return train.Autoencoder(context.Background(), graph.Tape{}, ae.Graph(), ae.Spec.Cost(), ae.Spec.Noise, trainSet, val, cfg, hooks)
+	return train.Autoencoder(context.Background(), graph.Tape{}, ae.Graph(), ae.Spec.Cost(), train.Run{Train: trainSet, Val: val, Noise: ae.Spec.Noise, Config: cfg, Hooks: hooks})
 }

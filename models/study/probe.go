@@ -37,7 +37,7 @@ func Probe(ctx context.Context, backend graph.Backend, encoder []*graph.Dense, t
 	head := graph.NewDense("probe", codes.Dim(), datasets.NumClasses, graph.Linear, models.InitRand(probeSeed))
 	layers := []*graph.Dense{head}
 	cfg := train.Config{Epochs: probeEpochs, Batch: probeBatch, Adam: graph.Adam{LR: probeLR}, Seed: probeSeed}
-	if _, err := train.Classifier(ctx, backend, layers, datasets.Noise{}, codes, nil, cfg, train.Hooks{}); err != nil {
+	if _, err := train.Classifier(ctx, backend, layers, train.Run{Train: codes, Config: cfg}); err != nil {
 		return 0, fmt.Errorf("models: probe: %w", err)
 	}
 	_, acc, err := Accuracy(ctx, backend, layers, testCodes)

@@ -4,8 +4,10 @@
 // [Finetune]) — the training loop, its hooks for progress, divergence detection (the
 // parameters go back to the last good epoch) and interruption.
 //
-//	hist, err := train.Autoencoder(ctx, backend, ae.Graph(), ae.Spec.Cost(), ae.Spec.Noise,
-//		set.Train, set.Validation, train.Config{Epochs: 10, Batch: 32, Seed: 1}, train.Hooks{})
+//	hist, err := train.Autoencoder(ctx, backend, ae.Graph(), ae.Spec.Cost(), train.Run{
+//		Train: set.Train, Val: set.Validation, Noise: ae.Spec.Noise,
+//		Config: train.Config{Epochs: 10, Batch: 32, Seed: 1},
+//	})
 //
 // On an executor that keeps the training images on its device (graph.DeviceData) the
 // batches are gathered and corrupted there and the losses read back only to report them;

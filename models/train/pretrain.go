@@ -66,7 +66,7 @@ func Pretrain(ctx context.Context, backend graph.Backend, ae *models.Autoencoder
 		}
 		levelCfg := cfg
 		levelCfg.Seed = cfg.Seed ^ uint64(l)<<40 // each level its own shuffling and noise
-		if _, err := Autoencoder(ctx, backend, ae.Level(l), obj, noise, levelTrain, levelVal, levelCfg, h); err != nil {
+		if _, err := Autoencoder(ctx, backend, ae.Level(l), obj, Run{Train: levelTrain, Val: levelVal, Noise: noise, Config: levelCfg, Hooks: h}); err != nil {
 			return records, fmt.Errorf("%w (pretraining level %d of %d)", err, l, levels)
 		}
 	}

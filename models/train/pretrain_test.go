@@ -60,7 +60,7 @@ func TestTrainClassifierNeedsLabels(t *testing.T) {
 	unlabelled := &datasets.Images{Rows: trainSet.Rows, Cols: trainSet.Cols, Pixels: trainSet.Pixels}
 	ae := modeltest.NewModel(t, models.AE, []int{784, 8}, 1)
 	ae.Head = ae.NewHead(models.NewRand(1, 0))
-	_, err := Classifier(context.Background(), graph.Tape{}, ae.Classifier(), datasets.Noise{}, unlabelled, nil, Config{Epochs: 1, Batch: 10}, Hooks{})
+	_, err := Classifier(context.Background(), graph.Tape{}, ae.Classifier(), Run{Train: unlabelled, Config: Config{Epochs: 1, Batch: 10}})
 	if err == nil {
 		t.Error("classifier training on unlabelled images succeeded")
 	}

@@ -18,6 +18,14 @@ const (
 	DefaultClassifyLR = 1e-3
 )
 
+// FinetuneLR returns the default learning rate of fine-tuning for objective.
+func FinetuneLR(objective string) float64 {
+	if objective == models.ObjectiveClassify {
+		return DefaultClassifyLR
+	}
+	return DefaultFinetuneLR
+}
+
 // Progress supplies the hooks of each training stage; stage names the stage ("train",
 // "level 1/2", "finetune"). A nil Progress shows nothing.
 type Progress func(stage string) Hooks
@@ -84,7 +92,7 @@ func NewModel(ctx context.Context, backend graph.Backend, spec models.Spec, job 
 		rec.Training.Seconds += st.Seconds
 		return models.Save(job.Path, m)
 	})
-	_, err = Autoencoder(ctx, backend, m.AE.Graph(), m.AE.Spec.Cost(), m.AE.Spec.Noise, job.Set.Train, job.Set.Validation, job.Config, h)
+	_, err = Autoencoder(ctx, backend, m.AE.Graph(), m.AE.Spec.Cost(), Run{Train: job.Set.Train, Val: job.Set.Validation, Noise: m.AE.Spec.Noise, Config: job.Config, Hooks: h})
 	return m, err
 }
 
@@ -143,10 +151,10 @@ func Finetune(ctx context.Context, backend graph.Backend, m *models.Model, objec
 			return fmt.Errorf("models: the data set has no labels to classify")
 		}
 		ae.Head = ae.NewHead(models.NewRand(cfg.Seed, 0))
-		_, err := Classifier(ctx, backend, ae.Classifier(), noise, set.Train, set.Validation, cfg, h)
+		_, err := Classifier(ctx, backend, ae.Classifier(), Run{Train: set.Train, Val: set.Validation, Noise: noise, Config: cfg, Hooks: h})
 		return err
 	case models.ObjectiveReconstruct:
-		_, err := Autoencoder(ctx, backend, ae.Graph(), ae.Spec.Cost(), noise, set.Train, set.Validation, cfg, h)
+		_, err := Autoencoder(ctx, backend, ae.Graph(), ae.Spec.Cost(), Run{Train: set.Train, Val: set.Validation, Noise: noise, Config: cfg, Hooks: h})
 		return err
 	}
 	return fmt.Errorf("models: unknown fine-tuning objective %q (want reconstruct or classify)", objective)

@@ -41,13 +41,23 @@ type Hooks struct {
 	EpochEnd func(stats models.EpochStats) error
 }
 
-// Autoencoder fits ae to train with obj and noise and returns one models.EpochStats per
-// completed epoch; the validation loss is the reconstruction loss of the clean val images.
-// When ctx is cancelled or the loss diverges, the parameters are put back to their values at
-// the end of the last completed epoch (or the start) and the error wraps
-// models.ErrInterrupted or models.ErrDiverged.
-func Autoencoder(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj graph.Cost, noise datasets.Noise,
-	train, val *datasets.Images, cfg Config, hooks Hooks) ([]models.EpochStats, error) {
+// Run is what a training run fits besides the model: the training images, the validation
+// images (nil for none, for a classifier), the corruption of the inputs, the settings and
+// the hooks.
+type Run struct {
+	Train, Val *datasets.Images
+	Noise      datasets.Noise
+	Config     Config
+	Hooks      Hooks
+}
+
+// Autoencoder fits ae to run.Train, its inputs corrupted by run.Noise, minimising obj, and
+// returns one models.EpochStats per completed epoch; the validation loss is the
+// reconstruction loss of the clean run.Val images. When ctx is cancelled or the loss
+// diverges, the parameters are put back to their values at the end of the last completed
+// epoch (or the start) and the error wraps models.ErrInterrupted or models.ErrDiverged.
+func Autoencoder(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj graph.Cost, run Run) ([]models.EpochStats, error) {
+	train, val, noise, cfg, hooks := run.Train, run.Val, run.Noise, run.Config, run.Hooks
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -81,10 +91,10 @@ func Autoencoder(ctx context.Context, backend graph.Backend, ae graph.Autoencode
 }
 
 // Classifier fits layers, whose last layer gives the logits of the 10 classes, to the
-// labels of train by cross-entropy; inputs are corrupted by noise. The validation figures
-// are the cross-entropy and the accuracy on val; with a nil val there are none.
-func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dense, noise datasets.Noise,
-	train, val *datasets.Images, cfg Config, hooks Hooks) ([]models.EpochStats, error) {
+// labels of run.Train by cross-entropy; inputs are corrupted by run.Noise. The validation
+// figures are the cross-entropy and the accuracy on run.Val; with a nil Val there are none.
+func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dense, run Run) ([]models.EpochStats, error) {
+	train, val, noise, cfg, hooks := run.Train, run.Val, run.Noise, run.Config, run.Hooks
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

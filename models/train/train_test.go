@@ -16,7 +16,7 @@ import (
 
 func trainAE(t *testing.T, ae *models.Autoencoder, trainSet, val *datasets.Images, cfg Config, hooks Hooks) ([]models.EpochStats, error) {
 	t.Helper()
-	return Autoencoder(context.Background(), graph.Tape{}, ae.Graph(), ae.Spec.Cost(), ae.Spec.Noise, trainSet, val, cfg, hooks)
+	return Autoencoder(context.Background(), graph.Tape{}, ae.Graph(), ae.Spec.Cost(), Run{Train: trainSet, Val: val, Noise: ae.Spec.Noise, Config: cfg, Hooks: hooks})
 }
 
 func TestTrainingLowersLoss(t *testing.T) {
@@ -97,7 +97,7 @@ func TestInterruptionKeepsLastEpoch(t *testing.T) {
 			}
 		},
 	}
-	hist, err := Autoencoder(ctx, graph.Tape{}, ae.Graph(), ae.Spec.Cost(), ae.Spec.Noise, trainSet, val, Config{Epochs: 3, Batch: 20}, hooks)
+	hist, err := Autoencoder(ctx, graph.Tape{}, ae.Graph(), ae.Spec.Cost(), Run{Train: trainSet, Val: val, Noise: ae.Spec.Noise, Config: Config{Epochs: 3, Batch: 20}, Hooks: hooks})
 	if !errors.Is(err, models.ErrInterrupted) {
 		t.Fatalf("error %v, want models.ErrInterrupted", err)
 	}
@@ -130,8 +130,8 @@ func TestDeviceBatchesMatchHostBatches(t *testing.T) {
 	trainSet, val := modeltest.SmallMNIST(t, 600, 100)
 	weights := func(backend graph.Backend, kind models.Kind) ([][]float32, []models.EpochStats) {
 		ae := modeltest.NewModel(t, kind, []int{784, 16}, 3)
-		hist, err := Autoencoder(context.Background(), backend, ae.Graph(), ae.Spec.Cost(), ae.Spec.Noise, trainSet, val,
-			Config{Epochs: 2, Batch: 20, Seed: 3}, Hooks{})
+		hist, err := Autoencoder(context.Background(), backend, ae.Graph(), ae.Spec.Cost(),
+			Run{Train: trainSet, Val: val, Noise: ae.Spec.Noise, Config: Config{Epochs: 2, Batch: 20, Seed: 3}})
 		if err != nil {
 			t.Fatal(err)
 		}
