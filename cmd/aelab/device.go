@@ -198,7 +198,7 @@ func chooseBackend(d device, fallback string, opt backendOptions) (backend graph
 	case "cpu":
 		return cpu(), "device: cpu", nil
 	case "tape":
-		return graph.Tape{}, "device: cpu, gorgonia TapeMachine", nil
+		return graph.Tape{}, "device: tape (gorgonia's TapeMachine on the CPU)", nil
 	}
 	var b graph.Backend
 	switch {
