@@ -27,7 +27,7 @@ compat_id=$(cksum < "$root/cuda/compat/cuda.h" | cut -d' ' -f1)
 export CGO_CFLAGS="-I$root/cuda/compat -I$cuda/include -DAELAB_COMPAT_ID=$compat_id"
 # Link against the driver's own libcuda where one is installed (it exports every entry point
 # compat/cuda.h names), else against the toolkit's stub.
-driver=$(ldconfig -p 2>/dev/null | awk '/libcuda\.so\.1 .*x86-64/ {print $NF; exit}')
+driver=$(ldconfig -p 2>/dev/null | awk '/libcuda\.so\.1 .*x86-64/ && !found {found = $NF} END {print found}')
 linkdir=
 if [[ -n "$driver" ]]; then
   linkdir=${TMPDIR:-/tmp}/aelab-libcuda
