@@ -114,19 +114,32 @@ const parallelMin = 1 << 15
 
 // parallel calls fn over [0, n) in contiguous chunks, one per worker when n is large.
 func (c *CPU) parallel(n int, fn func(lo, hi int)) {
-	workers := min(c.workers, n/parallelMin)
-	if workers <= 1 {
-		fn(0, n)
+	workers := c.workersFor(n)
+	if workers == 1 {
+		fn(0, n) // the common case, without the wrapper's allocation
 		return
 	}
+	c.parallelChunks(n, 1, workers, func(_, lo, hi int) { fn(lo, hi) })
+}
+
+// workersFor is how many goroutines a kernel over n values uses.
+func (c *CPU) workersFor(n int) int { return max(1, min(c.workers, n/parallelMin)) }
+
+// parallelChunks calls fn(w, lo, hi) for at most workers contiguous chunks of [0, n), each a
+// multiple of unit values long (but the last), at once; with one worker, directly.
+func (c *CPU) parallelChunks(n, unit, workers int, fn func(w, lo, hi int)) {
+	if workers <= 1 {
+		fn(0, 0, n)
+		return
+	}
+	units := (n + unit - 1) / unit
+	per := (units + workers - 1) / workers * unit
 	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
+	for w, lo := 0, 0; lo < n; w, lo = w+1, lo+per {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fn(lo, hi)
+			fn(w, lo, min(lo+per, n))
 		}()
 	}
 	wg.Wait()

@@ -60,7 +60,7 @@ func (c *CPU) fused(op KernelOp) (func() error, error) {
 			full[r.Reg] = reduced
 		}
 	}
-	workers := max(1, min(c.workers, n/parallelMin))
+	workers := c.workersFor(n)
 	scratch := make([][][]float32, workers)
 	for w := range scratch {
 		scratch[w] = make([][]float32, len(code))
@@ -134,33 +134,10 @@ func (c *CPU) fused(op KernelOp) (func() error, error) {
 		}
 	}
 	return func() error {
-		if workers == 1 {
-			run(0, 0, n)
-		} else {
-			c.parallelChunks(n, unit, workers, run)
-		}
+		c.parallelChunks(n, unit, workers, run)
 		if r := f.Reduce; r != nil {
 			sum(outs[len(outs)-1], reduced, rows, cols, r.Axis)
 		}
 		return nil
 	}, nil
-}
-
-// parallelChunks calls fn(w, lo, hi) for workers contiguous chunks of [0, n), each a multiple
-// of unit values long (but the last), at once.
-func (c *CPU) parallelChunks(n, unit, workers int, fn func(w, lo, hi int)) {
-	units := (n + unit - 1) / unit
-	per := (units + workers - 1) / workers * unit
-	done := make(chan struct{}, workers)
-	started := 0
-	for w, lo := 0, 0; lo < n; w, lo = w+1, lo+per {
-		started++
-		go func() {
-			fn(w, lo, min(lo+per, n))
-			done <- struct{}{}
-		}()
-	}
-	for range started {
-		<-done
-	}
 }
