@@ -74,7 +74,7 @@ type executor struct {
 	outputs []Slice
 	params  []Slice
 	host    [][]float32 // outputs, read back after each run
-	forward Sequence    // the steps (Run)
+	forward Sequence    // the steps (Run); a training program's, at its first Run
 
 	// With a loss:
 	loss     Slice
@@ -87,7 +87,6 @@ type executor struct {
 	gradBuf  [][]float32 // gradients read since the last step
 
 	// With the training images on the backend (SetData):
-	data     Memory
 	order    Memory
 	d, n     int // values an image, images held
 	maxLen   int // batches an epoch holds at most
@@ -179,11 +178,11 @@ func (ex *executor) bind() (err error) {
 	for _, v := range pl.Params {
 		ex.params = append(ex.params, slice(v))
 	}
-	if ex.forward, err = ex.prepare(ex.ops()); err != nil {
-		return err
-	}
 	if pl.Loss == nil {
-		return nil
+		// A program without a loss only runs forward; a training program prepares its
+		// forward pass only if it is ever Run.
+		ex.forward, err = ex.prepare(ex.ops())
+		return err
 	}
 	ex.loss = slice(*pl.Loss)
 	ex.lossBuf = make([]float32, 1)
@@ -265,6 +264,12 @@ func (ex *executor) Run(inputs ...[]float32) error {
 	return ex.onDevice(func() error {
 		if err := ex.writeInputs(inputs); err != nil {
 			return err
+		}
+		if ex.forward == nil {
+			var err error
+			if ex.forward, err = ex.prepare(ex.ops()); err != nil {
+				return err
+			}
 		}
 		if err := ex.forward.Run(1); err != nil {
 			return err
@@ -371,7 +376,7 @@ func (ex *executor) SetData(images []float32, d int, noise datasets.Noise, seed 
 	if ex.plan.Loss == nil || len(ex.inputs) != 2 || ex.inputs[0].Len != ex.inputs[1].Len || d <= 0 || ex.inputs[0].Len%d != 0 {
 		return fmt.Errorf("plan: device data needs a training program with two inputs of equal size, a corrupted and a clean batch")
 	}
-	if ex.data != nil {
+	if ex.epoch != nil {
 		return errors.New("plan: the executor already holds its training images")
 	}
 	if len(images)%d != 0 {
@@ -404,7 +409,7 @@ func (ex *executor) SetData(images []float32, d int, noise datasets.Noise, seed 
 		if err != nil {
 			return err
 		}
-		ex.data, ex.order, ex.d, ex.n, ex.maxLen, ex.losses, ex.epoch = data, order, d, n, n/b, losses, epoch
+		ex.order, ex.d, ex.n, ex.maxLen, ex.losses, ex.epoch = order, d, n, n/b, losses, epoch
 		return nil
 	})
 }
