@@ -124,10 +124,9 @@ func NewTrainingProgram(ae Autoencoder, obj Cost, batch int) (*Program, error) {
 			if err != nil {
 				return nil, err
 			}
-			if pen, err = G.Mul(pen, scalar(float32(obj.Contractive))); err != nil {
-				return nil, fmt.Errorf("graph: contractive penalty: %w", err)
-			}
-			if loss, err = G.Add(loss, pen); err != nil {
+			var e expr // loss += λ·penalty
+			loss = e.Add(loss, e.Mul(pen, scalar(float32(obj.Contractive))))
+			if err := e.Err(); err != nil {
 				return nil, fmt.Errorf("graph: contractive penalty: %w", err)
 			}
 		}
@@ -137,33 +136,22 @@ func NewTrainingProgram(ae Autoencoder, obj Cost, batch int) (*Program, error) {
 
 // reconstructionLoss returns the mean loss between the reconstruction and the clean batch.
 func reconstructionLoss(kind Loss, outAct Activation, ps *passes, clean *G.Node) (*G.Node, error) {
-	var per *G.Node
-	var err error
+	var e expr
+	var per *G.Node // B×D
 	switch kind {
 	case MSE, "":
-		var diff *G.Node
-		if diff, err = G.Sub(ps.recon, clean); err == nil {
-			per, err = G.Square(diff)
-		}
+		per = e.Square(e.Sub(ps.recon, clean))
 	case BCE:
 		if outAct != Sigmoid {
 			return nil, fmt.Errorf("graph: the bce loss needs a sigmoid output layer, not %s", outAct)
 		}
 		// From the logits z, stably: −x·log σ(z) − (1−x)·log(1−σ(z)) = softplus(z) − x·z.
-		var sp, xz *G.Node
-		if sp, err = G.Softplus(ps.logits); err == nil {
-			if xz, err = G.HadamardProd(clean, ps.logits); err == nil {
-				per, err = G.Sub(sp, xz)
-			}
-		}
+		per = e.Sub(e.Softplus(ps.logits), e.HadamardProd(clean, ps.logits))
 	default:
 		return nil, fmt.Errorf("graph: unknown loss %q", kind)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("graph: %s loss: %w", kind, err)
-	}
-	mean, err := G.Mean(per)
-	if err != nil {
+	mean := e.Mean(per)
+	if err := e.Err(); err != nil {
 		return nil, fmt.Errorf("graph: %s loss: %w", kind, err)
 	}
 	return mean, nil
@@ -175,59 +163,31 @@ func reconstructionLoss(kind Loss, outAct Activation, ps *passes, clean *G.Node)
 //
 // with act'(h) = h(1−h) for sigmoid, 1−h² for tanh, 1[h>0] for relu and 1 for linear.
 func (b *builder) contractive(l *Dense, h *G.Node, batch int) (*G.Node, error) {
-	wrap := func(err error) error { return fmt.Errorf("graph: contractive penalty of %s: %w", l.W.Name, err) }
-	sq, err := G.Square(b.param(l.W))
-	if err != nil {
-		return nil, wrap(err)
-	}
-	colNorms, err := G.Sum(sq, 0) // Out: Σ_i W_ij²
-	if err != nil {
-		return nil, wrap(err)
-	}
-	var slope *G.Node // B×Out: act'(h)²
+	var e expr
+	colNorms := e.Sum(e.Square(b.param(l.W)), 0) // Out: Σ_i W_ij²
+	var penalty *G.Node
 	switch l.Act {
 	case Linear:
-		total, err := G.Sum(colNorms)
-		if err != nil {
-			return nil, wrap(err)
+		penalty = e.Sum(colNorms)
+	case ReLU, Sigmoid, Tanh:
+		var slope *G.Node // B×Out: act'(h)²
+		switch l.Act {
+		case ReLU:
+			// The indicator carries no gradient; the penalty trains W through colNorms alone.
+			slope = e.Positive(h)
+		case Sigmoid:
+			slope = e.Square(e.HadamardProd(h, e.Sub(scalar(1), h)))
+		case Tanh:
+			slope = e.Square(e.Sub(scalar(1), e.Square(h)))
 		}
-		return total, nil
-	case ReLU:
-		// The indicator carries no gradient; the penalty trains W through colNorms alone.
-		slope, err = G.Gt(h, scalar(0), true)
-	case Sigmoid:
-		var omh, d *G.Node
-		if omh, err = G.Sub(scalar(1), h); err == nil {
-			if d, err = G.HadamardProd(h, omh); err == nil {
-				slope, err = G.Square(d)
-			}
-		}
-	case Tanh:
-		var h2, d *G.Node
-		if h2, err = G.Square(h); err == nil {
-			if d, err = G.Sub(scalar(1), h2); err == nil {
-				slope, err = G.Square(d)
-			}
-		}
+		penalty = e.HadamardDiv(e.Sum(e.BroadcastHadamardProd(slope, colNorms)), scalar(float32(batch)))
 	default:
-		return nil, wrap(fmt.Errorf("unknown activation %q", l.Act))
+		e.err = fmt.Errorf("unknown activation %q", l.Act)
 	}
-	if err != nil {
-		return nil, wrap(err)
+	if err := e.Err(); err != nil {
+		return nil, fmt.Errorf("graph: contractive penalty of %s: %w", l.W.Name, err)
 	}
-	weighted, err := G.BroadcastHadamardProd(slope, colNorms, nil, []byte{0})
-	if err != nil {
-		return nil, wrap(err)
-	}
-	total, err := G.Sum(weighted)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	mean, err := G.HadamardDiv(total, scalar(float32(batch)))
-	if err != nil {
-		return nil, wrap(err)
-	}
-	return mean, nil
+	return penalty, nil
 }
 
 // NewEnergyProgram builds the program of the walk to the data manifold: for a batch x of
@@ -250,22 +210,14 @@ func NewEnergyProgram(ae Autoencoder, batch int) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	wrap := func(err error) error { return fmt.Errorf("graph: reconstruction energy: %w", err) }
-	diff, err := G.Sub(ps.recon, x)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	sq, err := G.Square(diff)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	energy, err := G.Sum(sq)
-	if err != nil {
-		return nil, wrap(err)
+	var e expr
+	energy := e.Sum(e.Square(e.Sub(ps.recon, x)))
+	if err := e.Err(); err != nil {
+		return nil, fmt.Errorf("graph: reconstruction energy: %w", err)
 	}
 	grads, err := G.Grad(energy, x)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, fmt.Errorf("graph: reconstruction energy: %w", err)
 	}
 	return b.program(batch, []*G.Node{x}, []*G.Node{ps.recon, grads[0]}, nil)
 }

@@ -32,22 +32,10 @@ func NewClassifierTrainingProgram(layers []*Dense, batch int) (*Program, error) 
 		}
 		h = out
 	}
-	wrap := func(err error) error { return fmt.Errorf("graph: cross-entropy: %w", err) }
-	logp, err := G.LogSoftMax(h, 1)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	picked, err := G.HadamardProd(onehot, logp)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	total, err := G.Sum(picked)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	loss, err := G.HadamardDiv(total, scalar(-float32(batch)))
-	if err != nil {
-		return nil, wrap(err)
+	var e expr
+	loss := e.HadamardDiv(e.Sum(e.HadamardProd(onehot, e.LogSoftMax(h, 1))), scalar(-float32(batch)))
+	if err := e.Err(); err != nil {
+		return nil, fmt.Errorf("graph: cross-entropy: %w", err)
 	}
 	return b.program(batch, []*G.Node{x, onehot}, []*G.Node{loss}, loss)
 }

@@ -69,15 +69,11 @@ func (b *builder) dense(x *G.Node, l *Dense) (pre, out *G.Node, err error) {
 	if got := x.Shape(); len(got) != 2 || got[1] != l.In() {
 		return nil, nil, fmt.Errorf("graph: layer %s takes %d inputs, got shape %v", l.W.Name, l.In(), got)
 	}
-	xw, err := G.Mul(x, b.param(l.W))
-	if err != nil {
-		return nil, nil, fmt.Errorf("graph: %s: %w", l.W.Name, err)
-	}
-	if pre, err = G.BroadcastAdd(xw, b.param(l.B), nil, []byte{0}); err != nil {
-		return nil, nil, fmt.Errorf("graph: %s: %w", l.B.Name, err)
-	}
-	if out, err = activate(pre, l.Act); err != nil {
-		return nil, nil, fmt.Errorf("graph: %s: %w", l.W.Name, err)
+	var e expr
+	pre = e.BroadcastAdd(e.Mul(x, b.param(l.W)), b.param(l.B))
+	out = e.Activate(pre, l.Act)
+	if err := e.Err(); err != nil {
+		return nil, nil, fmt.Errorf("graph: layer %s: %w", l.W.Name, err)
 	}
 	if got := out.Shape(); got[0] != x.Shape()[0] || got[1] != l.Out() {
 		return nil, nil, fmt.Errorf("graph: layer %s gave shape %v, want (%d, %d)", l.W.Name, got, x.Shape()[0], l.Out())
