@@ -7,3 +7,12 @@ var ErrDiverged = errors.New("training diverged")
 
 // ErrInterrupted is wrapped by the error training or evaluation returns when its context is cancelled.
 var ErrInterrupted = errors.New("training interrupted")
+
+// SettingError is a setting that cannot work. Setting is its name as configs spell it
+// (lr, chains, epochs_per_layer); the command line's flag is the same name in kebab case.
+type SettingError struct {
+	Setting string
+	Problem string
+}
+
+func (e *SettingError) Error() string { return "models: " + e.Setting + " " + e.Problem }

@@ -32,6 +32,20 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
+// settingError turns a setting the library refuses (a *models.SettingError) into a
+// command-line error naming its flag: the setting in kebab case, or renamed[setting].
+func settingError(err error, renamed map[string]string) error {
+	var se *models.SettingError
+	if !errors.As(err, &se) {
+		return err
+	}
+	flag, ok := renamed[se.Setting]
+	if !ok {
+		flag = strings.ReplaceAll(se.Setting, "_", "-")
+	}
+	return usagef("--%s %s", flag, se.Problem)
+}
+
 // streams are where a command writes: results to Out, progress and logs to Err; and the
 // CUDA runner that commands wanting a GPU are handed to (nil in a build with CUDA, or
 // where there is none).

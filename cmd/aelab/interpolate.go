@@ -22,8 +22,8 @@ func interpolateCommand(s streams) *cli.Command {
 			&cli.IntFlag{Name: "same-class", Value: -1, Usage: "interpolate between two test digits of this class (0-9)"},
 			&cli.StringFlag{Name: "classes", Usage: "interpolate from a digit of class A to one of class B: A,B"},
 			&cli.StringFlag{Name: "indices", Usage: "interpolate between test images I and J: I,J"},
-			&cli.IntFlag{Name: "pairs", Value: 3, Usage: "how many pairs of digits (not with --indices); default: digits of different classes"},
-			&cli.IntFlag{Name: "steps", Value: 11, Usage: "points on each path, a = 0 to 1 evenly spaced"},
+			&cli.IntFlag{Name: "pairs", Value: study.DefaultPairs, Usage: "how many pairs of digits (not with --indices); default: digits of different classes"},
+			&cli.IntFlag{Name: "steps", Value: study.DefaultPathSteps, Usage: "points on each path, a = 0 to 1 evenly spaced"},
 			seedFlag(),
 			&cli.BoolFlag{Name: "pixel-baseline", Usage: "add each pair's pixel blends a·x1 + (1−a)·x2"},
 			&cli.StringFlag{Name: "out", Value: "interpolation.png", Usage: "PNG `FILE` to write"},
@@ -80,12 +80,9 @@ func interpolateAction(c *cli.Context, s streams) error {
 	if ways > 1 {
 		return usagef("give one of --same-class, --classes and --indices")
 	}
-	if choice.Pairs < 1 || choice.Pairs > 50 {
-		return usagef("--pairs must be between 1 and 50, got %d", choice.Pairs)
-	}
 	steps := c.Int("steps")
-	if steps < 2 || steps > 101 {
-		return usagef("--steps must be between 2 and 101, got %d", steps)
+	if err := study.CheckInterpolation(choice.Pairs, steps); err != nil {
+		return settingError(err, nil)
 	}
 	paths := c.StringSlice("model")
 	if len(paths) == 0 {

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -177,11 +180,12 @@ func TestBadInput(t *testing.T) {
 		{"interpolate index out of range", []string{"interpolate", "--model", good, "--indices", "5,10000"}, "test image 10000 does not exist"},
 		{"interpolate two ways", []string{"interpolate", "--model", good, "--indices", "5,6", "--same-class", "3"}, "give one of"},
 		{"interpolate a classifier", []string{"interpolate", "--model", classifier}, "an aelab classifier, not an aelab checkpoint"},
-		{"walk zero eta", []string{"walk", "--model", good, "--eta", "0"}, "η must be positive"},
-		{"walk negative eta", []string{"walk", "--model", good, "--eta", "-1"}, "η must be positive"},
-		{"walk bad method", []string{"walk", "--model", good, "--method", "langevin"}, `walk method "langevin"`},
+		{"walk zero eta", []string{"walk", "--model", good, "--eta", "0"}, "--eta must be positive"},
+		{"walk negative eta", []string{"walk", "--model", good, "--eta", "-1"}, "--eta must be positive"},
+		{"walk bad method", []string{"walk", "--model", good, "--method", "langevin"}, `--method "langevin": want score, energy or chain`},
+		{"walk too many chains", []string{"walk", "--model", good, "--chains", "65"}, "--chains must be between 1 and 64"},
 		{"walk bad start", []string{"walk", "--model", good, "--start", "image:99999"}, "want image:I with I a test image"},
-		{"walk snapshot past the end", []string{"walk", "--model", good, "--steps", "10"}, "snapshot at step 20 is outside"},
+		{"walk snapshot past the end", []string{"walk", "--model", good, "--steps", "10", "--snapshots", "0,20"}, "--snapshots step 20 is outside"},
 		{"walk a classifier", []string{"walk", "--model", classifier}, "an aelab classifier, not an aelab checkpoint"},
 		{"bad experiment config", []string{"experiment", "--config", badConfig}, badConfig + ":5: runs[0].hidden: layer size 0 is impossible"},
 		{"unknown preset", []string{"experiment", "--preset", "huge"}, `unknown preset "huge"`},
@@ -311,5 +315,49 @@ func TestTrainEvalReconstruct(t *testing.T) {
 	}
 	if code, out, _ := aelab(t, "info", "--model", ckpt); code != exitOK || !strings.Contains(out, "epoch   2") {
 		t.Errorf("info: %s", out)
+	}
+}
+
+// A walk's default snapshots follow --steps: 0, 1, 2, 5, 10, 20 for 20 steps.
+func TestWalkSnapshotsFollowSteps(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "m.safetensors")
+	ae, err := models.New(models.Spec{Kind: models.AE, Layers: []int{784, 8}}, models.InitRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := models.Save(model, &models.Model{AE: ae}); err != nil {
+		t.Fatal(err)
+	}
+	judge := filepath.Join(dir, "judge.safetensors")
+	head := graph.NewDense("layers.0", 784, 10, graph.Linear, models.InitRand(1))
+	if err := models.SaveClassifier(judge, &models.Classifier{Layers: []*graph.Dense{head}, Record: models.ClassifierRecord{Layers: []int{784, 10}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		steps string
+		want  []string
+	}{
+		{"20", []string{"0", "1", "2", "5", "10", "20"}},
+		{"3", []string{"0", "1", "2", "3"}},
+	} {
+		t.Run(tc.steps, func(t *testing.T) {
+			code, out, stderr := aelab(t, "walk", "--model", model, "--classifier", judge, "--steps", tc.steps, "--chains", "2",
+				"--out", filepath.Join(dir, "walk.png"), "--json")
+			if code != exitOK {
+				t.Fatalf("walk --steps %s: %s", tc.steps, stderr)
+			}
+			var got struct{ Summary []struct{ Step int } }
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("walk --json: %v", err)
+			}
+			var steps []string
+			for _, s := range got.Summary {
+				steps = append(steps, strconv.Itoa(s.Step))
+			}
+			if !slices.Equal(steps, tc.want) {
+				t.Errorf("snapshots at steps %v, want %v", steps, tc.want)
+			}
+		})
 	}
 }

@@ -57,24 +57,17 @@ func reconstructAction(c *cli.Context, s streams) error {
 	defer backend.Close()
 
 	digits := study.PickDigits(set.Test, n, noise, c.Uint64("seed"))
-	recon, fromNoisy, err := digits.Reconstruct(c.Context, backend, model.AE.Graph())
+	recon, err := digits.Reconstruct(c.Context, backend, "reconstructed", model.AE.Graph())
 	if err != nil {
 		return err
 	}
-	d := digits.Clean.Dim()
-	rows := []report.GridRow{
-		{Label: "original", Images: report.Split(digits.Clean.Pixels, d)},
-		{Label: "reconstructed", Images: report.Split(recon, d)},
-	}
-	if fromNoisy != nil {
-		rows = append(rows,
-			report.GridRow{Label: "noisy input", Images: report.Split(digits.Noisy.Pixels, d)},
-			report.GridRow{Label: "from noisy", Images: report.Split(fromNoisy, d)})
-	}
-	columns := report.ClassColumns(digits.Clean.Labels)
-	picked := digits.Clean
 	title := fmt.Sprintf("%s %s, noise %s", model.AE.Spec.Kind, model.AE.Spec, noise)
-	img, err := report.Grid{Title: title, Columns: columns, Rows: rows, ImageRows: picked.Rows, ImageCols: picked.Cols}.Render()
+	grid := report.ReconstructionGrid(title, digits, []study.Reconstruction{recon}, false)
+	if recon.FromNoisy != nil {
+		recon.Name = "from noisy"
+		grid.Rows = append(grid.Rows, report.ReconstructionGrid("", digits, []study.Reconstruction{recon}, true).Rows...)
+	}
+	img, err := grid.Render()
 	if err != nil {
 		return err
 	}

@@ -31,8 +31,8 @@ func specFlags(hiddenDefault string) []cli.Flag {
 func trainingFlags(epochsFlag string, epochsDefault int) []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: epochsFlag, Value: epochsDefault, Usage: "passes over the training set"},
-		&cli.IntFlag{Name: "batch", Value: 32, Usage: "images per training step"},
-		&cli.Float64Flag{Name: "lr", Value: 0.001, Usage: "Adam's learning rate"},
+		&cli.IntFlag{Name: "batch", Value: train.DefaultBatch, Usage: "images per training step"},
+		&cli.Float64Flag{Name: "lr", Value: train.DefaultLR, Usage: "Adam's learning rate"},
 		seedFlag(),
 		deviceFlag(),
 		trainLimitFlag(),
@@ -110,13 +110,8 @@ func trainConfigFromFlags(c *cli.Context, epochsFlag string, defaultBatch int, d
 	if !c.IsSet("lr") && defaultLR > 0 {
 		cfg.Adam.LR = defaultLR
 	}
-	switch {
-	case cfg.Epochs <= 0:
-		return cfg, usagef("--%s must be positive, got %d", epochsFlag, cfg.Epochs)
-	case cfg.Batch <= 0:
-		return cfg, usagef("--batch must be positive, got %d", cfg.Batch)
-	case !(cfg.Adam.LR > 0) || cfg.Adam.LR > 10:
-		return cfg, usagef("--lr must be in (0, 10], got %g", cfg.Adam.LR)
+	if err := cfg.Validate(); err != nil {
+		return cfg, settingError(err, map[string]string{"epochs": epochsFlag})
 	}
 	return cfg, nil
 }

@@ -17,14 +17,14 @@ func walkCommand(s streams) *cli.Command {
 		Usage: "walk from random noise to the data manifold by the model's reconstruction (score, energy gradient or denoising chain)",
 		Flags: []cli.Flag{
 			modelFlag(),
-			&cli.StringFlag{Name: "start", Value: "uniform", Usage: "starting images: noise (standard normal pixels), uniform (pixels in [0,1]) or image:I (test image I)"},
-			&cli.StringFlag{Name: "method", Value: study.WalkScore, Usage: "score: x += η(r(x) − x); energy: x −= η∇‖r(x) − x‖² (gorgonia's gradient); chain: x = r(corrupt(x))"},
-			&cli.IntFlag{Name: "steps", Value: 100, Usage: "steps of the walk"},
-			&cli.Float64Flag{Name: "eta", Value: 1.0, Usage: "step size η of score and energy"},
+			&cli.StringFlag{Name: "start", Value: study.DefaultWalkStart, Usage: "starting images: noise (standard normal pixels), uniform (pixels in [0,1]) or image:I (test image I)"},
+			&cli.StringFlag{Name: "method", Value: study.DefaultWalkMethod, Usage: "score: x += η(r(x) − x); energy: x −= η∇‖r(x) − x‖² (gorgonia's gradient); chain: x = r(corrupt(x))"},
+			&cli.IntFlag{Name: "steps", Value: study.DefaultWalkSteps, Usage: "steps of the walk"},
+			&cli.Float64Flag{Name: "eta", Value: study.DefaultWalkEta, Usage: "step size η of score and energy"},
 			&cli.StringFlag{Name: "chain-noise", Usage: "corruption of the chain (default: the model's training noise, else gaussian:0.4)"},
 			&cli.BoolFlag{Name: "clip", Usage: "keep pixels in [0,1] after every step"},
-			&cli.IntFlag{Name: "chains", Value: 8, Usage: "walks side by side, from different starting points"},
-			&cli.StringFlag{Name: "snapshots", Value: "0,1,2,5,10,20,50,100", Usage: "steps to draw and measure"},
+			&cli.IntFlag{Name: "chains", Value: study.DefaultChains, Usage: "walks side by side, from different starting points"},
+			&cli.StringFlag{Name: "snapshots", Usage: "steps to draw and measure, e.g. 0,10,100 (default: 0, 1, 2, 5, 10, 20, 50, … up to --steps)"},
 			seedFlag(),
 			&cli.StringFlag{Name: "out", Value: "walk.png", Usage: "PNG `FILE` to write"},
 			jsonFlag(),
@@ -37,9 +37,12 @@ func walkCommand(s streams) *cli.Command {
 }
 
 func walkAction(c *cli.Context, s streams) error {
-	snapshots, err := study.ParseSnapshots(c.String("snapshots"))
-	if err != nil {
-		return usageError{err}
+	var snapshots []int // nil: the default, following --steps
+	if c.IsSet("snapshots") {
+		var err error
+		if snapshots, err = study.ParseSnapshots(c.String("snapshots")); err != nil {
+			return usageError{err}
+		}
 	}
 	chainNoise, err := datasets.ParseNoise(c.String("chain-noise"))
 	if err != nil {
@@ -48,11 +51,11 @@ func walkAction(c *cli.Context, s streams) error {
 	cfg := study.WalkConfig{Method: c.String("method"), Steps: c.Int("steps"), Eta: c.Float64("eta"), ChainNoise: chainNoise,
 		Clip: c.Bool("clip"), Snapshots: snapshots, Seed: c.Uint64("seed")}
 	if err := cfg.Validate(); err != nil {
-		return usageError{err}
+		return settingError(err, nil)
 	}
 	chains := c.Int("chains")
-	if chains < 1 || chains > 64 {
-		return usagef("--chains must be between 1 and 64, got %d", chains)
+	if err := study.CheckWalkStart(c.String("start"), chains); err != nil {
+		return settingError(err, nil)
 	}
 	out := c.String("out")
 	if err := checkOutput("out", out); err != nil {
@@ -71,7 +74,7 @@ func walkAction(c *cli.Context, s streams) error {
 	}
 	start, err := study.WalkStart(c.String("start"), chains, set.Test, cfg.Seed)
 	if err != nil {
-		return usageError{err}
+		return settingError(err, nil)
 	}
 	backend, judge, err := openJudged(c, s, set)
 	if err != nil {

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -180,48 +181,49 @@ func (cfg *Config) checkStudies(file string, lines map[string]int) error {
 	bad := func(key, problem string) error {
 		return &ConfigError{File: file, Line: lineOf(lines, key, 1), Key: key, Problem: problem}
 	}
+	setting := func(prefix string, err error) error {
+		var se *models.SettingError
+		if errors.As(err, &se) {
+			return bad(prefix+"."+se.Setting, se.Problem)
+		}
+		return bad(prefix, strings.TrimPrefix(err.Error(), "models: "))
+	}
 	if in := cfg.Interpolations; in != nil {
 		if in.Pairs == 0 {
-			in.Pairs = 3
+			in.Pairs = study.DefaultPairs
 		}
 		if in.Steps == 0 {
-			in.Steps = 11
+			in.Steps = study.DefaultPathSteps
 		}
 		if in.Shown == 0 || in.Shown > in.Pairs {
 			in.Shown = in.Pairs
 		}
-		if in.Pairs < 1 || in.Pairs > 50 {
-			return bad("interpolations.pairs", fmt.Sprintf("%d: want 1 to 50", in.Pairs))
-		}
-		if in.Steps < 2 || in.Steps > 101 {
-			return bad("interpolations.steps", fmt.Sprintf("%d: want 2 to 101", in.Steps))
+		if err := study.CheckInterpolation(in.Pairs, in.Steps); err != nil {
+			return setting("interpolations", err)
 		}
 	}
 	for i := range cfg.Walks {
 		w, key := &cfg.Walks[i], fmt.Sprintf("walks[%d]", i)
 		if w.Method == "" {
-			w.Method = study.WalkScore
+			w.Method = study.DefaultWalkMethod
 		}
 		if w.Start == "" {
-			w.Start = "uniform"
+			w.Start = study.DefaultWalkStart
 		}
 		if w.Steps == 0 {
-			w.Steps = 100
+			w.Steps = study.DefaultWalkSteps
 		}
 		if w.Eta == 0 {
-			w.Eta = 1
+			w.Eta = study.DefaultWalkEta
 		}
 		if w.Chains == 0 {
-			w.Chains = 8
+			w.Chains = study.DefaultChains
 		}
 		if err := (study.WalkConfig{Method: w.Method, Steps: w.Steps, Eta: w.Eta}).Validate(); err != nil {
-			return bad(key, strings.TrimPrefix(err.Error(), "models: "))
+			return setting(key, err)
 		}
-		if w.Start != "noise" && w.Start != "uniform" && !strings.HasPrefix(w.Start, "image:") {
-			return bad(key+".start", fmt.Sprintf("%q: want noise, uniform or image:I", w.Start))
-		}
-		if w.Chains < 1 || w.Chains > 64 {
-			return bad(key+".chains", fmt.Sprintf("%d: want 1 to 64", w.Chains))
+		if err := study.CheckWalkStart(w.Start, w.Chains); err != nil {
+			return setting(key, err)
 		}
 		if len(w.Models) == 0 {
 			return bad(key+".models", "no models to walk with")
@@ -343,10 +345,10 @@ func (r *Run) inherit(d Run) {
 		r.Procedure = models.ProcedureTrain
 	}
 	if r.Batch == 0 {
-		r.Batch = 32
+		r.Batch = train.DefaultBatch
 	}
 	if r.LR == 0 {
-		r.LR = 0.001
+		r.LR = train.DefaultLR
 	}
 	if r.FinetuneLR == 0 {
 		r.FinetuneLR = train.DefaultFinetuneLR
@@ -400,14 +402,17 @@ func (r *Run) check() (field, problem string) {
 		return "epochs_per_layer", fmt.Sprintf("a %s run needs epochs_per_layer > 0, got %d", r.Procedure, r.EpochsPerLayer)
 	case r.Procedure == models.ProcedureFinetune && r.FinetuneEpochs <= 0:
 		return "finetune_epochs", fmt.Sprintf("a %s run needs finetune_epochs > 0, got %d", r.Procedure, r.FinetuneEpochs)
-	case r.Batch <= 0:
-		return "batch", fmt.Sprintf("%d must be positive", r.Batch)
-	case !(r.LR > 0) || r.LR > 10:
-		return "lr", fmt.Sprintf("%g must be in (0, 10]", r.LR)
-	case !(r.FinetuneLR > 0) || r.FinetuneLR > 10:
-		return "finetune_lr", fmt.Sprintf("%g must be in (0, 10]", r.FinetuneLR)
 	case r.Lambda < 0:
 		return "lambda", fmt.Sprintf("%g is negative", r.Lambda)
+	}
+	for _, err := range []error{
+		train.Config{Epochs: 1, Batch: r.Batch, Adam: graph.Adam{LR: r.LR}}.Validate(),
+		train.CheckLR("finetune_lr", r.FinetuneLR),
+	} {
+		var se *models.SettingError
+		if errors.As(err, &se) {
+			return se.Setting, se.Problem
+		}
 	}
 	spec, err := r.Spec(784)
 	if err != nil {

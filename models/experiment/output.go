@@ -179,21 +179,16 @@ func reconstructionFigures(ctx context.Context, backend graph.Backend, set *data
 		noise, _ = datasets.ParseNoise(models.DefaultNoise)
 	}
 	digits := study.PickDigits(set.Test, digitsShown, noise, cfg.Eval.Seed)
-	picked, noisy := digits.Clean, digits.Noisy
-	d := picked.Dim()
-	columns := report.ClassColumns(picked.Labels)
-	clean := report.Grid{Title: "test digits and every model's reconstruction", Columns: columns, ImageRows: picked.Rows, ImageCols: picked.Cols,
-		Rows: []report.GridRow{{Label: "original", Images: report.Split(picked.Pixels, d)}}}
-	fromNoisy := report.Grid{Title: "the same digits corrupted (" + noise.String() + ") and every model's reconstruction", Columns: columns,
-		ImageRows: picked.Rows, ImageCols: picked.Cols, Rows: []report.GridRow{{Label: "noisy input", Images: report.Split(noisy.Pixels, d)}}}
+	var recons []study.Reconstruction
 	for _, r := range results {
-		rc, rn, err := digits.Reconstruct(ctx, backend, r.Model.AE.Graph())
+		rec, err := digits.Reconstruct(ctx, backend, r.Run.Name, r.Model.AE.Graph())
 		if err != nil {
 			return nil, err
 		}
-		clean.Rows = append(clean.Rows, report.GridRow{Label: r.Run.Name, Images: report.Split(rc, d)})
-		fromNoisy.Rows = append(fromNoisy.Rows, report.GridRow{Label: r.Run.Name, Images: report.Split(rn, d)})
+		recons = append(recons, rec)
 	}
+	clean := report.ReconstructionGrid("test digits and every model's reconstruction", digits, recons, false)
+	fromNoisy := report.ReconstructionGrid("the same digits corrupted ("+noise.String()+") and every model's reconstruction", digits, recons, true)
 	var figs []Figure
 	for _, f := range []struct {
 		g             report.Grid

@@ -146,27 +146,13 @@ func interpolationReading(same, diff []study.PathSummary) string {
 		sLo, sHi, sPix, dLo, dHi, dPix, 100*deLo, 100*deHi, 100*dePix)
 }
 
-// walkSnapshots returns the steps a walk of n steps records: 0, 1, 2, 5, 10, 20, 50, 100,
-// 200, 500, … up to n, and n.
-func walkSnapshots(n int) []int {
-	var out []int
-	for base := 1; ; base *= 10 {
-		for _, m := range []int{1, 2, 5} {
-			if m*base >= n {
-				return append(append([]int{0}, out...), n)
-			}
-			out = append(out, m*base)
-		}
-	}
-}
-
 func (st *Studies) walks(ctx context.Context, backend graph.Backend, cfg *Config, set *datasets.Set, results []Result, judge *models.Classifier) error {
 	sec := Section{Title: "Walks from noise to the data manifold",
 		Text:   "energy: the mean ‖r(x) − x‖² over the chains; nearest: the mean Euclidean distance to the closest training image; p: the digit classifier's mean confidence.",
 		Header: []string{"model", "method", "start", "steps", "η", "energy at 0", "energy at end", "fall", "nearest at end", "p at end"}}
 	var data []map[string]any
 	for _, spec := range cfg.Walks {
-		snapshots := walkSnapshots(spec.Steps)
+		snapshots := study.DefaultSnapshots(spec.Steps)
 		for _, name := range spec.Models {
 			var res Result
 			for _, r := range results {

@@ -37,6 +37,27 @@ func InterpolationGrid(title string, paths []study.Path, alphas []float64, test 
 	return g
 }
 
+// ReconstructionGrid lays out digits and how each model reconstructs them, a column per
+// digit: the clean digits and a row per model's reconstruction of them, or, with fromNoisy,
+// the noisy digits and a row per model's reconstruction of those.
+func ReconstructionGrid(title string, d study.Digits, recons []study.Reconstruction, fromNoisy bool) Grid {
+	picked, dim := d.Clean, d.Clean.Dim()
+	g := Grid{Title: title, Columns: ClassColumns(picked.Labels), ImageRows: picked.Rows, ImageCols: picked.Cols}
+	input, label := picked, "original"
+	if fromNoisy {
+		input, label = d.Noisy, "noisy input"
+	}
+	g.Rows = append(g.Rows, GridRow{Label: label, Images: Split(input.Pixels, dim)})
+	for _, r := range recons {
+		images := r.FromClean
+		if fromNoisy {
+			images = r.FromNoisy
+		}
+		g.Rows = append(g.Rows, GridRow{Label: r.Name, Images: Split(images, dim)})
+	}
+	return g
+}
+
 // WalkGrid lays out a walk: one row per chain, a column per snapshot.
 func WalkGrid(title string, snaps []study.Snapshot, rows, cols int) Grid {
 	g := Grid{Title: title, ImageRows: rows, ImageCols: cols}

@@ -10,6 +10,26 @@ import (
 	"github.com/aelab/aelab/models"
 )
 
+// The defaults and limits of an interpolation study, for the command line and configs alike.
+const (
+	DefaultPairs     = 3   // pairs of test digits
+	MaxPairs         = 50  //
+	DefaultPathSteps = 11  // points on each path, a = 0 to 1
+	MaxPathSteps     = 101 //
+)
+
+// CheckInterpolation reports, as a *models.SettingError, a number of pairs or of points per
+// path outside the limits.
+func CheckInterpolation(pairs, steps int) error {
+	switch {
+	case pairs < 1 || pairs > MaxPairs:
+		return &models.SettingError{Setting: "pairs", Problem: fmt.Sprintf("must be between 1 and %d, got %d", MaxPairs, pairs)}
+	case steps < 2 || steps > MaxPathSteps:
+		return &models.SettingError{Setting: "steps", Problem: fmt.Sprintf("must be between 2 and %d, got %d", MaxPathSteps, steps)}
+	}
+	return nil
+}
+
 // Alphas returns steps mixing weights evenly spaced from 0 to 1.
 func Alphas(steps int) []float64 {
 	a := make([]float64, steps)

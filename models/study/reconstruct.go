@@ -23,12 +23,21 @@ func PickDigits(test *datasets.Images, n int, noise datasets.Noise, seed uint64)
 	return Digits{Clean: picked, Noisy: noisy, Noise: noise}
 }
 
-// Reconstruct returns how ae reconstructs the clean digits and, unless there is no noise,
-// the noisy ones (N×D each; fromNoisy is nil without noise).
-func (d Digits) Reconstruct(ctx context.Context, backend graph.Backend, ae graph.Autoencoder) (fromClean, fromNoisy []float32, err error) {
-	if fromClean, err = models.Reconstruct(ctx, backend, ae, d.Clean); err != nil || d.Noise.IsNone() {
-		return fromClean, nil, err
+// Reconstruction is how one model reconstructs Digits.
+type Reconstruction struct {
+	Name      string    // the model's name, the label of its rows
+	FromClean []float32 // N×D, from the clean digits
+	FromNoisy []float32 // N×D, from the noisy ones; nil without noise
+}
+
+// Reconstruct returns how ae, called name, reconstructs the clean digits and, unless there
+// is no noise, the noisy ones.
+func (d Digits) Reconstruct(ctx context.Context, backend graph.Backend, name string, ae graph.Autoencoder) (Reconstruction, error) {
+	r := Reconstruction{Name: name}
+	var err error
+	if r.FromClean, err = models.Reconstruct(ctx, backend, ae, d.Clean); err != nil || d.Noise.IsNone() {
+		return r, err
 	}
-	fromNoisy, err = models.Reconstruct(ctx, backend, ae, d.Noisy)
-	return fromClean, fromNoisy, err
+	r.FromNoisy, err = models.Reconstruct(ctx, backend, ae, d.Noisy)
+	return r, err
 }

@@ -26,6 +26,17 @@ const (
 	WalkChain = "chain"
 )
 
+// The defaults and limits of a walk, for the command line and configs alike.
+const (
+	DefaultWalkMethod = WalkScore
+	DefaultWalkStart  = "uniform"
+	DefaultWalkSteps  = 100
+	DefaultWalkEta    = 1.0
+	DefaultChains     = 8
+	MaxChains         = 64
+	maxEta            = 1e6
+)
+
 // WalkConfig is a walk's settings.
 type WalkConfig struct {
 	Method     string         // score, energy or chain
@@ -33,24 +44,56 @@ type WalkConfig struct {
 	Eta        float64        // step size (score, energy)
 	ChainNoise datasets.Noise // corruption of the chain; none means the model's training noise
 	Clip       bool           // keep pixels in [0,1] after every step
-	Snapshots  []int          // steps to record, 0 the start
+	Snapshots  []int          // steps to record, 0 the start; nil means DefaultSnapshots(Steps)
 	Seed       uint64         // seeds the chain's corruption
 }
 
-// Validate reports the first setting that cannot work.
+// Validate reports, as a *models.SettingError, the first setting that cannot work.
 func (c WalkConfig) Validate() error {
+	bad := func(setting, format string, args ...any) error {
+		return &models.SettingError{Setting: setting, Problem: fmt.Sprintf(format, args...)}
+	}
 	switch {
 	case c.Method != WalkScore && c.Method != WalkEnergy && c.Method != WalkChain:
-		return fmt.Errorf("models: walk method %q: want score, energy or chain", c.Method)
+		return bad("method", "%q: want score, energy or chain", c.Method)
 	case c.Steps < 0:
-		return fmt.Errorf("models: %d walk steps", c.Steps)
-	case c.Method != WalkChain && !(c.Eta > 0 && c.Eta <= 1e6):
-		return fmt.Errorf("models: the step size η must be positive, got %g", c.Eta)
+		return bad("steps", "must be 0 or more, got %d", c.Steps)
+	case c.Method != WalkChain && !(c.Eta > 0 && c.Eta <= maxEta):
+		return bad("eta", "must be positive (it is the step size η), got %g", c.Eta)
 	}
 	for _, s := range c.Snapshots {
 		if s < 0 || s > c.Steps {
-			return fmt.Errorf("models: snapshot at step %d is outside the walk's 0 to %d steps", s, c.Steps)
+			return bad("snapshots", "step %d is outside the walk's 0 to %d steps", s, c.Steps)
 		}
+	}
+	return nil
+}
+
+// DefaultSnapshots returns the steps a walk of n steps records by default: 0, 1, 2, 5, 10,
+// 20, 50, 100, 200, 500, … below n, and n.
+func DefaultSnapshots(n int) []int {
+	out := []int{0}
+	for base := 1; ; base *= 10 {
+		for _, m := range []int{1, 2, 5} {
+			if m*base >= n {
+				if n > 0 {
+					out = append(out, n)
+				}
+				return out
+			}
+			out = append(out, m*base)
+		}
+	}
+}
+
+// CheckWalkStart reports, as a *models.SettingError, a start that is none of noise,
+// uniform and image:I, or a number of chains outside 1 to MaxChains.
+func CheckWalkStart(start string, chains int) error {
+	if start != "noise" && start != "uniform" && !strings.HasPrefix(start, "image:") {
+		return &models.SettingError{Setting: "start", Problem: fmt.Sprintf("%q: want noise, uniform or image:I", start)}
+	}
+	if chains < 1 || chains > MaxChains {
+		return &models.SettingError{Setting: "chains", Problem: fmt.Sprintf("must be between 1 and %d, got %d", MaxChains, chains)}
 	}
 	return nil
 }
@@ -72,8 +115,8 @@ func ParseSnapshots(s string) ([]int, error) {
 // WalkStart makes the starting points: "noise" (standard normal pixels), "uniform"
 // (pixels uniform in [0,1]) or "image:I" (test image I, the same for every chain).
 func WalkStart(spec string, chains int, test *datasets.Images, seed uint64) ([]float32, error) {
-	if chains <= 0 {
-		return nil, fmt.Errorf("models: %d chains", chains)
+	if err := CheckWalkStart(spec, chains); err != nil {
+		return nil, err
 	}
 	d := test.Dim()
 	x := make([]float32, chains*d)
@@ -90,13 +133,11 @@ func WalkStart(spec string, chains int, test *datasets.Images, seed uint64) ([]f
 	case strings.HasPrefix(spec, "image:"):
 		i, err := strconv.Atoi(strings.TrimPrefix(spec, "image:"))
 		if err != nil || i < 0 || i >= test.Len() {
-			return nil, fmt.Errorf("models: start %q: want image:I with I a test image from 0 to %d", spec, test.Len()-1)
+			return nil, &models.SettingError{Setting: "start", Problem: fmt.Sprintf("%q: want image:I with I a test image from 0 to %d", spec, test.Len()-1)}
 		}
 		for c := range chains {
 			copy(x[c*d:(c+1)*d], test.Image(i))
 		}
-	default:
-		return nil, fmt.Errorf("models: start %q: want noise, uniform or image:I", spec)
 	}
 	return x, nil
 }
@@ -113,6 +154,9 @@ type Snapshot struct {
 func Walk(ctx context.Context, backend graph.Backend, ae *models.Autoencoder, x []float32, cfg WalkConfig) ([]Snapshot, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Snapshots == nil {
+		cfg.Snapshots = DefaultSnapshots(cfg.Steps)
 	}
 	d := ae.Spec.Layers[0]
 	if len(x) == 0 || len(x)%d != 0 {

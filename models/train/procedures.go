@@ -68,7 +68,7 @@ func startModel(spec models.Spec, job Job, procedure, device string) (*models.Mo
 	if err != nil {
 		return nil, err
 	}
-	cfg := job.Config
+	cfg := job.Config.WithDefaults()
 	return &models.Model{AE: ae, Record: models.Record{
 		ConfigHash: job.ConfigHash,
 		Training: models.TrainingSettings{Procedure: procedure, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.Adam.LR,
@@ -124,7 +124,7 @@ func NewStack(ctx context.Context, backend graph.Backend, spec models.Spec, job 
 // corrupted by noise or (objective classify) on the labels through a new softmax head,
 // writing the checkpoint after every epoch.
 func Finetune(ctx context.Context, backend graph.Backend, m *models.Model, objective string, noise datasets.Noise, job Job) error {
-	set, cfg := job.Set, job.Config
+	set, cfg := job.Set, job.Config.WithDefaults()
 	if len(m.Record.Levels) == 0 {
 		return fmt.Errorf("models: the model is not a pretrained stack (it was made by %q)", m.Record.Procedure())
 	}

@@ -11,25 +11,52 @@ import (
 	"github.com/aelab/aelab/models"
 )
 
+// The defaults and limits of a training run's settings, for the command line and configs
+// alike.
+const (
+	DefaultBatch = 32
+	DefaultLR    = 0.001 // Adam's learning rate
+	MaxLR        = 10    // larger rates only diverge
+)
+
 // Config holds the settings of a training run. Zero fields mean the defaults noted.
 type Config struct {
 	Epochs int        // passes over the training set; must be positive
-	Batch  int        // images per step; must be positive
-	Adam   graph.Adam // learning rate and moments; zero fields take Adam's defaults
+	Batch  int        // images per step; 0 means DefaultBatch
+	Adam   graph.Adam // learning rate and moments; zero fields take Adam's defaults (LR DefaultLR)
 	Seed   uint64     // seeds the shuffling and the corruption
 }
 
-// Validate reports the first setting that cannot work.
+// WithDefaults returns c with its zero batch and learning rate filled in.
+func (c Config) WithDefaults() Config {
+	if c.Batch == 0 {
+		c.Batch = DefaultBatch
+	}
+	if c.Adam.LR == 0 {
+		c.Adam.LR = DefaultLR
+	}
+	return c
+}
+
+// Validate reports, as a *models.SettingError, the first setting that cannot work once
+// the defaults are filled in (training fills them itself).
 func (c Config) Validate() error {
 	switch {
 	case c.Epochs <= 0:
-		return fmt.Errorf("models: epochs must be positive, got %d", c.Epochs)
+		return &models.SettingError{Setting: "epochs", Problem: fmt.Sprintf("must be positive, got %d", c.Epochs)}
 	case c.Batch <= 0:
-		return fmt.Errorf("models: batch size must be positive, got %d", c.Batch)
-	case c.Adam.LR < 0 || math.IsNaN(c.Adam.LR) || math.IsInf(c.Adam.LR, 0):
-		return fmt.Errorf("models: learning rate must be positive, got %g", c.Adam.LR)
+		return &models.SettingError{Setting: "batch", Problem: fmt.Sprintf("must be positive, got %d", c.Batch)}
 	}
-	return nil
+	return CheckLR("lr", c.Adam.LR)
+}
+
+// CheckLR reports, as a *models.SettingError naming setting, a learning rate outside
+// (0, MaxLR].
+func CheckLR(setting string, lr float64) error {
+	if lr > 0 && lr <= MaxLR {
+		return nil
+	}
+	return &models.SettingError{Setting: setting, Problem: fmt.Sprintf("must be in (0, %d], got %g", MaxLR, lr)}
 }
 
 // Hooks are called by the training loop at fixed points; nil hooks are skipped.
@@ -57,7 +84,7 @@ type Run struct {
 // diverges, the parameters are put back to their values at the end of the last completed
 // epoch (or the start) and the error wraps models.ErrInterrupted or models.ErrDiverged.
 func Autoencoder(ctx context.Context, backend graph.Backend, ae graph.Autoencoder, obj graph.Cost, run Run) ([]models.EpochStats, error) {
-	train, val, noise, cfg, hooks := run.Train, run.Val, run.Noise, run.Config, run.Hooks
+	train, val, noise, cfg, hooks := run.Train, run.Val, run.Noise, run.Config.WithDefaults(), run.Hooks
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -94,7 +121,7 @@ func Autoencoder(ctx context.Context, backend graph.Backend, ae graph.Autoencode
 // labels of run.Train by cross-entropy; inputs are corrupted by run.Noise. The validation
 // figures are the cross-entropy and the accuracy on run.Val; with a nil Val there are none.
 func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dense, run Run) ([]models.EpochStats, error) {
-	train, val, noise, cfg, hooks := run.Train, run.Val, run.Noise, run.Config, run.Hooks
+	train, val, noise, cfg, hooks := run.Train, run.Val, run.Noise, run.Config.WithDefaults(), run.Hooks
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
