@@ -107,16 +107,49 @@ func newApp(s streams) *cli.App {
 		ExitErrHandler:  func(*cli.Context, error) {},
 		OnUsageError:    onUsageError,
 		HideHelpCommand: true,
+		Action:          unknownCommand,
 	}
 	for _, c := range app.Commands {
 		setUsageHandler(c)
+		c.Action = noArguments(c.Action)
 		for _, f := range c.Flags {
+			hideDefault(f)
 			if f.Names()[0] == "device" {
 				c.Before = handOff(s)
 			}
 		}
 	}
 	return app
+}
+
+// unknownCommand is the app's own action: with no command it shows the help; with a word
+// that is no command it names the nearest one.
+func unknownCommand(c *cli.Context) error {
+	if !c.Args().Present() {
+		return cli.ShowAppHelp(c)
+	}
+	name := c.Args().First()
+	return usagef("unknown command %q. %s (see aelab --help)", name, cli.SuggestCommand(c.App.Commands, name))
+}
+
+// noArguments refuses words after a command that takes only flags, which would otherwise be
+// ignored without a word (aelab reconstruct --model m out.png writing reconstructions.png).
+func noArguments(action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.Args().Present() {
+			return usagef("%s takes no arguments, but was given %q; every input is a flag (see aelab %s --help)",
+				c.Command.Name, strings.Join(c.Args().Slice(), " "), c.Command.Name)
+		}
+		return action(c)
+	}
+}
+
+// hideDefault keeps urfave/cli from appending "(default: false)" to every switch. (Other
+// flags whose default is not their value say it with DefaultText.)
+func hideDefault(f cli.Flag) {
+	if b, ok := f.(*cli.BoolFlag); ok {
+		b.DisableDefaultText = true
+	}
 }
 
 func setUsageHandler(c *cli.Command) {
@@ -127,5 +160,13 @@ func setUsageHandler(c *cli.Command) {
 }
 
 func onUsageError(c *cli.Context, err error, _ bool) error {
-	return usagef("%s: %v (see %s --help)", c.Command.FullName(), err, strings.TrimSpace("aelab "+c.Command.FullName()))
+	help := strings.TrimSpace("aelab " + c.Command.FullName())
+	if flag, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+		suggestion := ""
+		if near := cli.SuggestFlag(c.Command.Flags, strings.TrimLeft(flag, "-"), true); near != "" {
+			suggestion = fmt.Sprintf(" %s", fmt.Sprintf(cli.SuggestDidYouMeanTemplate, near))
+		}
+		return usagef("%s: unknown flag --%s.%s (see %s --help)", c.Command.FullName(), strings.TrimLeft(flag, "-"), suggestion, help)
+	}
+	return usagef("%s: %v (see %s --help)", c.Command.FullName(), err, help)
 }

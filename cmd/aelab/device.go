@@ -86,7 +86,7 @@ func parseDevice(name string) (device, error) {
 		}
 		return device{}, usagef("--device %q: want cuda:N with N a device number", name)
 	}
-	return device{}, usagef("unknown device %q (want auto, cpu, tape, cuda or cuda:N)", name)
+	return device{}, usagef("unknown device %q (want auto, cpu, tape, cuda or cuda:N; an NVIDIA GPU is cuda)", name)
 }
 
 // handOff is the Before of every command with --device: it hands the command to the CUDA

@@ -17,7 +17,7 @@ func dataDirFlag() cli.Flag {
 }
 
 func trainLimitFlag() cli.Flag {
-	return &cli.IntFlag{Name: "train-limit", Value: 0, Usage: "use only the first `N` training images (0: all 50,000)"}
+	return &cli.IntFlag{Name: "train-limit", DefaultText: "0, all 50,000", Usage: "use only the first `N` training images"}
 }
 
 func deviceFlag() cli.Flag {

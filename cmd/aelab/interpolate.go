@@ -19,10 +19,10 @@ func interpolateCommand(s streams) *cli.Command {
 		Usage: "decode straight lines between the codes of two test digits, and score how digit-like the images are",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "model", Usage: "checkpoint `FILE` (repeat for several models)"},
-			&cli.IntFlag{Name: "same-class", Value: -1, Usage: "interpolate between two test digits of this class (0-9)"},
+			&cli.IntFlag{Name: "same-class", DefaultText: "none", Usage: "interpolate between two test digits of this class (0-9)"},
 			&cli.StringFlag{Name: "classes", Usage: "interpolate from a digit of class A to one of class B: A,B"},
 			&cli.StringFlag{Name: "indices", Usage: "interpolate between test images I and J: I,J"},
-			&cli.IntFlag{Name: "pairs", Value: study.DefaultPairs, Usage: "how many pairs of digits (not with --indices); default: digits of different classes"},
+			&cli.IntFlag{Name: "pairs", Value: study.DefaultPairs, Usage: "how many pairs of digits (not with --indices); of different classes unless --same-class or --classes says otherwise"},
 			&cli.IntFlag{Name: "steps", Value: study.DefaultPathSteps, Usage: "points on each path, a = 0 to 1 evenly spaced"},
 			seedFlag(),
 			&cli.BoolFlag{Name: "pixel-baseline", Usage: "add each pair's pixel blends a·x1 + (1−a)·x2"},

@@ -70,6 +70,37 @@ func TestEveryCommandAndFlagIsDocumented(t *testing.T) {
 	}
 }
 
+// TestCommandLineConventions checks the exit code and the one line of natural mistakes.
+func TestCommandLineConventions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"misspelt command", []string{"trian"}, `unknown command "trian". Did you mean "train"?`},
+		{"misspelt flag", []string{"train", "--epoch", "3"}, `unknown flag --epoch. Did you mean "--epochs"?`},
+		{"stray argument", []string{"reconstruct", "--model", "m.safetensors", "out.png"}, `reconstruct takes no arguments, but was given "out.png"`},
+		{"gpu for cuda", []string{"train", "--device", "gpu"}, "an NVIDIA GPU is cuda"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := aelab(t, tc.args...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d saying %q", code, stderr, exitUsage, tc.want)
+			}
+		})
+	}
+	// Help states each default once, and never a meaningless one.
+	app := newApp(streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}})
+	for _, c := range app.Commands {
+		_, out, _ := aelab(t, c.Name, "--help")
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Count(line, "default") > 1 || strings.Contains(line, "(default: false)") || strings.Contains(line, "(default: 0)") {
+				t.Errorf("aelab %s --help: %q", c.Name, strings.TrimSpace(line))
+			}
+		}
+	}
+}
+
 // badDataDir writes a data folder whose training images are damaged by damage.
 func badDataDir(t *testing.T, damage func(images []byte) []byte) string {
 	t.Helper()

@@ -24,7 +24,7 @@ func specFlags(hiddenDefault string) []cli.Flag {
 		&cli.StringFlag{Name: "output-activation", Value: "sigmoid", Usage: "the reconstruction's units"},
 		&cli.StringFlag{Name: "loss", Value: "mse", Usage: "reconstruction loss: mse or bce"},
 		noiseFlag("training corruption of a dae (default gaussian:0.4)"),
-		&cli.Float64Flag{Name: "cae-lambda", Usage: "weight λ of a cae's contractive penalty (default 1e-5)"},
+		&cli.Float64Flag{Name: "cae-lambda", Value: models.DefaultLambda, Usage: "weight λ of a cae's contractive penalty"},
 	}
 }
 

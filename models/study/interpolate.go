@@ -128,7 +128,7 @@ func ScorePath(judged []models.Judgement, alphas []float64, class1, class2 int) 
 // PairChoice selects test images to interpolate between.
 type PairChoice struct {
 	SameClass int    // both of this class; −1: not this way
-	Classes   [2]int // x1 of Classes[0], x2 of Classes[1]; −1s: not this way
+	Classes   [2]int // from a digit of Classes[0] (x2, at a = 0) to one of Classes[1] (x1); −1s: not this way
 	Indices   [2]int // exactly these two test images; −1s: not this way
 	Pairs     int    // how many pairs (ignored with Indices)
 }
@@ -166,7 +166,7 @@ func ChoosePairs(test *datasets.Images, c PairChoice, rng *rand.Rand) ([][2]int,
 	}
 	pairs := make([][2]int, 0, c.Pairs)
 	for len(pairs) < c.Pairs {
-		a, b := c.Classes[0], c.Classes[1]
+		a, b := c.Classes[1], c.Classes[0] // the classes of x1 and x2
 		switch {
 		case c.SameClass >= 0:
 			a, b = c.SameClass, c.SameClass

@@ -80,8 +80,9 @@ func TestChoosePairs(t *testing.T) {
 	}{
 		{"same class", PairChoice{SameClass: 4, Classes: [2]int{-1, -1}, Indices: [2]int{-1, -1}, Pairs: 3},
 			func(p [2]int) bool { return test.Labels[p[0]] == 4 && test.Labels[p[1]] == 4 && p[0] != p[1] }, false},
+		// From a 2 to a 9: the path starts at x2 (a = 0), a 2, and ends at x1, a 9.
 		{"classes", PairChoice{SameClass: -1, Classes: [2]int{2, 9}, Indices: [2]int{-1, -1}, Pairs: 2},
-			func(p [2]int) bool { return test.Labels[p[0]] == 2 && test.Labels[p[1]] == 9 }, false},
+			func(p [2]int) bool { return test.Labels[p[1]] == 2 && test.Labels[p[0]] == 9 }, false},
 		{"different by default", PairChoice{SameClass: -1, Classes: [2]int{-1, -1}, Indices: [2]int{-1, -1}, Pairs: 5},
 			func(p [2]int) bool { return test.Labels[p[0]] != test.Labels[p[1]] }, false},
 		{"indices", PairChoice{SameClass: -1, Classes: [2]int{-1, -1}, Indices: [2]int{3, 8}, Pairs: 1},
