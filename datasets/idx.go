@@ -45,6 +45,15 @@ func formatErr(file, format string, args ...any) error {
 // readFile returns the uncompressed bytes of an IDX file, gzipped or not (recognised by
 // content, not by name).
 func readFile(path string) ([]byte, error) {
+	raw, err := readRaw(path)
+	if err != nil {
+		return nil, err
+	}
+	return decompress(path, raw)
+}
+
+// readRaw returns the bytes of a file as stored, up to a bound.
+func readRaw(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)
@@ -54,7 +63,7 @@ func readFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datasets: read %s: %w", path, err)
 	}
-	return decompress(path, raw)
+	return raw, nil
 }
 
 func decompress(path string, raw []byte) ([]byte, error) {
@@ -175,21 +184,21 @@ func parseLabels(path string, data []byte) ([]uint8, error) {
 	return bytes.Clone(body), nil
 }
 
-// readPair reads an image file and its label file (when labelsPath is not empty) and checks
-// that their counts agree.
-func readPair(imagesPath, labelsPath string) (*Images, error) {
-	im, err := ReadImages(imagesPath)
-	if err != nil || labelsPath == "" {
+// parsePair parses an image file and its label file (when it has content) and checks that
+// their counts agree.
+func parsePair(images, labels idxFile) (*Images, error) {
+	im, err := parseImages(images.path, images.data)
+	if err != nil || labels.path == "" {
 		return im, err
 	}
-	labels, err := ReadLabels(labelsPath)
+	l, err := parseLabels(labels.path, labels.data)
 	if err != nil {
 		return nil, err
 	}
-	if len(labels) != im.Len() {
+	if len(l) != im.Len() {
 		return nil, fmt.Errorf("datasets: %s has %d images but %s has %d labels",
-			filepath.Base(imagesPath), im.Len(), filepath.Base(labelsPath), len(labels))
+			filepath.Base(images.path), im.Len(), filepath.Base(labels.path), len(l))
 	}
-	im.Labels = labels
+	im.Labels = l
 	return im, nil
 }

@@ -199,7 +199,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"count mismatch", func(t *testing.T) string { return writeDataSet(t, 60, 59, 12) },
 			"train-images-idx3-ubyte.gz has 60 images but train-labels-idx1-ubyte.gz has 59 labels"},
-		{"missing file", func(t *testing.T) string { return t.TempDir() }, "no such file"},
+		{"missing file", func(t *testing.T) string { return t.TempDir() }, "has no train-images-idx3-ubyte.gz"},
 		{"too few to split", func(t *testing.T) string { return writeDataSet(t, 5, 5, 3) }, "too few to split off a validation set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -281,4 +281,48 @@ func FuzzParseLabels(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The files may be stored uncompressed under their usual names (no .gz); the set is the same
+// data, with the same checksum, and the canonical MNIST stays MNIST.
+func TestLoadUncompressed(t *testing.T) {
+	src, err := DefaultDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	gz, err := Load(Options{Dir: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, mixed := t.TempDir(), t.TempDir()
+	for i, name := range FileNames() {
+		data, err := readFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, plain, strings.TrimSuffix(name, ".gz"), data)
+		if i%2 == 0 { // half of them gzipped, half not
+			data = gzipped(data)
+		} else {
+			name = strings.TrimSuffix(name, ".gz")
+		}
+		writeFile(t, mixed, name, data)
+	}
+	for _, dir := range []string{plain, mixed} {
+		set, err := Load(Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !set.IsMNIST() || set.Checksum() != gz.Checksum() {
+			t.Errorf("%s: named %q, checksum %s; want MNIST, %s as gzipped", filepath.Base(dir), set.Name, set.Checksum(), gz.Checksum())
+		}
+		if set.Train.Len() != gz.Train.Len() || set.Test.Labels[7] != gz.Test.Labels[7] {
+			t.Errorf("%s: different splits or labels than the gzipped files", filepath.Base(dir))
+		}
+	}
+	// Both forms of one file are ambiguous.
+	writeFile(t, plain, TestLabelsFile, gzipped([]byte("x")))
+	if _, err := Load(Options{Dir: plain}); err == nil || !strings.Contains(err.Error(), "keep one") {
+		t.Errorf("both t10k-labels files present: %v", err)
+	}
 }

