@@ -203,7 +203,7 @@ func TestBadInput(t *testing.T) {
 		{"zero hidden", train("--hidden", "128,0"), "layer size 0 must be positive"},
 		{"missing folder", []string{"train", "--out", filepath.Join(dir, "no", "such", "m.safetensors")}, "folder " + filepath.Join(dir, "no", "such") + " does not exist"},
 		{"reconstruct missing folder", []string{"reconstruct", "--model", good, "--out", "/no/such/dir/r.png"}, "does not exist"},
-		{"unknown flag", []string{"train", "--epoch", "3"}, "flag provided but not defined"},
+		{"unknown flag", []string{"train", "--epoch", "3"}, "unknown flag --epoch"},
 		{"unknown device", train("--device", "tpu"), `unknown device "tpu"`},
 		{"interpolate class out of range", []string{"interpolate", "--model", good, "--same-class", "10"}, "--same-class 10: a class is a digit 0-9"},
 		{"interpolate classes out of range", []string{"interpolate", "--model", good, "--classes", "3,11"}, "class 11 is not a digit 0-9"},
