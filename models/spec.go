@@ -135,6 +135,16 @@ func (s Spec) Validate() error {
 	return nil
 }
 
+// ForwardMACs returns the multiply-adds of one image's pass through the encoder and the
+// decoder: a measure of work for progress estimates.
+func (s Spec) ForwardMACs() float64 {
+	var macs float64
+	for i := 1; i < len(s.Layers); i++ {
+		macs += 2 * float64(s.Layers[i-1]*s.Layers[i])
+	}
+	return macs
+}
+
 // Depth returns the number of encoder layers.
 func (s Spec) Depth() int { return len(s.Layers) - 1 }
 

@@ -66,7 +66,7 @@ func evalAction(c *cli.Context, s streams) error {
 	fmt.Fprintf(s.Out, "psnr_db          %.2f\n", m.PSNR)
 	fmt.Fprintf(s.Out, "jacobian_fro2    %.4f  (over %d images)\n", m.JacobianFro2, m.JacobianImages)
 	if m.ProbeAccuracy != nil {
-		fmt.Fprintf(s.Out, "probe_accuracy   %.4f  (linear softmax on the frozen top code)\n", *m.ProbeAccuracy)
+		fmt.Fprintf(s.Out, "probe_accuracy   %.4f  (linear softmax on the frozen top code of the %d training images)\n", *m.ProbeAccuracy, m.ProbeImages)
 	}
 	if m.TestAccuracy != nil {
 		fmt.Fprintf(s.Out, "test_accuracy    %.4f  (the model's own classifier)\n", *m.TestAccuracy)

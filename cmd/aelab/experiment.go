@@ -2,15 +2,16 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/models/experiment"
-	"github.com/aelab/aelab/models/train"
 )
 
 func experimentCommand(s streams) *cli.Command {
@@ -25,6 +26,7 @@ func experimentCommand(s streams) *cli.Command {
 			&cli.IntFlag{Name: "parallel", Value: 1, Usage: "runs trained at once"},
 			&cli.BoolFlag{Name: "force", Usage: "retrain every run, even those whose checkpoint is on disk"},
 			&cli.BoolFlag{Name: "print-config", Usage: "print the configuration in use and exit"},
+			classifierFlag(),
 			dataDirFlag(),
 		},
 		Action: func(c *cli.Context) error { return experimentAction(c, s) },
@@ -71,34 +73,31 @@ func experimentAction(c *cli.Context, s streams) error {
 	defer backend.Close()
 	fmt.Fprintf(s.Err, "experiment %s: %d runs on %d %s training images, output in %s\n", cfg.Name, len(cfg.Runs), set.Train.Len(), set.Name, out)
 
-	bars := newTrainProgress(s.Err, 1)
-	opts := experiment.Options{Out: out, Force: c.Bool("force"), Parallel: c.Int("parallel"), Backend: backend, Log: s.Err,
-		Bars: func(stage string) train.Hooks {
-			bars.prefix = stage + " "
-			return bars.hooks(nil)
-		}}
-	results, err := experiment.Execute(c.Context, cfg, set, opts)
-	if err != nil {
-		bars.abandon()
-		return fmt.Errorf("%w (what finished is kept in %s; run the same command again to go on)", err, out)
-	}
-	var studies *experiment.Studies
-	if cfg.Interpolations != nil || cfg.Walks != nil {
-		judge, err := loadJudge(c, s, backend, set)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(s.Err, "interpolating and walking")
-		if studies, err = experiment.RunStudies(c.Context, backend, cfg, set, results, judge); err != nil {
-			return err
-		}
-	}
-	outputs, err := experiment.WriteOutputs(c.Context, out, cfg, text, set, results, backend, studies)
+	progress := newExperimentProgress(s.Err)
+	outputs, err := experiment.Execute(c.Context, cfg, text, set, experiment.Options{Out: out, Force: c.Bool("force"),
+		Parallel: c.Int("parallel"), Backend: backend, Log: progress, Progress: progress.update, Classifier: c.String("classifier")})
+	progress.finish()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(s.Out)
-	fmt.Fprint(s.Out, experiment.Markdown(outputs.Rows))
-	fmt.Fprintf(s.Out, "\nreport: %s\n", filepath.Join(out, "report.html"))
+	printRows(s.Out, outputs.Rows)
+	fmt.Fprintf(s.Out, "\nevery column: %s · report: %s\n", filepath.Join(out, "metrics.md"), filepath.Join(out, "report.html"))
 	return nil
+}
+
+// printRows prints the main figures of each model as a table that fits 100 columns; the
+// whole table is in metrics.md.
+func printRows(w io.Writer, rows []experiment.Row) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "model\tprocedure\tepochs\ttrain s\ttest_mse\tnoisy\tPSNR dB\tprobe\t‖J‖²\t")
+	for _, r := range rows {
+		probe := "n/a"
+		if r.ProbeAccuracy != nil {
+			probe = fmt.Sprintf("%.4f", *r.ProbeAccuracy)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.5f\t%.5f\t%.2f\t%s\t%.1f\t\n", r.Name, r.Procedure, r.Epochs, r.TrainSeconds,
+			r.TestMSE, r.TestMSENoisy, r.PSNR, probe, r.JacobianFro2)
+	}
+	tw.Flush()
 }

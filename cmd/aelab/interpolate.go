@@ -135,8 +135,15 @@ func interpolateAction(c *cli.Context, s streams) error {
 	}
 	summary := study.SummarizePaths(studied)
 	if c.Bool("json") {
-		return json.NewEncoder(s.Out).Encode(map[string]any{"image": out, "classifier_test_accuracy": judge.Record.TestAccuracy,
-			"paths": studied, "summary": summary})
+		record := map[string]any{"image": out, "paths": studied, "summary": summary}
+		if judge != nil {
+			record["classifier_test_accuracy"] = judge.Record.TestAccuracy
+		}
+		return json.NewEncoder(s.Out).Encode(record)
+	}
+	if judge == nil {
+		fmt.Fprintf(s.Out, "wrote %s (not classified: no digit classifier)\n", out)
+		return nil
 	}
 	fmt.Fprintf(s.Out, "%-24s %8s %14s %14s %6s\n", "path", "pairs", "mean p(top)", "end class≥0.9", "switch a")
 	for _, sm := range summary {

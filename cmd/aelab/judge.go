@@ -15,9 +15,14 @@ func classifierFlag() cli.Flag {
 	return &cli.StringFlag{Name: "classifier", Usage: "digit classifier `FILE` that scores the images (default: trained once, then kept in the user cache folder)"}
 }
 
-// loadJudge returns the digit classifier, training and caching it on first use.
+// loadJudge returns the digit classifier, training and caching it on first use; nil, said
+// once, when the data has no labels to train it and --classifier gives none.
 func loadJudge(c *cli.Context, s streams, backend graph.Backend, set *datasets.Set) (*models.Classifier, error) {
 	path := c.String("classifier")
+	if path == "" && set.Train.Labels == nil {
+		fmt.Fprintf(s.Err, "note: %s has no labels, so no digit classifier judges the images (give one with --classifier FILE)\n", set.Name)
+		return nil, nil
+	}
 	if path == "" {
 		path = study.ClassifierCachePath(set)
 	}

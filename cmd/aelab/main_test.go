@@ -392,3 +392,34 @@ func TestWalkSnapshotsFollowSteps(t *testing.T) {
 		})
 	}
 }
+
+// On data without labels the studies run, unjudged, and say so.
+func TestUnlabelledStudies(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "m.safetensors")
+	ae, err := models.New(models.Spec{Kind: models.AE, Layers: []int{784, 8}}, models.InitRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := models.Save(model, &models.Model{AE: ae}); err != nil {
+		t.Fatal(err)
+	}
+	unlabelled := badDataDir(t, func(b []byte) []byte { return b })
+	os.Remove(filepath.Join(unlabelled, datasets.TrainLabelsFile))
+	os.Remove(filepath.Join(unlabelled, datasets.TestLabelsFile))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"interpolate", []string{"interpolate", "--model", model, "--indices", "1,2", "--out", filepath.Join(dir, "i.png")}, "not classified"},
+		{"walk", []string{"walk", "--model", model, "--steps", "3", "--chains", "2", "--out", filepath.Join(dir, "w.png")}, "n/a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := aelab(t, append(tc.args, "--data-dir", unlabelled)...)
+			if code != exitOK || !strings.Contains(out, tc.want) || !strings.Contains(stderr, "has no labels") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want success saying %q, and the missing labels noted", code, out, stderr, tc.want)
+			}
+		})
+	}
+}

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/experiment"
 	"github.com/aelab/aelab/models/train"
 )
 
@@ -85,5 +87,73 @@ func (p *trainProgress) abandon() {
 		p.bar.Clear()
 		fmt.Fprintln(p.w)
 		p.bar = nil
+	}
+}
+
+// experimentProgress shows a whole experiment's progress on one line: on a terminal a bar
+// with the phase and the time left, the log's lines printed above it; elsewhere a line at
+// each new phase. It is the experiment's log writer too.
+type experimentProgress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	bar   *progressbar.ProgressBar // nil when w is no terminal
+	phase string
+}
+
+// barSteps is the bar's resolution.
+const barSteps = 1000
+
+func newExperimentProgress(w io.Writer) *experimentProgress {
+	p := &experimentProgress{w: w}
+	if isTerminal(w) {
+		p.bar = progressbar.NewOptions(barSteps,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetWidth(20),
+			progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	return p
+}
+
+// update shows p.
+func (e *experimentProgress) update(p experiment.Progress) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.bar != nil {
+		if p.Phase != e.phase {
+			e.bar.Describe(p.Phase)
+		}
+		e.bar.Set(int(barSteps * p.Fraction()))
+	} else if p.Phase != e.phase {
+		left := "time left not known yet"
+		if d, ok := p.Left(); ok {
+			left = "about " + d.Round(time.Second).String() + " left"
+		}
+		fmt.Fprintf(e.w, "── %3.0f%% · %s · %s\n", 100*p.Fraction(), p.Phase, left)
+	}
+	e.phase = p.Phase
+}
+
+// Write prints log lines above the bar.
+func (e *experimentProgress) Write(b []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.bar != nil {
+		e.bar.Clear()
+		defer e.bar.RenderBlank()
+	}
+	return e.w.Write(b)
+}
+
+// finish takes the bar away.
+func (e *experimentProgress) finish() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.bar != nil {
+		e.bar.Clear()
+		e.bar = nil
 	}
 }

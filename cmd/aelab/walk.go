@@ -85,7 +85,7 @@ func walkAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return err
 	}
-	points, err := study.MeasureWalk(c.Context, backend, judge, set.Train, snaps)
+	points, err := study.MeasureWalk(c.Context, backend, judge, study.NewReference(backend.MatMul(), set.Train, set.Test), snaps)
 	if err != nil {
 		return err
 	}
@@ -101,10 +101,15 @@ func walkAction(c *cli.Context, s streams) error {
 		return json.NewEncoder(s.Out).Encode(map[string]any{"image": out, "method": cfg.Method, "start": c.String("start"),
 			"eta": cfg.Eta, "steps": cfg.Steps, "points": points, "summary": study.SummarizeWalk(points)})
 	}
-	fmt.Fprintf(s.Out, "%6s %14s %16s %16s\n", "step", "mean ‖r(x)−x‖²", "mean nearest dist", "mean confidence")
+	fmt.Fprintf(s.Out, "%6s %14s %12s %6s %10s %10s\n", "step", "mean ‖r(x)−x‖²", "mean nearest", "near", "mean p", "plausible")
 	for _, sm := range study.SummarizeWalk(points) {
-		fmt.Fprintf(s.Out, "%6d %14.4f %16.3f %16.3f\n", sm.Step, sm.MeanEnergy, sm.MeanNearestDistance, sm.MeanConfidence)
+		p, plausible := "n/a", "n/a"
+		if sm.MeanConfidence != nil {
+			p, plausible = fmt.Sprintf("%.3f", *sm.MeanConfidence), fmt.Sprintf("%.0f%%", 100**sm.PlausibleFraction)
+		}
+		fmt.Fprintf(s.Out, "%6d %14.4f %12.3f %5.0f%% %10s %10s\n", sm.Step, sm.MeanEnergy, sm.MeanNearestDistance, 100*sm.NearFraction, p, plausible)
 	}
+	fmt.Fprintln(s.Out, "near: as close to a training image as 95% of test digits are; plausible: near, and the classifier's p ≥ 0.9")
 	fmt.Fprintf(s.Out, "wrote %s\n", out)
 	return nil
 }

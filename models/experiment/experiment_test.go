@@ -66,7 +66,7 @@ func TestInterruptedExperimentResumes(t *testing.T) {
 	defer cancel()
 	opts := Options{Out: dir, Backend: plan.New(plan.NewCPU())}
 	epochs := 0
-	opts.Bars = func(string) train.Hooks {
+	opts.Hooks = func(string) train.Hooks {
 		return train.Hooks{EpochEnd: func(models.EpochStats) error {
 			epochs++
 			if epochs == 3 { // the first epoch of the second run
@@ -75,7 +75,7 @@ func TestInterruptedExperimentResumes(t *testing.T) {
 			return nil
 		}}
 	}
-	_, err := Execute(ctx, cfg, set, opts)
+	_, err := TrainAndEvaluate(ctx, cfg, set, opts)
 	if !errors.Is(err, models.ErrInterrupted) {
 		t.Fatalf("error %v, want ErrInterrupted", err)
 	}
@@ -83,10 +83,10 @@ func TestInterruptedExperimentResumes(t *testing.T) {
 	stamp := modTime(t, first)
 
 	epochs = 0
-	opts.Bars = func(string) train.Hooks {
+	opts.Hooks = func(string) train.Hooks {
 		return train.Hooks{EpochEnd: func(models.EpochStats) error { epochs++; return nil }}
 	}
-	results, err := Execute(context.Background(), cfg, set, opts)
+	results, err := TrainAndEvaluate(context.Background(), cfg, set, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestInterruptedExperimentResumes(t *testing.T) {
 	if epochs != 5 {
 		t.Errorf("%d epochs trained on resuming, want 5", epochs)
 	}
-	again, err := Execute(context.Background(), cfg, set, opts)
+	again, err := TrainAndEvaluate(context.Background(), cfg, set, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func checkReportInBrowser(t *testing.T, path string, wantImages int) {
 func TestParallelRunsShareStages(t *testing.T) {
 	cfg, set := tinySet(t)
 	dir := t.TempDir()
-	results, err := Execute(context.Background(), cfg, set, Options{Out: dir, Backend: plan.New(plan.NewCPU()), Parallel: 2})
+	results, err := TrainAndEvaluate(context.Background(), cfg, set, Options{Out: dir, Backend: plan.New(plan.NewCPU()), Parallel: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,5 +212,57 @@ func TestParallelRunsShareStages(t *testing.T) {
 	pre, ft := results[2].Model.Record.Levels, results[3].Model.Record.Levels
 	if len(pre) != 2 || len(ft) != 2 || pre[1].History[0] != ft[1].History[0] {
 		t.Error("the fine-tuned run does not start from the pretrained run's stack")
+	}
+}
+
+// TestUnlabelledExperiment runs a whole experiment, studies included, on data without
+// labels: everything that needs no labels is made and reported, the rest is n/a, said once.
+func TestUnlabelledExperiment(t *testing.T) {
+	text := tinyConfig + `
+interpolations: {pairs: 2, steps: 5}
+walks:
+  - {models: [dae], steps: 5, chains: 2}
+`
+	cfg, err := Parse("tiny.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, set := tinySet(t)
+	for _, im := range []*datasets.Images{set.TrainFile, set.Train, set.Validation, set.Test} {
+		im.Labels = nil
+	}
+	dir := t.TempDir()
+	var last Progress
+	out, err := Execute(context.Background(), cfg, []byte(text), set, Options{Out: dir, Backend: plan.New(plan.NewCPU()),
+		Progress: func(p Progress) { last = p }})
+	if err != nil {
+		t.Fatalf("an unlabelled experiment failed: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.html")); err != nil {
+		t.Errorf("no report: %v", err)
+	}
+	for _, r := range out.Rows {
+		if r.ProbeAccuracy != nil {
+			t.Errorf("%s has a probe accuracy without labels", r.Name)
+		}
+	}
+	said := 0
+	for _, p := range out.Reading {
+		said += strings.Count(p, "no labels")
+	}
+	if said != 1 {
+		t.Errorf("the missing labels are said %d times in the reading, want once: %q", said, out.Reading)
+	}
+	na := 0
+	for _, s := range out.Sections {
+		for _, row := range s.Rows {
+			na += strings.Count(strings.Join(row, " "), "n/a")
+		}
+	}
+	if na == 0 {
+		t.Error("no n/a in the studies' tables")
+	}
+	if last.Fraction() < 0.999 || last.Done > 1.001*last.Total {
+		t.Errorf("the progress ended at %.3f of the work (done %g of %g)", last.Fraction(), last.Done, last.Total)
 	}
 }

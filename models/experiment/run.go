@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/google/renameio/v2"
 
@@ -28,10 +27,15 @@ type Options struct {
 	Force    bool          // retrain even what is on disk
 	Parallel int           // runs trained at once; 0 means 1
 	Backend  graph.Backend // where everything computes
-	Log      io.Writer     // progress lines (nil: io.Discard)
-	// Bars returns progress hooks for a stage (bars, epoch lines); used only when Parallel
-	// is 1. Nil prints one line per epoch to Log.
-	Bars func(stage string) train.Hooks
+	Log      io.Writer     // a line per epoch and per step of the experiment (nil: io.Discard)
+	// Progress, when not nil, is told where the whole experiment stands as it advances.
+	Progress func(Progress)
+	// Hooks, when not nil, adds hooks to each training stage (label: "train", "level 1/2", …).
+	Hooks func(label string) train.Hooks
+	// Classifier is the digit classifier checkpoint that judges the studies' images; ""
+	// means the one kept in the user's cache folder, trained there first when the data has
+	// labels. Without labels and without a classifier the images are not judged.
+	Classifier string
 }
 
 // Result is one run's outcome.
@@ -55,7 +59,7 @@ type stage struct {
 	hash   string
 	path   string
 	epochs int       // epochs to train (per level when pretraining)
-	units  []float64 // estimated cost of one epoch of each level (one entry unless pretraining), for the time left
+	units  []float64 // estimated multiply-adds of one epoch of each level (one entry unless pretraining), for the time left
 
 	mu     sync.Mutex
 	done   bool
@@ -126,14 +130,11 @@ func hashOf(v any) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// cost estimates one epoch's work: images × multiply-adds of an autoencoder of these sizes
-// (encoder and mirrored decoder).
+// cost estimates one training epoch's multiply-adds for an autoencoder of these sizes
+// (encoder and mirrored decoder), the validation pass included.
 func cost(layers []int, set *datasets.Set) float64 {
-	var macs float64
-	for i := 1; i < len(layers); i++ {
-		macs += 2 * float64(layers[i-1]*layers[i])
-	}
-	return macs * float64(set.Train.Len())
+	fwd := models.Spec{Layers: layers}.ForwardMACs()
+	return fwd * (trainingFactor*float64(set.Train.Len()) + float64(set.Validation.Len()))
 }
 
 // complete reports whether a checkpoint found on disk is the whole of stage st.
@@ -180,28 +181,35 @@ func (st *stage) unit(label string) float64 {
 
 // runner runs an experiment's stages.
 type runner struct {
-	cfg   *Config
-	set   *datasets.Set
-	opts  Options
-	noise datasets.Noise
-
-	mu        sync.Mutex // guards the fields below and the log
-	start     time.Time
-	total     float64 // work to train
-	done      float64
-	runsDone  int
+	cfg       *Config
+	set       *datasets.Set
+	opts      Options
+	noise     datasets.Noise
+	meter     *meter
 	runsTotal int
+
+	mu sync.Mutex // guards the log
 }
 
-// Execute trains (or finds on disk) every run of cfg, evaluates each on set's test images
-// and returns the results in the config's order.
-func Execute(ctx context.Context, cfg *Config, set *datasets.Set, opts Options) ([]Result, error) {
+// TrainAndEvaluate trains (or finds on disk) every run of cfg, evaluates each on set's test
+// images and returns the results in the config's order: Execute without the studies and
+// the report.
+func TrainAndEvaluate(ctx context.Context, cfg *Config, set *datasets.Set, opts Options) ([]Result, error) {
+	r, finals, err := newRunner(cfg, set, opts, newMeter(opts.Progress))
+	if err != nil {
+		return nil, err
+	}
+	return r.execute(ctx, finals)
+}
+
+// newRunner plans cfg's stages and counts the work of those not on disk.
+func newRunner(cfg *Config, set *datasets.Set, opts Options, m *meter) (*runner, []*stage, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
 	opts.Parallel = max(1, opts.Parallel)
 	if err := os.MkdirAll(filepath.Join(opts.Out, "checkpoints"), 0o755); err != nil {
-		return nil, fmt.Errorf("experiment: %w", err)
+		return nil, nil, fmt.Errorf("experiment: %w", err)
 	}
 	noise, _ := datasets.ParseNoise(cfg.Eval.Noise) // checked by Parse
 	if noise.IsNone() {
@@ -209,24 +217,36 @@ func Execute(ctx context.Context, cfg *Config, set *datasets.Set, opts Options) 
 	}
 	finals, all, err := planStages(cfg, set, opts.Out)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	r := &runner{cfg: cfg, set: set, opts: opts, noise: noise, runsTotal: len(finals), start: time.Now()}
+	r := &runner{cfg: cfg, set: set, opts: opts, noise: noise, runsTotal: len(finals), meter: m}
 	for _, st := range all {
 		if !opts.Force {
 			if m, err := models.Load(st.path); err == nil && st.complete(m) {
 				st.done, st.reused, st.model = true, true, m
+				r.logf("reusing %s (made before with the same settings; --force retrains)\n", st.path)
 				continue
 			}
 		}
-		r.total += st.work()
+		r.meter.plan(st.work())
 	}
+	for i, st := range finals {
+		if _, ok := r.cachedMetrics(&cfg.Runs[i], st); !ok {
+			spec, _ := cfg.Runs[i].Spec(set.Train.Dim()) // checked by Parse
+			r.meter.plan(study.EvaluationCost(spec, set, study.EvalOptions{}))
+		}
+	}
+	return r, finals, nil
+}
 
+// execute makes every run's final stage and evaluates it.
+func (r *runner) execute(ctx context.Context, finals []*stage) ([]Result, error) {
+	cfg := r.cfg
 	results := make([]Result, len(finals))
 	jobs := make(chan int)
 	errs := make(chan error, len(finals))
 	var wg sync.WaitGroup
-	for range opts.Parallel {
+	for range r.opts.Parallel {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -268,14 +288,11 @@ func (r *runner) run(ctx context.Context, i int, final *stage) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Run: *run, Model: final.model, Path: final.path, Reused: r.reusedAll(final)}
-	m, err := r.evaluate(ctx, run, final)
+	m, err := r.evaluate(ctx, i, run, final)
 	if err != nil {
 		return Result{}, err
 	}
 	res.Metrics = m
-	r.mu.Lock()
-	r.runsDone++
-	r.mu.Unlock()
 	return res, nil
 }
 
@@ -335,52 +352,41 @@ func (r *runner) train(ctx context.Context, runIndex int, st *stage) error {
 	return err
 }
 
-// progress returns the hooks of a stage: the experiment's status line at the start of each
-// epoch (run k of n, share done, time left), then the caller's bars or an epoch line.
+// progress returns the hooks of a stage: the experiment's progress at every epoch and step,
+// a line per epoch in the log, then the caller's hooks.
 func (r *runner) progress(runIndex int, st *stage) train.Progress {
 	name := r.cfg.Runs[runIndex].Name
 	return func(label string) train.Hooks {
-		var inner train.Hooks
-		if r.opts.Bars != nil && r.opts.Parallel == 1 {
-			inner = r.opts.Bars(label)
+		var extra train.Hooks
+		if r.opts.Hooks != nil {
+			extra = r.opts.Hooks(label)
 		}
-		h := inner
 		unit := st.unit(label)
-		h.EpochStart = func(epoch, epochs, steps int) {
-			r.logf("%s\n", r.status(runIndex, name, label))
-			if inner.EpochStart != nil {
-				inner.EpochStart(epoch, epochs, steps)
-			}
+		var steps, counted int // an epoch's steps, and those counted so far (hooks may skip some)
+		return train.Hooks{
+			EpochStart: func(epoch, epochs, n int) {
+				steps, counted = n, 0
+				r.meter.enter(fmt.Sprintf("run %d of %d (%s): %s epoch %d/%d", runIndex+1, r.runsTotal, name, label, epoch, epochs))
+				if extra.EpochStart != nil {
+					extra.EpochStart(epoch, epochs, n)
+				}
+			},
+			Step: func(step int, loss float64) {
+				r.meter.advance(unit * float64(step-counted) / float64(max(1, steps)))
+				counted = step
+				if extra.Step != nil {
+					extra.Step(step, loss)
+				}
+			},
+			EpochEnd: func(es models.EpochStats) error {
+				r.logf("%s %s epoch %d  train %.5f  val %.5f  %.1fs\n", name, label, es.Epoch, es.TrainLoss, es.ValLoss, es.Seconds)
+				if extra.EpochEnd != nil {
+					return extra.EpochEnd(es)
+				}
+				return nil
+			},
 		}
-		h.EpochEnd = func(es models.EpochStats) error {
-			r.mu.Lock()
-			r.done += unit
-			r.mu.Unlock()
-			if inner.EpochEnd != nil {
-				return inner.EpochEnd(es)
-			}
-			r.logf("%s %s epoch %d  train %.5f  val %.5f  %.1fs\n", name, label, es.Epoch, es.TrainLoss, es.ValLoss, es.Seconds)
-			return nil
-		}
-		return h
 	}
-}
-
-// status is the experiment's progress line.
-func (r *runner) status(runIndex int, name, label string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	left := "time left unknown yet"
-	if r.done > 0 && r.total > 0 {
-		elapsed := time.Since(r.start)
-		rest := time.Duration(float64(elapsed) / r.done * max(0, r.total-r.done)).Round(time.Second)
-		left = fmt.Sprintf("about %s left", rest)
-	}
-	share := 0.0
-	if r.total > 0 {
-		share = 100 * min(1, r.done/r.total)
-	}
-	return fmt.Sprintf("── experiment: run %d of %d (%s, %s) · %.0f%% of the training done · %s", runIndex+1, r.runsTotal, name, label, share, left)
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -389,30 +395,169 @@ func (r *runner) logf(format string, args ...any) {
 	fmt.Fprintf(r.opts.Log, format, args...)
 }
 
-// evaluate measures a run's model, reusing the figures saved beside its checkpoint when the
-// model and the evaluation settings are the same.
-func (r *runner) evaluate(ctx context.Context, run *Run, final *stage) (study.Metrics, error) {
-	key := hashOf(map[string]any{"model": final.hash, "noise": r.noise.String(), "seed": r.cfg.Eval.Seed, "eval": evalVersion})
-	path := filepath.Join(r.opts.Out, "checkpoints", run.Name+".metrics.json")
+// cachedMetrics returns the figures saved beside a run's checkpoint when they measured the
+// same model with the same evaluation settings.
+func (r *runner) cachedMetrics(run *Run, final *stage) (study.Metrics, bool) {
 	var cached struct {
 		Key     string        `json:"key"`
 		Metrics study.Metrics `json:"metrics"`
 	}
-	if b, err := os.ReadFile(path); err == nil && !r.opts.Force && json.Unmarshal(b, &cached) == nil && cached.Key == key {
-		return cached.Metrics, nil
+	if r.opts.Force {
+		return study.Metrics{}, false
 	}
-	r.logf("[run %s] evaluating on %d test images\n", run.Name, r.set.Test.Len())
+	b, err := os.ReadFile(r.metricsPath(run))
+	if err != nil || json.Unmarshal(b, &cached) != nil || cached.Key != r.metricsKey(final) {
+		return study.Metrics{}, false
+	}
+	return cached.Metrics, true
+}
+
+func (r *runner) metricsPath(run *Run) string {
+	return filepath.Join(r.opts.Out, "checkpoints", run.Name+".metrics.json")
+}
+
+func (r *runner) metricsKey(final *stage) string {
+	return hashOf(map[string]any{"model": final.hash, "noise": r.noise.String(), "seed": r.cfg.Eval.Seed, "eval": evalVersion})
+}
+
+// evaluate measures a run's model, reusing the figures saved beside its checkpoint when the
+// model and the evaluation settings are the same.
+func (r *runner) evaluate(ctx context.Context, runIndex int, run *Run, final *stage) (study.Metrics, error) {
+	if m, ok := r.cachedMetrics(run, final); ok {
+		return m, nil
+	}
+	r.meter.enter(fmt.Sprintf("run %d of %d (%s): evaluating on %d test images", runIndex+1, r.runsTotal, run.Name, r.set.Test.Len()))
 	m, err := study.Evaluate(ctx, r.opts.Backend, final.model.AE, r.set, study.EvalOptions{Noise: r.noise, Seed: r.cfg.Eval.Seed})
 	if err != nil {
 		return m, err
 	}
-	cached.Key, cached.Metrics = key, m
-	b, _ := json.MarshalIndent(cached, "", "  ")
-	if err := renameio.WriteFile(path, b, 0o644); err != nil {
+	r.meter.advance(study.EvaluationCost(final.model.AE.Spec, r.set, study.EvalOptions{}))
+	b, _ := json.MarshalIndent(map[string]any{"key": r.metricsKey(final), "metrics": m}, "", "  ")
+	if err := renameio.WriteFile(r.metricsPath(run), b, 0o644); err != nil {
 		return m, err
 	}
 	return m, nil
 }
 
 // evalVersion changes when what Evaluate measures changes, so cached figures are redone.
-const evalVersion = 1
+const evalVersion = 2
+
+// Execute is the whole experiment: it trains (or finds on disk) every run of cfg, evaluates
+// each, makes the interpolations and walks cfg asks for, judged by the digit classifier
+// (opts.Classifier), and writes the tables, figures and report to opts.Out. configYAML is
+// the config's text, shown in the report. One Progress covers all of it.
+func Execute(ctx context.Context, cfg *Config, configYAML []byte, set *datasets.Set, opts Options) (*Outputs, error) {
+	m := newMeter(opts.Progress)
+	r, finals, err := newRunner(cfg, set, opts, m)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := planStudies(cfg, set, r.opts)
+	if err != nil {
+		return nil, err
+	}
+	m.plan(plan.work)
+	results, err := r.execute(ctx, finals)
+	if err != nil {
+		return nil, fmt.Errorf("%w (what finished is kept in %s; run the same command again to go on)", err, opts.Out)
+	}
+	var studies *Studies
+	if plan.any {
+		judge, err := r.judge(ctx, plan)
+		if err != nil {
+			return nil, err
+		}
+		if studies, err = runStudies(ctx, r.opts.Backend, cfg, set, results, judge, m); err != nil {
+			return nil, err
+		}
+	}
+	m.enter("writing the report")
+	return WriteOutputs(ctx, opts.Out, cfg, configYAML, set, results, r.opts.Backend, studies)
+}
+
+// studyPlan is what the studies need: whether there are any, the digit classifier's path
+// (none without labels unless given) and whether it must be trained, and their work.
+type studyPlan struct {
+	any        bool
+	classifier string // "" when nothing judges
+	trainJudge bool
+	work       float64
+}
+
+func planStudies(cfg *Config, set *datasets.Set, opts Options) (studyPlan, error) {
+	p := studyPlan{any: cfg.Interpolations != nil || len(cfg.Walks) > 0}
+	if !p.any {
+		return p, nil
+	}
+	switch {
+	case opts.Classifier != "":
+		if _, err := models.LoadClassifier(opts.Classifier); err != nil {
+			return p, err
+		}
+		p.classifier = opts.Classifier
+	case set.Train.Labels != nil:
+		p.classifier = study.ClassifierCachePath(set)
+		if _, err := models.LoadClassifier(p.classifier); err != nil {
+			p.trainJudge = true
+			p.work += study.DigitClassifierCost(set)
+		}
+	}
+	judged := p.classifier != ""
+	specs := make(map[string]models.Spec, len(cfg.Runs))
+	var all []models.Spec
+	for _, r := range cfg.Runs {
+		spec, _ := r.Spec(set.Train.Dim()) // checked by Parse
+		specs[r.Name] = spec
+		all = append(all, spec)
+	}
+	if in := cfg.Interpolations; in != nil {
+		sorts := 2.0 // same class and different classes
+		if set.Test.Labels == nil {
+			sorts = 1 // any two images
+		}
+		p.work += sorts * study.InterpolationCost(all, in.Pairs, in.Steps, judged, true)
+	}
+	if len(cfg.Walks) > 0 {
+		p.work += study.ReferenceCost(set.Train, set.Test)
+	}
+	for _, w := range cfg.Walks {
+		for _, name := range w.Models {
+			p.work += study.WalkCost(specs[name], study.WalkConfig{Method: w.Method, Steps: w.Steps}, w.Chains, set.Train, judged)
+		}
+	}
+	return p, nil
+}
+
+// judge returns the digit classifier the plan names, training it first when needed; nil
+// when nothing judges.
+func (r *runner) judge(ctx context.Context, plan studyPlan) (*models.Classifier, error) {
+	if plan.classifier == "" {
+		return nil, nil
+	}
+	if !plan.trainJudge {
+		return models.LoadClassifier(plan.classifier)
+	}
+	r.logf("training the digit classifier that judges the images (once; kept in %s)\n", plan.classifier)
+	per := study.DigitClassifierCost(r.set) / float64(study.DigitClassifierEpochs)
+	var steps, counted int
+	hooks := train.Hooks{
+		EpochStart: func(epoch, epochs, n int) {
+			steps, counted = n, 0
+			r.meter.enter(fmt.Sprintf("digit classifier: epoch %d/%d", epoch, epochs))
+		},
+		Step: func(step int, _ float64) {
+			r.meter.advance(per * float64(step-counted) / float64(max(1, steps)))
+			counted = step
+		},
+		EpochEnd: func(es models.EpochStats) error {
+			r.logf("digit classifier epoch %d  train %.4f  val accuracy %.4f  %.1fs\n", es.Epoch, es.TrainLoss, es.ValAccuracy, es.Seconds)
+			return nil
+		},
+	}
+	c, _, err := study.DigitClassifier(ctx, r.opts.Backend, r.set, plan.classifier, hooks)
+	if err != nil {
+		return nil, err
+	}
+	r.logf("digit classifier: test accuracy %.2f%%\n", 100*c.Record.TestAccuracy)
+	return c, nil
+}

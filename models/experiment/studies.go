@@ -28,12 +28,24 @@ type Studies struct {
 	Sections []Section
 	Reading  []string
 	Data     map[string]any // written as studies.json
+
+	meter *meter
 }
 
 // RunStudies makes the interpolations and walks that cfg asks for, judged by the digit
-// classifier.
+// classifier; with a nil judge (data without labels and no classifier given) the images are
+// made and measured, but not classified.
 func RunStudies(ctx context.Context, backend graph.Backend, cfg *Config, set *datasets.Set, results []Result, judge *models.Classifier) (*Studies, error) {
-	st := &Studies{Data: map[string]any{"classifier_test_accuracy": judge.Record.TestAccuracy}}
+	return runStudies(ctx, backend, cfg, set, results, judge, newMeter(nil))
+}
+
+func runStudies(ctx context.Context, backend graph.Backend, cfg *Config, set *datasets.Set, results []Result, judge *models.Classifier, m *meter) (*Studies, error) {
+	st := &Studies{Data: map[string]any{}, meter: m}
+	if judge != nil {
+		st.Data["classifier_test_accuracy"] = judge.Record.TestAccuracy
+	} else {
+		st.Reading = append(st.Reading, noJudgeReading)
+	}
 	if cfg.Interpolations != nil {
 		if err := st.interpolations(ctx, backend, cfg, set, results, judge); err != nil {
 			return nil, err
@@ -46,6 +58,12 @@ func RunStudies(ctx context.Context, backend graph.Backend, cfg *Config, set *da
 	}
 	return st, nil
 }
+
+// noJudgeReading is said once when nothing classifies the studies' images.
+const noJudgeReading = "The data has no labels and no digit classifier was given (--classifier), so the interpolations and walks are drawn and measured but not classified: their plausibility columns are n/a."
+
+// na stands for a figure that needs the digit classifier.
+const na = "n/a"
 
 func pngOf(g report.Grid) ([]byte, error) {
 	img, err := g.Render()
@@ -63,16 +81,22 @@ func (st *Studies) interpolations(ctx context.Context, backend graph.Backend, cf
 	spec := cfg.Interpolations
 	var names []string
 	var aes []*models.Autoencoder
+	var specs []models.Spec
 	for _, r := range results {
-		names, aes = append(names, r.Run.Name), append(aes, r.Model.AE)
+		names, aes, specs = append(names, r.Run.Name), append(aes, r.Model.AE), append(specs, r.Model.AE.Spec)
 	}
 	alphas := study.Alphas(spec.Steps)
 	rng := models.NewRand(cfg.Eval.Seed, 7)
 	summaries := map[string][]study.PathSummary{}
-	for _, sort := range []struct{ key, title, file string }{
+	sorts := []struct{ key, title, file string }{
 		{"same_class", "same class", "interpolation-same-class.png"},
 		{"different_classes", "different classes", "interpolation-different-classes.png"},
-	} {
+	}
+	if set.Test.Labels == nil { // no classes to choose by
+		sorts = sorts[1:]
+		sorts[0].title = "any two images"
+	}
+	for _, sort := range sorts {
 		var pairs [][2]int
 		for len(pairs) < spec.Pairs {
 			c := study.PairChoice{SameClass: -1, Classes: [2]int{-1, -1}, Indices: [2]int{-1, -1}, Pairs: 1}
@@ -85,10 +109,12 @@ func (st *Studies) interpolations(ctx context.Context, backend graph.Backend, cf
 			}
 			pairs = append(pairs, p...)
 		}
+		st.meter.enter("studies: interpolations between digits of " + sort.title)
 		paths, err := study.InterpolationStudy(ctx, backend, study.Interpolations{Names: names, Models: aes, Test: set.Test, Pairs: pairs, Alphas: alphas, Judge: judge, PixelBaseline: true})
 		if err != nil {
 			return err
 		}
+		st.meter.advance(study.InterpolationCost(specs, spec.Pairs, spec.Steps, judge != nil, true))
 		var shown []study.Path
 		for _, p := range paths {
 			if len(shown) < spec.Shown*(len(names)) {
@@ -106,19 +132,33 @@ func (st *Studies) interpolations(ctx context.Context, backend graph.Backend, cf
 		st.Data["interpolation_"+sort.key] = map[string]any{"pairs": pairs, "paths": paths, "summary": summaries[sort.key]}
 	}
 	sec := Section{Title: "Interpolations, judged by a digit classifier",
-		Text:   fmt.Sprintf("Every interpolant is classified by an MLP (test accuracy %.2f%%). mean p: the mean top softmax probability along a path; ends ≥0.9: the share of interpolants classified, with p ≥ 0.9, as one of the two end digits' classes; switch a: the mean a at which the predicted class first changes (different classes only).", 100*judge.Record.TestAccuracy),
+		Text:   "mean p: the mean top softmax probability along a path; ends ≥0.9: the share of interpolants classified, with p ≥ 0.9, as one of the two end digits' classes; switch a: the mean a at which the predicted class first changes (different classes only).",
 		Header: []string{"path", "same class: mean p", "same class: ends ≥0.9", "different: mean p", "different: ends ≥0.9", "different: switch a"}}
 	same, diff := summaries["same_class"], summaries["different_classes"]
-	for i := range same {
-		sw := "–"
-		if diff[i].MeanSwitchAlpha != nil {
-			sw = strconv.FormatFloat(*diff[i].MeanSwitchAlpha, 'f', 2, 64)
+	if judge == nil {
+		sec.Title = "Interpolations"
+		for _, name := range names {
+			sec.Rows = append(sec.Rows, []string{name, na, na, na, na, na})
 		}
-		sec.Rows = append(sec.Rows, []string{same[i].Name, f3(same[i].MeanConfidence), f3(same[i].EndClassFraction),
-			f3(diff[i].MeanConfidence), f3(diff[i].EndClassFraction), sw})
+		st.Sections = append(st.Sections, sec)
+		return nil
+	}
+	sec.Text = fmt.Sprintf("Every interpolant is classified by an MLP (test accuracy %.2f%%). ", 100*judge.Record.TestAccuracy) + sec.Text
+	for i, d := range diff {
+		sw := "–"
+		if d.MeanSwitchAlpha != nil {
+			sw = strconv.FormatFloat(*d.MeanSwitchAlpha, 'f', 2, 64)
+		}
+		sameP, sameEnds := na, na // no classes to pair by without labels
+		if i < len(same) {
+			sameP, sameEnds = f3(same[i].MeanConfidence), f3(same[i].EndClassFraction)
+		}
+		sec.Rows = append(sec.Rows, []string{d.Name, sameP, sameEnds, f3(d.MeanConfidence), f3(d.EndClassFraction), sw})
 	}
 	st.Sections = append(st.Sections, sec)
-	st.Reading = append(st.Reading, interpolationReading(same, diff))
+	if len(same) > 0 {
+		st.Reading = append(st.Reading, interpolationReading(same, diff))
+	}
 	return nil
 }
 
@@ -147,9 +187,14 @@ func interpolationReading(same, diff []study.PathSummary) string {
 }
 
 func (st *Studies) walks(ctx context.Context, backend graph.Backend, cfg *Config, set *datasets.Set, results []Result, judge *models.Classifier) error {
+	st.meter.enter("studies: how near test digits are to the training images")
+	ref := study.NewReference(backend.MatMul(), set.Train, set.Test)
+	st.meter.advance(study.ReferenceCost(set.Train, set.Test))
 	sec := Section{Title: "Walks from noise to the data manifold",
-		Text:   "energy: the mean ‖r(x) − x‖² over the chains; nearest: the mean Euclidean distance to the closest training image; p: the digit classifier's mean confidence.",
-		Header: []string{"model", "method", "start", "steps", "η", "energy at 0", "energy at end", "fall", "nearest at end", "p at end"}}
+		Text: fmt.Sprintf("energy: the mean ‖r(x) − x‖² over the chains, at the start and the end; nearest: the mean Euclidean distance to the closest training image; near: the share of chains within %.2f of a training image (as near as 95%% of test digits are); p: the digit classifier's mean confidence; plausible: the share of chains that are both near and classified with p ≥ 0.9 — a blob far from every digit is not plausible however sure the classifier is.",
+			ref.NearDistance),
+		Header: []string{"model", "walk", "energy", "nearest at end", "near at end", "p at end", "plausible at end"}}
+	st.Data["near_distance"] = ref.NearDistance
 	var data []map[string]any
 	for _, spec := range cfg.Walks {
 		snapshots := study.DefaultSnapshots(spec.Steps)
@@ -165,27 +210,36 @@ func (st *Studies) walks(ctx context.Context, backend graph.Backend, cfg *Config
 				return err
 			}
 			wc := study.WalkConfig{Method: spec.Method, Steps: spec.Steps, Eta: spec.Eta, Snapshots: snapshots, Seed: cfg.Eval.Seed}
+			st.meter.enter(fmt.Sprintf("studies: %s walk of %s, %d steps", spec.Method, name, spec.Steps))
 			snaps, err := study.Walk(ctx, backend, res.Model.AE, start, wc)
 			if err != nil {
 				return fmt.Errorf("walk of %s: %w", name, err)
 			}
-			points, err := study.MeasureWalk(ctx, backend, judge, set.Train, snaps)
+			points, err := study.MeasureWalk(ctx, backend, judge, ref, snaps)
 			if err != nil {
 				return err
 			}
+			st.meter.advance(study.WalkCost(res.Model.AE.Spec, wc, spec.Chains, set.Train, judge != nil))
 			summary := study.SummarizeWalk(points)
 			first, last := summary[0], summary[len(summary)-1]
 			png, err := pngOf(report.WalkGrid(fmt.Sprintf("%s walk of %s from %s noise, %d steps", spec.Method, name, spec.Start, spec.Steps), snaps, set.Test.Rows, set.Test.Cols))
 			if err != nil {
 				return err
 			}
+			judged := "not classified (no digit classifier)"
+			if last.MeanConfidence != nil {
+				judged = fmt.Sprintf("the classifier's mean confidence %.2f, plausible digits (near and p ≥ 0.9) %.0f%%", *last.MeanConfidence, 100**last.PlausibleFraction)
+			}
 			st.Figures = append(st.Figures, Figure{File: fmt.Sprintf("walk-%s-%s-%d.png", name, spec.Method, spec.Steps), Title: fmt.Sprintf("%s walk of %s", spec.Method, name),
-				Caption: fmt.Sprintf("%d chains from %s noise, snapshots at steps %s. Mean ‖r(x) − x‖² %.3g at the start, %.3g at the end; the classifier's mean confidence at the end %.2f.",
-					spec.Chains, spec.Start, joinSteps(snapshots), first.MeanEnergy, last.MeanEnergy, last.MeanConfidence),
+				Caption: fmt.Sprintf("%d chains from %s noise, snapshots at steps %s. Mean ‖r(x) − x‖² %.3g at the start, %.3g at the end; at the end %.0f%% of the chains are near a training image, %s.",
+					spec.Chains, spec.Start, joinSteps(snapshots), first.MeanEnergy, last.MeanEnergy, 100*last.NearFraction, judged),
 				PNG: png})
-			sec.Rows = append(sec.Rows, []string{name, spec.Method, spec.Start, strconv.Itoa(spec.Steps), strconv.FormatFloat(spec.Eta, 'g', 3, 64),
-				f3(first.MeanEnergy), f3(last.MeanEnergy), strconv.FormatFloat(first.MeanEnergy/max(last.MeanEnergy, 1e-12), 'g', 3, 64) + "×",
-				f3(last.MeanNearestDistance), f3(last.MeanConfidence)})
+			walk := fmt.Sprintf("%s, %d steps from %s", spec.Method, spec.Steps, spec.Start)
+			if spec.Method != study.WalkChain {
+				walk += ", η " + strconv.FormatFloat(spec.Eta, 'g', 3, 64)
+			}
+			sec.Rows = append(sec.Rows, []string{name, walk, f3(first.MeanEnergy) + " → " + f3(last.MeanEnergy),
+				f3(last.MeanNearestDistance), percent(last.NearFraction), optional(last.MeanConfidence, f3), optional(last.PlausibleFraction, percent)})
 			data = append(data, map[string]any{"model": name, "method": spec.Method, "start": spec.Start, "steps": spec.Steps, "eta": spec.Eta,
 				"points": points, "summary": summary})
 		}
@@ -193,6 +247,16 @@ func (st *Studies) walks(ctx context.Context, backend graph.Backend, cfg *Config
 	st.Data["walks"] = data
 	st.Sections = append(st.Sections, sec)
 	return nil
+}
+
+func percent(x float64) string { return strconv.FormatFloat(100*x, 'f', 0, 64) + "%" }
+
+// optional formats a figure that needs the digit classifier, n/a without it.
+func optional(x *float64, format func(float64) string) string {
+	if x == nil {
+		return na
+	}
+	return format(*x)
 }
 
 func joinSteps(s []int) string {

@@ -28,6 +28,9 @@ func InterpolationGrid(title string, paths []study.Path, alphas []float64, test 
 	for _, p := range paths {
 		x1, x2 := test.Image(p.Index1), test.Image(p.Index2)
 		pair := fmt.Sprintf("%d→%d", p.Class2, p.Class1)
+		if p.Class1 < 0 { // no labels: name the test images
+			pair = fmt.Sprintf("#%d→#%d", p.Index2, p.Index1)
+		}
 		if p.Pixel != nil && !shownPixels[[2]int{p.Index1, p.Index2}] {
 			g.Rows = append(g.Rows, row("pixels "+pair, x1, x2, p.Pixel))
 			shownPixels[[2]int{p.Index1, p.Index2}] = true

@@ -28,7 +28,27 @@ const (
 	classifierSeed   = 1
 )
 
+// DigitClassifierEpochs is how many epochs the digit classifier trains.
+const DigitClassifierEpochs = classifierEpochs
+
 func classifierSizes(d int) []int { return []int{d, 512, 256, datasets.NumClasses} }
+
+// DigitClassifierMACs returns the multiply-adds of the digit classifier's verdict on one image
+// of d pixels.
+func DigitClassifierMACs(d int) float64 {
+	sizes, macs := classifierSizes(d), 0.0
+	for i := 1; i < len(sizes); i++ {
+		macs += float64(sizes[i-1] * sizes[i])
+	}
+	return macs
+}
+
+// DigitClassifierCost estimates the multiply-adds of training the digit classifier on set
+// and measuring it, for a progress line's time left.
+func DigitClassifierCost(set *datasets.Set) float64 {
+	per := DigitClassifierMACs(set.Train.Dim())
+	return per * (3*classifierEpochs*float64(set.FullTrain().Len()+set.Validation.Len()) + float64(set.Test.Len()))
+}
 
 // TrainDigitClassifier trains a classifier on set's whole training split (whatever limit
 // the set was loaded with) by the fixed recipe and measures it on the test images.

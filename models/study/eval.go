@@ -22,6 +22,7 @@ type Metrics struct {
 	// ProbeAccuracy is the test accuracy of a linear softmax classifier trained on the frozen
 	// top code of the training images ([Probe]); absent for unlabelled data or when skipped.
 	ProbeAccuracy *float64 `json:"probe_accuracy,omitempty"`
+	ProbeImages   int      `json:"probe_train_images,omitempty"` // the training codes the probe learnt from
 	// TestAccuracy is the accuracy of the model's own classifier, after supervised fine-tuning.
 	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
 }
@@ -57,19 +58,22 @@ func EvalNoise(asked datasets.Noise, spec models.Spec) datasets.Noise {
 }
 
 // Evaluate measures model on set's test images: reconstruction figures, the encoder's
-// Jacobian, and, when the data has labels, the linear probe (trained on set's training
-// images) and the model's own classifier if it has one.
+// Jacobian, and, when the data has labels, the linear probe (trained on the codes of set's
+// whole training split) and the model's own classifier if it has one.
 func Evaluate(ctx context.Context, backend graph.Backend, model *models.Autoencoder, set *datasets.Set, opts EvalOptions) (Metrics, error) {
 	m, err := evaluateReconstruction(ctx, backend, model.Graph(), set.Test, opts.Noise, opts.Seed)
 	if err != nil || set.Test.Labels == nil {
 		return m, err
 	}
 	if !opts.NoProbe {
-		acc, err := Probe(ctx, backend, model.Encoder, set.Train, set.Test)
+		// One recipe wherever a model is evaluated: the whole training split, whatever
+		// limit the model was trained under.
+		probeSet := set.FullTrain()
+		acc, err := Probe(ctx, backend, model.Encoder, probeSet, set.Test)
 		if err != nil {
 			return m, err
 		}
-		m.ProbeAccuracy = &acc
+		m.ProbeAccuracy, m.ProbeImages = &acc, probeSet.Len()
 	}
 	if model.Head != nil {
 		_, acc, err := Accuracy(ctx, backend, model.Classifier(), set.Test)
@@ -79,6 +83,28 @@ func Evaluate(ctx context.Context, backend graph.Backend, model *models.Autoenco
 		m.TestAccuracy = &acc
 	}
 	return m, nil
+}
+
+// EvaluationCost estimates the multiply-adds of Evaluate for a model of spec, for a progress
+// line's time left.
+func EvaluationCost(spec models.Spec, set *datasets.Set, opts EvalOptions) float64 {
+	nTest := float64(set.Test.Len())
+	cost := 2 * spec.ForwardMACs() * nTest // from clean and noisy inputs
+	enc := spec.ForwardMACs() / 2
+	if spec.Depth() > 1 {
+		top := float64(spec.Layers[len(spec.Layers)-1])
+		var perImage float64
+		for i := 1; i < len(spec.Layers); i++ {
+			perImage += top * float64(spec.Layers[i-1]*spec.Layers[i])
+		}
+		images := min(nTest, jacobianImagesDeep, max(jacobianImagesMin, jacobianBudget/perImage))
+		cost += images * perImage
+	}
+	if set.Test.Labels != nil && !opts.NoProbe {
+		nTrain, codes := float64(set.FullTrain().Len()), float64(spec.Layers[len(spec.Layers)-1])
+		cost += enc*(nTrain+nTest) + (3*probeEpochs*nTrain+nTest)*codes*datasets.NumClasses
+	}
+	return cost
 }
 
 // evaluateReconstruction measures ae on test; noise corrupts the inputs for

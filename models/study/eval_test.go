@@ -125,3 +125,28 @@ func TestFinetuneClassifierAndProbe(t *testing.T) {
 		t.Errorf("accuracy %g before saving, %g after (%v)", a1, a2, err)
 	}
 }
+
+// The probe has one recipe wherever a model is evaluated: it learns from the codes of the
+// whole training split, whatever limit the set was loaded with.
+func TestProbeRecipeIgnoresTrainLimit(t *testing.T) {
+	ae := modeltest.NewModel(t, models.AE, []int{784, 8}, 1)
+	var acc []float64
+	for _, limit := range []int{0, 600} {
+		set, err := datasets.Load(datasets.Options{TrainLimit: limit})
+		if err != nil {
+			t.Skip(err)
+		}
+		set.Test = set.Test.Slice(0, 500)
+		m, err := Evaluate(context.Background(), graph.Tape{}, ae, set, EvalOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.ProbeAccuracy == nil || m.ProbeImages != set.FullTrain().Len() {
+			t.Fatalf("limit %d: the probe learnt from %d images, want the whole split of %d", limit, m.ProbeImages, set.FullTrain().Len())
+		}
+		acc = append(acc, *m.ProbeAccuracy)
+	}
+	if acc[0] != acc[1] {
+		t.Errorf("probe accuracy %g without a limit, %g with one", acc[0], acc[1])
+	}
+}

@@ -134,7 +134,7 @@ type PairChoice struct {
 }
 
 // ChoosePairs returns pairs of test image indices as c asks, drawn by rng; with no way
-// given, pairs of different classes.
+// given, pairs of different classes (of any two images when there are no labels).
 func ChoosePairs(test *datasets.Images, c PairChoice, rng *rand.Rand) ([][2]int, error) {
 	n := test.Len()
 	if c.Indices[0] >= 0 {
@@ -149,7 +149,10 @@ func ChoosePairs(test *datasets.Images, c PairChoice, rng *rand.Rand) ([][2]int,
 		return [][2]int{c.Indices}, nil
 	}
 	if test.Labels == nil {
-		return nil, fmt.Errorf("models: the test images have no labels to choose classes by; give two indices")
+		if c.SameClass >= 0 || c.Classes[0] >= 0 {
+			return nil, fmt.Errorf("models: the test images have no labels to choose classes by; give two indices")
+		}
+		return randomPairs(n, c.Pairs, rng)
 	}
 	byClass := make([][]int, datasets.NumClasses)
 	for i, l := range test.Labels {
@@ -193,6 +196,19 @@ func ChoosePairs(test *datasets.Images, c PairChoice, rng *rand.Rand) ([][2]int,
 	return pairs, nil
 }
 
+// randomPairs draws pairs of two different images out of n.
+func randomPairs(n, pairs int, rng *rand.Rand) ([][2]int, error) {
+	if n < 2 {
+		return nil, fmt.Errorf("models: %d test images are too few to pair", n)
+	}
+	out := make([][2]int, pairs)
+	for k := range out {
+		i := rng.IntN(n)
+		out[k] = [2]int{i, (i + 1 + rng.IntN(n-1)) % n}
+	}
+	return out, nil
+}
+
 // Path is one interpolation between two test images by one model.
 type Path struct {
 	Model        string      `json:"model"`
@@ -202,12 +218,12 @@ type Path struct {
 	Class2       int         `json:"class2"`
 	Decoded      [][]float32 `json:"-"` // at each alpha
 	Pixel        [][]float32 `json:"-"` // the pixel blends, when asked for
-	DecodedScore PathScore   `json:"decoded"`
+	DecodedScore *PathScore  `json:"decoded,omitempty"` // nil when nothing judged the path
 	PixelScore   *PathScore  `json:"pixel,omitempty"`
 }
 
 // Interpolations says what InterpolationStudy interpolates: between which test images,
-// through which models, at which a, judged by which classifier.
+// through which models, at which a, judged by which classifier (nil: not judged).
 type Interpolations struct {
 	Names         []string // a name for each model
 	Models        []*models.Autoencoder
@@ -229,28 +245,37 @@ func InterpolationStudy(ctx context.Context, backend graph.Backend, in Interpola
 		if test.Labels != nil {
 			c1, c2 = int(test.Labels[pair[0]]), int(test.Labels[pair[1]])
 		}
-		var blend [][]float32
-		var blendScore *PathScore
-		if pixel {
-			blend = PixelBlend(x1, x2, alphas)
-			j, err := judge.Judge(ctx, backend, flatten(blend))
+		score := func(images [][]float32) (*PathScore, error) {
+			if judge == nil {
+				return nil, nil
+			}
+			j, err := judge.Judge(ctx, backend, flatten(images))
 			if err != nil {
 				return nil, err
 			}
 			s := ScorePath(j, alphas, c1, c2)
-			blendScore = &s
+			return &s, nil
+		}
+		var blend [][]float32
+		var blendScore *PathScore
+		if pixel {
+			blend = PixelBlend(x1, x2, alphas)
+			var err error
+			if blendScore, err = score(blend); err != nil {
+				return nil, err
+			}
 		}
 		for m, ae := range aes {
 			decoded, err := Interpolate(ctx, backend, ae, x1, x2, alphas)
 			if err != nil {
 				return nil, err
 			}
-			j, err := judge.Judge(ctx, backend, flatten(decoded))
+			decodedScore, err := score(decoded)
 			if err != nil {
 				return nil, err
 			}
 			paths = append(paths, Path{Model: names[m], Index1: pair[0], Index2: pair[1], Class1: c1, Class2: c2,
-				Decoded: decoded, Pixel: blend, DecodedScore: ScorePath(j, alphas, c1, c2), PixelScore: blendScore})
+				Decoded: decoded, Pixel: blend, DecodedScore: decodedScore, PixelScore: blendScore})
 		}
 	}
 	return paths, nil
@@ -273,7 +298,8 @@ type PathSummary struct {
 	MeanSwitchAlpha  *float64 `json:"mean_switch_alpha"` // over the paths whose class changes
 }
 
-// SummarizePaths averages scores per model, with the pixel blends last when present.
+// SummarizePaths averages scores per model, with the pixel blends last when present; paths
+// nothing judged are left out (none judged: nil).
 func SummarizePaths(paths []Path) []PathSummary {
 	var order []string
 	acc := map[string]*PathSummary{}
@@ -294,7 +320,9 @@ func SummarizePaths(paths []Path) []PathSummary {
 	}
 	seen := map[[2]int]bool{}
 	for _, p := range paths {
-		add(p.Model, p.DecodedScore)
+		if p.DecodedScore != nil {
+			add(p.Model, *p.DecodedScore)
+		}
 	}
 	for _, p := range paths {
 		if p.PixelScore != nil && !seen[[2]int{p.Index1, p.Index2}] {
@@ -317,4 +345,21 @@ func SummarizePaths(paths []Path) []PathSummary {
 		out = append(out, *s)
 	}
 	return out
+}
+
+// InterpolationCost estimates the multiply-adds of InterpolationStudy over pairs with paths
+// of steps points through models of specs, for a progress line.
+func InterpolationCost(specs []models.Spec, pairs, steps int, judged, pixel bool) float64 {
+	var perPair float64
+	paths := len(specs)
+	if pixel {
+		paths++
+	}
+	for _, s := range specs {
+		perPair += s.ForwardMACs() + float64(steps)*s.ForwardMACs()/2 // both ends encoded, every point decoded
+	}
+	if judged {
+		perPair += float64(paths*steps) * DigitClassifierMACs(specs[0].Layers[0])
+	}
+	return float64(pairs) * perPair
 }

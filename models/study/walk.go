@@ -295,36 +295,77 @@ func NearestDistances(mul graph.MatMul, images []float32, ref *datasets.Images) 
 	return out
 }
 
+// Reference is what walked images are measured against: the training images, and the
+// distance within which an image counts as near them — as near as most real test digits are
+// to their nearest training image, so a blob far from every digit is not called one.
+type Reference struct {
+	Train        *datasets.Images
+	NearDistance float64 // the nearQuantile of test digits' distances to their nearest training image
+}
+
+// An image is near the data when it is as close to a training image as 95% of a sample of
+// test digits are.
+const (
+	nearQuantile = 0.95
+	nearSample   = 1000
+)
+
+// NewReference measures the near distance on the first test images.
+func NewReference(mul graph.MatMul, trainSet, test *datasets.Images) Reference {
+	n := min(nearSample, test.Len())
+	dists := NearestDistances(mul, test.Pixels[:n*test.Dim()], trainSet)
+	slices.Sort(dists)
+	return Reference{Train: trainSet, NearDistance: dists[int(nearQuantile*float64(n-1))]}
+}
+
 // WalkPoint measures one chain at one snapshot.
 type WalkPoint struct {
 	Step            int     `json:"step"`
 	Chain           int     `json:"chain"`
 	Energy          float64 `json:"energy"`           // ‖r(x) − x‖²
 	NearestDistance float64 `json:"nearest_distance"` // Euclidean distance to the closest training image
-	Class           int     `json:"class"`            // the digit classifier's verdict
-	Confidence      float64 `json:"confidence"`
+	Near            bool    `json:"near"`             // NearestDistance within the reference's near distance
+	// The digit classifier's verdict, when there is one.
+	Class      *int     `json:"class,omitempty"`
+	Confidence *float64 `json:"confidence,omitempty"`
+}
+
+// Plausible reports whether the point is a digit by both measures: the classifier is sure of
+// it (p ≥ 0.9) and it is near the training images. Without a classifier it is nil.
+func (p WalkPoint) Plausible() *bool {
+	if p.Confidence == nil {
+		return nil
+	}
+	ok := *p.Confidence >= confidentThreshold && p.Near
+	return &ok
 }
 
 // MeasureWalk measures every chain at every snapshot: the energy, the distance to the
-// nearest training image and the classifier's verdict.
-func MeasureWalk(ctx context.Context, backend graph.Backend, judge *models.Classifier, trainSet *datasets.Images, snaps []Snapshot) ([]WalkPoint, error) {
+// nearest training image and, with a judge, the classifier's verdict.
+func MeasureWalk(ctx context.Context, backend graph.Backend, judge *models.Classifier, ref Reference, snaps []Snapshot) ([]WalkPoint, error) {
 	var all []float32
 	for _, s := range snaps {
 		for _, im := range s.Images {
 			all = append(all, im...)
 		}
 	}
-	judged, err := judge.Judge(ctx, backend, all)
-	if err != nil {
-		return nil, err
+	var judged []models.Judgement
+	if judge != nil {
+		var err error
+		if judged, err = judge.Judge(ctx, backend, all); err != nil {
+			return nil, err
+		}
 	}
-	dists := NearestDistances(backend.MatMul(), all, trainSet)
+	dists := NearestDistances(backend.MatMul(), all, ref.Train)
 	var points []WalkPoint
 	k := 0
 	for _, s := range snaps {
 		for c := range s.Images {
-			points = append(points, WalkPoint{Step: s.Step, Chain: c + 1, Energy: s.Energy[c], NearestDistance: dists[k],
-				Class: judged[k].Class, Confidence: judged[k].Confidence})
+			p := WalkPoint{Step: s.Step, Chain: c + 1, Energy: s.Energy[c], NearestDistance: dists[k], Near: dists[k] <= ref.NearDistance}
+			if judged != nil {
+				p.Class, p.Confidence = &judged[k].Class, &judged[k].Confidence
+			}
+			points = append(points, p)
 			k++
 		}
 	}
@@ -336,7 +377,11 @@ type WalkSummary struct {
 	Step                int     `json:"step"`
 	MeanEnergy          float64 `json:"mean_energy"`
 	MeanNearestDistance float64 `json:"mean_nearest_distance"`
-	MeanConfidence      float64 `json:"mean_confidence"`
+	NearFraction        float64 `json:"near_fraction"` // share of chains near the training images
+	// With a classifier: its mean confidence, and the share of chains that are plausible
+	// digits (sure and near).
+	MeanConfidence    *float64 `json:"mean_confidence,omitempty"`
+	PlausibleFraction *float64 `json:"plausible_fraction,omitempty"`
 }
 
 // SummarizeWalk averages points per step, in step order.
@@ -350,17 +395,57 @@ func SummarizeWalk(points []WalkPoint) []WalkSummary {
 			i = len(out)
 			index[p.Step] = i
 			out = append(out, WalkSummary{Step: p.Step})
+			if p.Confidence != nil {
+				out[i].MeanConfidence, out[i].PlausibleFraction = new(float64), new(float64)
+			}
 		}
-		out[i].MeanEnergy += p.Energy
-		out[i].MeanNearestDistance += p.NearestDistance
-		out[i].MeanConfidence += p.Confidence
+		w := &out[i]
+		w.MeanEnergy += p.Energy
+		w.MeanNearestDistance += p.NearestDistance
+		if p.Near {
+			w.NearFraction++
+		}
+		if p.Confidence != nil && w.MeanConfidence != nil {
+			*w.MeanConfidence += *p.Confidence
+			if *p.Plausible() {
+				*w.PlausibleFraction++
+			}
+		}
 		counts[p.Step]++
 	}
 	for i := range out {
 		n := float64(counts[out[i].Step])
-		out[i].MeanEnergy /= n
-		out[i].MeanNearestDistance /= n
-		out[i].MeanConfidence /= n
+		w := &out[i]
+		w.MeanEnergy /= n
+		w.MeanNearestDistance /= n
+		w.NearFraction /= n
+		if w.MeanConfidence != nil {
+			*w.MeanConfidence /= n
+			*w.PlausibleFraction /= n
+		}
 	}
 	return out
+}
+
+// ReferenceCost estimates the multiply-adds of NewReference, for a progress line.
+func ReferenceCost(trainSet, test *datasets.Images) float64 {
+	return float64(min(nearSample, test.Len())) * float64(trainSet.Len()*trainSet.Dim())
+}
+
+// WalkCost estimates the multiply-adds of a walk of chains by a model of spec and of its
+// measurement against trainSet (classified when judged), for a progress line.
+func WalkCost(spec models.Spec, cfg WalkConfig, chains int, trainSet *datasets.Images, judged bool) float64 {
+	step := spec.ForwardMACs()
+	if cfg.Method == WalkEnergy {
+		step *= 3 // the gradient's backward pass
+	}
+	snapshots := len(cfg.Snapshots)
+	if cfg.Snapshots == nil {
+		snapshots = len(DefaultSnapshots(cfg.Steps))
+	}
+	measure := spec.ForwardMACs() + float64(trainSet.Len()*trainSet.Dim())
+	if judged {
+		measure += DigitClassifierMACs(trainSet.Dim())
+	}
+	return float64(chains) * (float64(cfg.Steps)*step + float64(snapshots)*measure)
 }
