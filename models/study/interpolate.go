@@ -216,8 +216,8 @@ type Path struct {
 	Index2       int         `json:"index2"` // x2, the end at a = 0
 	Class1       int         `json:"class1"`
 	Class2       int         `json:"class2"`
-	Decoded      [][]float32 `json:"-"` // at each alpha
-	Pixel        [][]float32 `json:"-"` // the pixel blends, when asked for
+	Decoded      [][]float32 `json:"-"`                 // at each alpha
+	Pixel        [][]float32 `json:"-"`                 // the pixel blends, when asked for
 	DecodedScore *PathScore  `json:"decoded,omitempty"` // nil when nothing judged the path
 	PixelScore   *PathScore  `json:"pixel,omitempty"`
 }
