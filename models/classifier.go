@@ -71,7 +71,7 @@ func LoadClassifier(path string) (*Classifier, error) {
 	if err := readHeader(path, buf, classifierFormat, &rec); err != nil {
 		return nil, err
 	}
-	if len(rec.Layers) < 2 || rec.Layers[len(rec.Layers)-1] != datasets.NumClasses {
+	if out := rec.Layers[max(0, len(rec.Layers)-1)]; len(rec.Layers) < 2 || out != datasets.NumClasses && out != datasets.NumClasses+1 {
 		return nil, &CheckpointError{File: path, Problem: fmt.Sprintf("layers %v are not a digit classifier's", rec.Layers)}
 	}
 	n := 0
@@ -92,10 +92,18 @@ func LoadClassifier(path string) (*Classifier, error) {
 	return c, nil
 }
 
+// NotADigit is the class of a Judgement on an image a classifier with a not-a-digit output
+// finds to be no digit at all.
+const NotADigit = -1
+
 // Judgement is the classifier's verdict on one image.
 type Judgement struct {
-	Class      int     `json:"class"`
-	Confidence float64 `json:"confidence"` // the softmax probability of Class
+	// Class is the most likely digit, or NotADigit when the classifier's not-a-digit output
+	// (an eleventh, if it has one) outweighs every digit.
+	Class int `json:"class"`
+	// Confidence is the softmax probability of the most likely digit, the not-a-digit output
+	// included in the softmax: how sure the classifier is that the image is that digit.
+	Confidence float64 `json:"confidence"`
 }
 
 // Judge classifies images (N×D).
@@ -111,13 +119,18 @@ func (c *Classifier) Judge(ctx context.Context, backend graph.Backend, images []
 	defer fwd.Close()
 	set := &datasets.Images{Rows: 1, Cols: d, Pixels: images}
 	out := make([]Judgement, 0, set.Len())
-	classes := c.Layers[len(c.Layers)-1].Out()
+	outputs := c.Layers[len(c.Layers)-1].Out()
 	err = fwd.Run(ctx, set, datasets.Noise{}, nil, func(o Outputs) error {
 		logits := o.Last()
 		for i := range o.N {
-			z := logits[i*classes : (i+1)*classes]
-			best, lse := ArgmaxLogSumExp(z)
-			out = append(out, Judgement{Class: best, Confidence: math.Exp(float64(z[best]) - lse)})
+			z := logits[i*outputs : (i+1)*outputs]
+			_, lse := ArgmaxLogSumExp(z)
+			digit, _ := ArgmaxLogSumExp(z[:datasets.NumClasses])
+			j := Judgement{Class: digit, Confidence: math.Exp(float64(z[digit]) - lse)}
+			if outputs > datasets.NumClasses && z[datasets.NumClasses] > z[digit] {
+				j.Class = NotADigit
+			}
+			out = append(out, j)
 		}
 		return nil
 	})

@@ -11,6 +11,7 @@ const (
 	StreamEval
 	StreamWalk
 	StreamChain
+	StreamNotDigits // the digit classifier's made-up non-digits
 )
 
 // NewRand returns the generator for one use (a stream) of seed.

@@ -109,7 +109,7 @@ func walkAction(c *cli.Context, s streams) error {
 		}
 		fmt.Fprintf(s.Out, "%6d %14.4f %12.3f %5.0f%% %10s %10s\n", sm.Step, sm.MeanEnergy, sm.MeanNearestDistance, 100*sm.NearFraction, p, plausible)
 	}
-	fmt.Fprintln(s.Out, "near: as close to a training image as 95% of test digits are; plausible: near, and the classifier's p ≥ 0.9")
+	fmt.Fprintln(s.Out, "near: as close to a training image as 99% of test digits are; plausible: near, and a digit to the classifier with p ≥ 0.9")
 	fmt.Fprintf(s.Out, "wrote %s\n", out)
 	return nil
 }

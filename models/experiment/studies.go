@@ -191,7 +191,7 @@ func (st *Studies) walks(ctx context.Context, backend graph.Backend, cfg *Config
 	ref := study.NewReference(backend.MatMul(), set.Train, set.Test)
 	st.meter.advance(study.ReferenceCost(set.Train, set.Test))
 	sec := Section{Title: "Walks from noise to the data manifold",
-		Text: fmt.Sprintf("energy: the mean ‖r(x) − x‖² over the chains, at the start and the end; nearest: the mean Euclidean distance to the closest training image; near: the share of chains within %.2f of a training image (as near as 95%% of test digits are); p: the digit classifier's mean confidence; plausible: the share of chains that are both near and classified with p ≥ 0.9 — a blob far from every digit is not plausible however sure the classifier is.",
+		Text: fmt.Sprintf("energy: the mean ‖r(x) − x‖² over the chains, at the start and the end; nearest: the mean Euclidean distance to the closest training image; near: the share of chains within %.2f of a training image (as near as 99%% of test digits are); p: the digit classifier's mean probability of its most likely digit (its softmax has an eleventh class, not a digit); plausible: the share of chains classified as a digit with p ≥ 0.9 and near the training images.",
 			ref.NearDistance),
 		Header: []string{"model", "walk", "energy", "nearest at end", "near at end", "p at end", "plausible at end"}}
 	st.Data["near_distance"] = ref.NearDistance

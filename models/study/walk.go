@@ -303,10 +303,11 @@ type Reference struct {
 	NearDistance float64 // the nearQuantile of test digits' distances to their nearest training image
 }
 
-// An image is near the data when it is as close to a training image as 95% of a sample of
-// test digits are.
+// An image is near the data when it is as close to a training image as 99% of a sample of
+// test digits are. Nearness alone does not tell a digit (a smooth blob is as near to some
+// training "0" as most test digits are); it marks images far from everything.
 const (
-	nearQuantile = 0.95
+	nearQuantile = 0.99
 	nearSample   = 1000
 )
 
@@ -330,13 +331,14 @@ type WalkPoint struct {
 	Confidence *float64 `json:"confidence,omitempty"`
 }
 
-// Plausible reports whether the point is a digit by both measures: the classifier is sure of
-// it (p ≥ 0.9) and it is near the training images. Without a classifier it is nil.
+// Plausible reports whether the point is a digit by both measures: the classifier finds a
+// digit and is sure of it (p ≥ 0.9), and the point is near the training images. Without a
+// classifier it is nil.
 func (p WalkPoint) Plausible() *bool {
-	if p.Confidence == nil {
+	if p.Confidence == nil || p.Class == nil {
 		return nil
 	}
-	ok := *p.Confidence >= confidentThreshold && p.Near
+	ok := *p.Class != models.NotADigit && *p.Confidence >= confidentThreshold && p.Near
 	return &ok
 }
 

@@ -117,8 +117,8 @@ func Autoencoder(ctx context.Context, backend graph.Backend, ae graph.Autoencode
 	})
 }
 
-// Classifier fits layers, whose last layer gives the logits of the 10 classes, to the
-// labels of run.Train by cross-entropy; inputs are corrupted by run.Noise. The validation
+// Classifier fits layers, whose last layer gives a logit per class (the labels index them),
+// to the labels of run.Train by cross-entropy; inputs are corrupted by run.Noise. The validation
 // figures are the cross-entropy and the accuracy on run.Val; with a nil Val there are none.
 func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dense, run Run) ([]models.EpochStats, error) {
 	train, val, noise, cfg, hooks := run.Train, run.Val, run.Noise, run.Config.WithDefaults(), run.Hooks
@@ -143,8 +143,19 @@ func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dens
 		}
 		defer fwd.Close()
 	}
-	x := make([]float32, cfg.Batch*d)                        // B×D
-	onehot := make([]float32, cfg.Batch*datasets.NumClasses) // B×C
+	classes := layers[len(layers)-1].Out()
+	for _, images := range []*datasets.Images{train, val} {
+		if images == nil {
+			continue
+		}
+		for i, l := range images.Labels {
+			if int(l) >= classes {
+				return nil, fmt.Errorf("models: label %d of image %d is not one of the classifier's %d classes", l, i, classes)
+			}
+		}
+	}
+	x := make([]float32, cfg.Batch*d)             // B×D
+	onehot := make([]float32, cfg.Batch*classes) // B×C
 	labels := make([]uint8, cfg.Batch)
 	return fit(ctx, backend, prog, train, cfg, hooks, fitter{
 		fill: func(b *datasets.Batcher, step int, counter uint32) [][]float32 {
@@ -152,7 +163,7 @@ func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dens
 			noise.ApplyAt(x, x, cfg.Seed, counter)
 			clear(onehot)
 			for i, l := range labels {
-				onehot[i*datasets.NumClasses+int(l)] = 1
+				onehot[i*classes+int(l)] = 1
 			}
 			return [][]float32{x, onehot}
 		},
