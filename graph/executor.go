@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/aelab/aelab/datasets"
@@ -24,6 +25,11 @@ type Executor interface {
 	Gradient(i int) []float32
 	// SyncParams copies the executor's current parameter values into Program.Params' Data.
 	SyncParams() error
+	// AdamState returns the optimiser's state (steps made, moments); SetAdamState restores
+	// one, so that training stopped after an epoch goes on exactly. Both fail on a program
+	// without a loss.
+	AdamState() (AdamState, error)
+	SetAdamState(s AdamState) error
 	// Close releases what the executor holds.
 	Close() error
 }
@@ -77,6 +83,26 @@ func (a Adam) WithDefaults() Adam {
 		a.Eps = 1e-8
 	}
 	return a
+}
+
+// AdamState is Adam's state for a program's parameters, in Program.Params' order: the
+// updates made and the first and second moment estimates.
+type AdamState struct {
+	Steps int
+	M, V  [][]float32
+}
+
+// Check reports whether s fits params.
+func (s AdamState) Check(params []*Param) error {
+	if s.Steps < 0 || len(s.M) != len(params) || len(s.V) != len(params) {
+		return fmt.Errorf("graph: an optimiser state of %d steps and %d/%d moments does not fit %d parameters", s.Steps, len(s.M), len(s.V), len(params))
+	}
+	for i, p := range params {
+		if len(s.M[i]) != len(p.Data) || len(s.V[i]) != len(p.Data) {
+			return fmt.Errorf("graph: the optimiser state of %s has %d/%d values, want %d", p.Name, len(s.M[i]), len(s.V[i]), len(p.Data))
+		}
+	}
+	return nil
 }
 
 // adamState is Adam's moment estimates for a list of parameters, on the host.

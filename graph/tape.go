@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -189,3 +190,31 @@ func (t *tapeExecutor) SyncParams() error { return nil }
 
 // Close implements Executor.
 func (t *tapeExecutor) Close() error { return t.vm.Close() }
+
+// AdamState implements Executor.
+func (t *tapeExecutor) AdamState() (AdamState, error) {
+	if t.adam == nil {
+		return AdamState{}, fmt.Errorf("graph: a program without a loss has no optimiser")
+	}
+	s := AdamState{Steps: t.adam.t}
+	for i := range t.adam.m {
+		s.M, s.V = append(s.M, slices.Clone(t.adam.m[i])), append(s.V, slices.Clone(t.adam.v[i]))
+	}
+	return s, nil
+}
+
+// SetAdamState implements Executor.
+func (t *tapeExecutor) SetAdamState(s AdamState) error {
+	if t.adam == nil {
+		return fmt.Errorf("graph: a program without a loss has no optimiser")
+	}
+	if err := s.Check(t.prog.Params); err != nil {
+		return err
+	}
+	t.adam.t = s.Steps
+	for i := range t.adam.m {
+		copy(t.adam.m[i], s.M[i])
+		copy(t.adam.v[i], s.V[i])
+	}
+	return nil
+}

@@ -342,6 +342,60 @@ func (ex *executor) SyncParams() error {
 	})
 }
 
+// AdamState implements graph.Executor: it reads the moments back from the backend.
+func (ex *executor) AdamState() (graph.AdamState, error) {
+	if ex.plan.Loss == nil {
+		return graph.AdamState{}, errors.New("plan: a program without a loss has no optimiser")
+	}
+	st := graph.AdamState{Steps: int(ex.steps), M: make([][]float32, len(ex.ms)), V: make([][]float32, len(ex.vs))}
+	err := ex.onDevice(func() error {
+		if err := ex.be.Sync(); err != nil {
+			return err
+		}
+		for i := range ex.ms {
+			st.M[i], st.V[i] = make([]float32, ex.ms[i].Len), make([]float32, ex.vs[i].Len)
+			if err := ex.be.Read(st.M[i], ex.ms[i]); err != nil {
+				return err
+			}
+			if err := ex.be.Read(st.V[i], ex.vs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return st, err
+}
+
+// SetAdamState implements graph.Executor: it writes the moments to the backend and sets
+// the step counter Adam's bias corrections come from.
+func (ex *executor) SetAdamState(st graph.AdamState) error {
+	if ex.plan.Loss == nil {
+		return errors.New("plan: a program without a loss has no optimiser")
+	}
+	params := make([]*graph.Param, len(ex.plan.Params))
+	for i, v := range ex.plan.Params {
+		params[i] = ex.plan.Buffers[v.Buf].Param
+	}
+	if err := st.Check(params); err != nil {
+		return err
+	}
+	if ex.queued < ex.epochLen {
+		return fmt.Errorf("plan: SetAdamState in an epoch of device batches with %d of %d steps taken", ex.queued, ex.epochLen)
+	}
+	return ex.onDevice(func() error {
+		for i := range ex.ms {
+			if err := ex.be.Write(ex.ms[i], st.M[i]); err != nil {
+				return err
+			}
+			if err := ex.be.Write(ex.vs[i], st.V[i]); err != nil {
+				return err
+			}
+		}
+		ex.steps = uint32(st.Steps)
+		return ex.be.SetCounters(ex.counters, Counters{Steps: ex.steps, Adam: AdamAt(ex.adam, ex.steps+1)})
+	})
+}
+
 // Close implements graph.Executor: it frees the executor's buffers; parameters stay with
 // the backend. Closing twice does nothing.
 func (ex *executor) Close() error {
