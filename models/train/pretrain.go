@@ -16,6 +16,17 @@ type PretrainHooks struct {
 	// EpochEnd is called after every epoch of every level with the records so far, the
 	// current level's last; an error stops pretraining.
 	EpochEnd func(levels []models.LevelRecord) error
+	// SaveState is given the optimiser's state of level l after each of its epochs
+	// (epochs done so far), before EpochEnd.
+	SaveState func(level, epochs int, s graph.AdamState) error
+}
+
+// PretrainResume is where a stopped pretraining goes on from: the records of the levels
+// begun (the last may be unfinished; the parameters hold what they held then) and, for an
+// unfinished level, its optimiser's state.
+type PretrainResume struct {
+	Levels []models.LevelRecord
+	Adam   graph.AdamState
 }
 
 // Pretrain trains ae greedily, one level at a time (Bengio et al., 2007; Vincent et al.,
@@ -28,11 +39,37 @@ type PretrainHooks struct {
 // hold the last completed epoch, as with Train.
 func Pretrain(ctx context.Context, backend graph.Backend, ae *models.Autoencoder, train, val *datasets.Images,
 	cfg Config, hooks PretrainHooks) ([]models.LevelRecord, error) {
+	return PretrainFrom(ctx, backend, ae, train, val, cfg, hooks, nil)
+}
+
+// PretrainFrom is Pretrain going on from a stopped pretraining (nil: from the start); the
+// levels it makes, and their batches and noise, are those the first would have gone on
+// with.
+func PretrainFrom(ctx context.Context, backend graph.Backend, ae *models.Autoencoder, train, val *datasets.Images,
+	cfg Config, hooks PretrainHooks, from *PretrainResume) ([]models.LevelRecord, error) {
 	spec := ae.Spec
 	levels := spec.Depth()
 	var records []models.LevelRecord
+	var done []models.LevelRecord
+	if from != nil {
+		if len(from.Levels) > levels {
+			return nil, fmt.Errorf("models: %d levels pretrained, the model has %d", len(from.Levels), levels)
+		}
+		done = from.Levels
+	}
 	levelTrain, levelVal := train, val
 	for l := 1; l <= levels; l++ {
+		var resume *Resume
+		if l <= len(done) {
+			prior := done[l-1]
+			if len(prior.History) >= cfg.Epochs {
+				records = append(records, prior)
+				continue
+			}
+			if len(prior.History) > 0 {
+				resume = &Resume{Epochs: len(prior.History), Adam: from.Adam}
+			}
+		}
 		if l > 1 {
 			var err error
 			if levelTrain, err = models.Encode(ctx, backend, ae.Encoder[:l-1], train); err != nil {
@@ -46,7 +83,11 @@ func Pretrain(ctx context.Context, backend graph.Backend, ae *models.Autoencoder
 		if l == 1 {
 			obj.Loss, noise = spec.Loss, spec.Noise
 		}
-		records = append(records, models.LevelRecord{Level: l, Layers: [2]int{spec.Layers[l-1], spec.Layers[l]}, Noise: noise.String(), Loss: obj.Loss})
+		record := models.LevelRecord{Level: l, Layers: [2]int{spec.Layers[l-1], spec.Layers[l]}, Noise: noise.String(), Loss: obj.Loss}
+		if resume != nil {
+			record.History = done[l-1].History
+		}
+		records = append(records, record)
 		var h Hooks
 		if hooks.Level != nil {
 			h = hooks.Level(l, levels)
@@ -66,7 +107,11 @@ func Pretrain(ctx context.Context, backend graph.Backend, ae *models.Autoencoder
 		}
 		levelCfg := cfg
 		levelCfg.Seed = cfg.Seed ^ uint64(l)<<40 // each level its own shuffling and noise
-		if _, err := Autoencoder(ctx, backend, ae.Level(l), obj, Run{Train: levelTrain, Val: levelVal, Noise: noise, Config: levelCfg, Hooks: h}); err != nil {
+		run := Run{Train: levelTrain, Val: levelVal, Noise: noise, Config: levelCfg, Hooks: h, From: resume}
+		if hooks.SaveState != nil {
+			run.SaveState = func(epochs int, st graph.AdamState) error { return hooks.SaveState(l, epochs, st) }
+		}
+		if _, err := Autoencoder(ctx, backend, ae.Level(l), obj, run); err != nil {
 			return records, fmt.Errorf("%w (pretraining level %d of %d)", err, l, levels)
 		}
 	}

@@ -78,31 +78,63 @@ func startModel(spec models.Spec, job Job, procedure, device string) (*models.Mo
 }
 
 // NewModel makes a model of spec (whose Layers are the hidden sizes; the input size comes
-// from the data) and trains it end to end on job.Set, writing the checkpoint after every
-// epoch. The returned model is the one on disk, also when the error wraps models.ErrInterrupted or
-// models.ErrDiverged (then with the epochs completed so far).
+// from the data) and trains it end to end on job.Set, writing the checkpoint and the
+// optimiser's state beside it after every epoch. The returned model is the one on disk, also
+// when the error wraps models.ErrInterrupted or models.ErrDiverged (then with the epochs
+// completed so far).
 func NewModel(ctx context.Context, backend graph.Backend, spec models.Spec, job Job) (*models.Model, error) {
 	m, err := startModel(spec, job, models.ProcedureTrain, backend.Name())
 	if err != nil {
 		return nil, err
 	}
+	return m, trainModel(ctx, backend, m, job, job.Config.WithDefaults(), nil)
+}
+
+// trainModel trains m end to end for cfg.Epochs epochs in all, going on from from.
+func trainModel(ctx context.Context, backend graph.Backend, m *models.Model, job Job, cfg Config, from *Resume) error {
 	rec := &m.Record
 	h := withSave(job.Progress.hooks("train"), func(st models.EpochStats) error {
 		rec.History = append(rec.History, st)
 		rec.Training.Seconds += st.Seconds
 		return models.Save(job.Path, m)
 	})
-	_, err = Autoencoder(ctx, backend, m.AE.Graph(), m.AE.Spec.Cost(), Run{Train: job.Set.Train, Val: job.Set.Validation, Noise: m.AE.Spec.Noise, Config: job.Config, Hooks: h})
-	return m, err
+	ae := m.AE.Graph()
+	_, err := Autoencoder(ctx, backend, ae, m.AE.Spec.Cost(), Run{Train: job.Set.Train, Val: job.Set.Validation, Noise: m.AE.Spec.Noise,
+		Config: cfg, Hooks: h, From: from, SaveState: saveState(job, stageTrain, ae.Params())})
+	return err
+}
+
+// The stages an optimiser state belongs to.
+const (
+	stageTrain    = "train"
+	stageFinetune = "finetune"
+)
+
+func stageLevel(l int) string { return fmt.Sprintf("level %d", l) }
+
+// saveState returns what keeps the optimiser's state of a stage beside job's checkpoint.
+func saveState(job Job, stage string, params []*graph.Param) func(int, graph.AdamState) error {
+	if job.Path == "" {
+		return nil
+	}
+	return func(epochs int, s graph.AdamState) error {
+		return models.SaveOptimizer(models.OptimizerPath(job.Path), models.OptimizerRecord{Stage: stage, Epochs: epochs}, params, s)
+	}
 }
 
 // NewStack makes a model of spec and pretrains it greedily on job.Set,
-// job.Config.Epochs epochs per level, writing the checkpoint after every epoch of every level.
+// job.Config.Epochs epochs per level, writing the checkpoint and the optimiser's state
+// after every epoch of every level.
 func NewStack(ctx context.Context, backend graph.Backend, spec models.Spec, job Job) (*models.Model, error) {
 	m, err := startModel(spec, job, models.ProcedurePretrain, backend.Name())
 	if err != nil {
 		return nil, err
 	}
+	return m, pretrainModel(ctx, backend, m, job, job.Config.WithDefaults(), nil)
+}
+
+// pretrainModel pretrains m's levels cfg.Epochs epochs each, going on from from.
+func pretrainModel(ctx context.Context, backend graph.Backend, m *models.Model, job Job, cfg Config, from *PretrainResume) error {
 	rec := &m.Record
 	hooks := PretrainHooks{
 		Level: func(level, levels int) Hooks {
@@ -116,8 +148,13 @@ func NewStack(ctx context.Context, backend graph.Backend, spec models.Spec, job 
 			return models.Save(job.Path, m)
 		},
 	}
-	_, err = Pretrain(ctx, backend, m.AE, job.Set.Train, job.Set.Validation, job.Config, hooks)
-	return m, err
+	if job.Path != "" {
+		hooks.SaveState = func(l, epochs int, s graph.AdamState) error {
+			return saveState(job, stageLevel(l), m.AE.Level(l).Params())(epochs, s)
+		}
+	}
+	_, err := PretrainFrom(ctx, backend, m.AE, job.Set.Train, job.Set.Validation, cfg, hooks, from)
+	return err
 }
 
 // Finetune fine-tunes a pretrained model in place, on reconstruction of inputs
@@ -140,22 +177,122 @@ func Finetune(ctx context.Context, backend graph.Backend, m *models.Model, objec
 	}
 	rec.Finetune = &models.FinetuneRecord{Objective: objective, Noise: noise.String(), Epochs: cfg.Epochs, Batch: cfg.Batch,
 		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name()}
-	h := withSave(job.Progress.hooks("finetune"), func(st models.EpochStats) error {
-		rec.Finetune.History = append(rec.Finetune.History, st)
-		rec.Finetune.Seconds += st.Seconds
-		return models.Save(job.Path, m)
-	})
 	switch objective {
 	case models.ObjectiveClassify:
 		if set.Train.Labels == nil {
 			return fmt.Errorf("models: the data set has no labels to classify")
 		}
 		ae.Head = ae.NewHead(models.NewRand(cfg.Seed, 0))
-		_, err := Classifier(ctx, backend, ae.Classifier(), Run{Train: set.Train, Val: set.Validation, Noise: noise, Config: cfg, Hooks: h})
-		return err
 	case models.ObjectiveReconstruct:
-		_, err := Autoencoder(ctx, backend, ae.Graph(), ae.Spec.Cost(), Run{Train: set.Train, Val: set.Validation, Noise: noise, Config: cfg, Hooks: h})
+	default:
+		return fmt.Errorf("models: unknown fine-tuning objective %q (want reconstruct or classify)", objective)
+	}
+	return finetuneModel(ctx, backend, m, job, cfg, noise, nil)
+}
+
+// finetuneModel fine-tunes m as its fine-tuning record says, its inputs corrupted by
+// noise, cfg.Epochs epochs in all, going on from from.
+func finetuneModel(ctx context.Context, backend graph.Backend, m *models.Model, job Job, cfg Config, noise datasets.Noise, from *Resume) error {
+	set, ae, ft := job.Set, m.AE, m.Record.Finetune
+	var err error
+	h := withSave(job.Progress.hooks("finetune"), func(st models.EpochStats) error {
+		ft.History = append(ft.History, st)
+		ft.Seconds += st.Seconds
+		return models.Save(job.Path, m)
+	})
+	run := Run{Train: set.Train, Val: set.Validation, Noise: noise, Config: cfg, Hooks: h, From: from}
+	if ft.Objective == models.ObjectiveClassify {
+		layers := ae.Classifier()
+		run.SaveState = saveState(job, stageFinetune, graph.StackParams(layers))
+		_, err = Classifier(ctx, backend, layers, run)
 		return err
 	}
-	return fmt.Errorf("models: unknown fine-tuning objective %q (want reconstruct or classify)", objective)
+	g := ae.Graph()
+	run.SaveState = saveState(job, stageFinetune, g.Params())
+	_, err = Autoencoder(ctx, backend, g, ae.Spec.Cost(), run)
+	return err
+}
+
+// Continue goes on with the training of m, which stopped: m is the checkpoint at job.Path
+// as it was last written, and its optimiser's state is beside it. It trains the stage that
+// stopped (training, a pretraining level and the levels after it, or fine-tuning) with the
+// settings m records, up to job.Config.Epochs epochs in all (per level when pretraining;
+// 0 means the number m's record planned), so that a run stopped and continued ends with
+// the weights of one that never stopped.
+func Continue(ctx context.Context, backend graph.Backend, m *models.Model, job Job) error {
+	rec := &m.Record
+	if err := m.AE.CheckImages(job.Set.Train); err != nil {
+		return err
+	}
+	if rec.Training.TrainLimit != job.TrainLimit || rec.Data.Checksum != "" && rec.Data.Checksum != job.Set.Checksum() && !(job.Set.IsMNIST() && rec.Data.Name == "MNIST") {
+		return fmt.Errorf("models: %s was trained on other data (%s, train limit %d) than it would go on with", job.Path, rec.Data.Name, rec.Training.TrainLimit)
+	}
+	epochs := func(planned int) int {
+		if job.Config.Epochs > 0 {
+			return job.Config.Epochs
+		}
+		return planned
+	}
+	// from reads the optimiser's state when the stage has begun.
+	from := func(stage string, done int, params []*graph.Param) (*Resume, error) {
+		if done == 0 {
+			return nil, nil
+		}
+		path := models.OptimizerPath(job.Path)
+		orec, state, err := models.LoadOptimizer(path, params)
+		if err != nil {
+			return nil, fmt.Errorf("%w (the optimiser's state is needed to go on exactly)", err)
+		}
+		if orec.Stage != stage || orec.Epochs != done {
+			return nil, fmt.Errorf("models: %s is the optimiser's state after %s epoch %d, but %s stopped after %s epoch %d",
+				path, orec.Stage, orec.Epochs, job.Path, stage, done)
+		}
+		return &Resume{Epochs: done, Adam: state}, nil
+	}
+	t := rec.Training
+	cfg := Config{Batch: t.Batch, Adam: graph.Adam{LR: t.LR}, Seed: t.Seed}
+	switch {
+	case rec.Finetune != nil:
+		ft := rec.Finetune
+		cfg = Config{Epochs: epochs(ft.Epochs), Batch: ft.Batch, Adam: graph.Adam{LR: ft.LR}, Seed: ft.Seed}
+		params := m.AE.Graph().Params()
+		if ft.Objective == models.ObjectiveClassify {
+			if m.AE.Head == nil {
+				return fmt.Errorf("models: %s is fine-tuned to classify but has no classifier head", job.Path)
+			}
+			params = graph.StackParams(m.AE.Classifier())
+		}
+		r, err := from(stageFinetune, len(ft.History), params)
+		if err != nil {
+			return err
+		}
+		noise, err := datasets.ParseNoise(ft.Noise)
+		if err != nil {
+			return fmt.Errorf("models: %s: the fine-tuning's noise: %w", job.Path, err)
+		}
+		ft.Epochs = cfg.Epochs
+		return finetuneModel(ctx, backend, m, job, cfg, noise, r)
+	case t.Procedure == models.ProcedurePretrain:
+		cfg.Epochs = epochs(t.Epochs)
+		resume := &PretrainResume{Levels: rec.Levels}
+		if l := len(rec.Levels); l > 0 && len(rec.Levels[l-1].History) < cfg.Epochs {
+			r, err := from(stageLevel(l), len(rec.Levels[l-1].History), m.AE.Level(l).Params())
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				resume.Adam = r.Adam
+			}
+		}
+		rec.Training.Epochs = cfg.Epochs
+		return pretrainModel(ctx, backend, m, job, cfg, resume)
+	default:
+		cfg.Epochs = epochs(t.Epochs)
+		r, err := from(stageTrain, len(rec.History), m.AE.Graph().Params())
+		if err != nil {
+			return err
+		}
+		rec.Training.Epochs = cfg.Epochs
+		return trainModel(ctx, backend, m, job, cfg, r)
+	}
 }

@@ -76,6 +76,19 @@ type Run struct {
 	Noise      datasets.Noise
 	Config     Config
 	Hooks      Hooks
+	// From, when not nil, goes on with a run that stopped after From.Epochs epochs: the
+	// parameters hold what they held then, From.Adam the optimiser's state. The epochs it
+	// trains, and their batches and noise, are those the run would have gone on with.
+	From *Resume
+	// SaveState, when not nil, is given the optimiser's state after every epoch (epochs
+	// done so far), before Hooks.EpochEnd.
+	SaveState func(epochs int, s graph.AdamState) error
+}
+
+// Resume is where a stopped run goes on from.
+type Resume struct {
+	Epochs int // completed
+	Adam   graph.AdamState
 }
 
 // Autoencoder fits ae to run.Train, its inputs corrupted by run.Noise, minimising obj, and
@@ -103,7 +116,7 @@ func Autoencoder(ctx context.Context, backend graph.Backend, ae graph.Autoencode
 	defer fwd.Close()
 	clean := make([]float32, cfg.Batch*d) // B×D
 	noisy := make([]float32, cfg.Batch*d) // B×D
-	return fit(ctx, backend, prog, train, cfg, hooks, fitter{
+	return fit(ctx, backend, prog, train, cfg, hooks, run, fitter{
 		fill: func(b *datasets.Batcher, step int, counter uint32) [][]float32 {
 			b.Gather(step, clean, nil)
 			noise.ApplyAt(noisy, clean, cfg.Seed, counter)
@@ -157,7 +170,7 @@ func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dens
 	x := make([]float32, cfg.Batch*d)             // B×D
 	onehot := make([]float32, cfg.Batch*classes) // B×C
 	labels := make([]uint8, cfg.Batch)
-	return fit(ctx, backend, prog, train, cfg, hooks, fitter{
+	return fit(ctx, backend, prog, train, cfg, hooks, run, fitter{
 		fill: func(b *datasets.Batcher, step int, counter uint32) [][]float32 {
 			b.Gather(step, x, labels)
 			noise.ApplyAt(x, x, cfg.Seed, counter)
@@ -196,7 +209,7 @@ type deviceBatches struct {
 }
 
 // fit runs the training loop of a program with a loss.
-func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train *datasets.Images, cfg Config, hooks Hooks, f fitter) ([]models.EpochStats, error) {
+func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train *datasets.Images, cfg Config, hooks Hooks, run Run, f fitter) ([]models.EpochStats, error) {
 	batcher, err := datasets.NewBatcher(train, cfg.Batch, models.NewRand(cfg.Seed, models.StreamShuffle))
 	if err != nil {
 		return nil, fmt.Errorf("models: %w", err)
@@ -225,8 +238,21 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 			return deviceEpoch(ctx, dd, batcher.Order(order[:0]), steps, hooks, epoch, uint32((epoch-1)*steps))
 		}
 	}
+	first := 1
+	if run.From != nil {
+		if run.From.Epochs > cfg.Epochs {
+			return nil, fmt.Errorf("models: the run already made %d epochs of the %d asked for", run.From.Epochs, cfg.Epochs)
+		}
+		if err := ex.SetAdamState(run.From.Adam); err != nil {
+			return nil, err
+		}
+		for range run.From.Epochs { // the orders the epochs made had
+			batcher.Shuffle()
+		}
+		first = run.From.Epochs + 1
+	}
 	var history []models.EpochStats
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+	for epoch := first; epoch <= cfg.Epochs; epoch++ {
 		if hooks.EpochStart != nil {
 			hooks.EpochStart(epoch, cfg.Epochs, steps)
 		}
@@ -250,6 +276,15 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 		stats := models.EpochStats{Epoch: epoch, TrainLoss: sum / float64(steps), ValLoss: valLoss, ValAccuracy: valAcc, Seconds: seconds}
 		history = append(history, stats)
 		good = snapshot(prog.Params)
+		if run.SaveState != nil {
+			state, err := ex.AdamState()
+			if err != nil {
+				return history, err
+			}
+			if err := run.SaveState(epoch, state); err != nil {
+				return history, err
+			}
+		}
 		if hooks.EpochEnd != nil {
 			if err := hooks.EpochEnd(stats); err != nil {
 				return history, err

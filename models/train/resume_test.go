@@ -1,0 +1,127 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/modeltest"
+)
+
+// smallSet is a data set of a few hundred images, for whole procedures in a test.
+func smallSet(t *testing.T) *datasets.Set {
+	t.Helper()
+	full := modeltest.MNIST(t)
+	return &datasets.Set{Name: full.Name, Files: full.Files, TrainFile: full.TrainFile,
+		Train: full.Train.Slice(0, 400), Validation: full.Validation.Slice(0, 100), Test: full.Test.Slice(0, 100)}
+}
+
+// stopAfter returns progress hooks that cancel ctx at the end of the given epoch of stage.
+func stopAfter(cancel context.CancelFunc, stage string, epoch int) Progress {
+	return func(label string) Hooks {
+		return Hooks{EpochEnd: func(st models.EpochStats) error {
+			if label == stage && st.Epoch == epoch {
+				cancel()
+			}
+			return nil
+		}}
+	}
+}
+
+// TestStoppedTrainingGoesOnExactly stops each procedure after 2 of its 4 epochs, goes on with
+// Continue, and gets the weights of the same procedure run without stopping, bit for bit.
+func TestStoppedTrainingGoesOnExactly(t *testing.T) {
+	set := smallSet(t)
+	backend := graph.Tape{}
+	cfg := Config{Epochs: 4, Batch: 50, Seed: 3}
+	dae := models.Spec{Kind: models.DAE, Layers: []int{16}}
+	deep := models.Spec{Kind: models.DAE, Layers: []int{24, 8}}
+	pretrained := func(t *testing.T, dir string) *models.Model { // a stack to fine-tune
+		m, err := NewStack(context.Background(), backend, deep, Job{Set: set, Config: Config{Epochs: 1, Batch: 50, Seed: 3}, Path: filepath.Join(dir, "stack.safetensors")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name  string
+		stage string // the progress label of the stage stopped
+		make  func(ctx context.Context, dir, path string, progress Progress) (*models.Model, error)
+	}{
+		{"train", "train", func(ctx context.Context, dir, path string, p Progress) (*models.Model, error) {
+			return NewModel(ctx, backend, dae, Job{Set: set, Config: cfg, Path: path, Progress: p})
+		}},
+		{"pretrain, in level 2", "level 2/2", func(ctx context.Context, dir, path string, p Progress) (*models.Model, error) {
+			return NewStack(ctx, backend, deep, Job{Set: set, Config: cfg, Path: path, Progress: p})
+		}},
+		{"fine-tune", "finetune", func(ctx context.Context, dir, path string, p Progress) (*models.Model, error) {
+			m := pretrained(t, dir)
+			return m, Finetune(ctx, backend, m, models.ObjectiveReconstruct, m.AE.Spec.Noise, Job{Set: set, Config: cfg, Path: path, Progress: p})
+		}},
+		{"fine-tune to classify", "finetune", func(ctx context.Context, dir, path string, p Progress) (*models.Model, error) {
+			m := pretrained(t, dir)
+			return m, Finetune(ctx, backend, m, models.ObjectiveClassify, datasets.Noise{}, Job{Set: set, Config: cfg, Path: path, Progress: p})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			whole, err := tc.make(context.Background(), dir, filepath.Join(dir, "whole.safetensors"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "stopped.safetensors")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if _, err := tc.make(ctx, dir, path, stopAfter(cancel, tc.stage, 2)); !errors.Is(err, models.ErrInterrupted) {
+				t.Fatalf("stopping: %v, want ErrInterrupted", err)
+			}
+			stopped, err := models.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := Continue(context.Background(), backend, stopped, Job{Set: set, Path: path}); err != nil {
+				t.Fatalf("going on: %v", err)
+			}
+			again, err := models.Load(path) // what is on disk
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantParams, gotParams := whole.AE.Graph().Params(), again.AE.Graph().Params()
+			if whole.AE.Head != nil {
+				wantParams, gotParams = graph.StackParams(whole.AE.Classifier()), graph.StackParams(again.AE.Classifier())
+			}
+			for i, p := range wantParams {
+				if !slices.Equal(p.Data, gotParams[i].Data) {
+					t.Errorf("%s differs from the run that never stopped", p.Name)
+				}
+			}
+			if got, want := again.Record.Epochs(), whole.Record.Epochs(); got != want {
+				t.Errorf("%d epochs recorded, want %d", got, want)
+			}
+		})
+	}
+}
+
+// Going on needs the optimiser's state of the very epoch the checkpoint stopped at.
+func TestContinueRefusesAMismatchedState(t *testing.T) {
+	set := smallSet(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.safetensors")
+	spec := models.Spec{Kind: models.AE, Layers: []int{16}}
+	if _, err := NewModel(context.Background(), graph.Tape{}, spec, Job{Set: set, Config: Config{Epochs: 2, Batch: 50, Seed: 1}, Path: path}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := models.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Record.History = m.Record.History[:1] // as if the state were an epoch ahead
+	if err := Continue(context.Background(), graph.Tape{}, m, Job{Set: set, Path: path, Config: Config{Epochs: 3}}); err == nil {
+		t.Error("a checkpoint of epoch 1 went on with the optimiser's state of epoch 2")
+	}
+}
