@@ -82,7 +82,7 @@ func benchAction(c *cli.Context, s streams) error {
 	hooks := train.Hooks{EpochEnd: func(st models.EpochStats) error {
 		e := benchEpoch{Impl: "aelab " + models.Version, Arch: c.String("arch"), Kind: string(kind), Batch: cfg.Batch, Device: backend.Name(),
 			Replay: !c.Bool("no-replay") && strings.HasPrefix(backend.Name(), "cuda"), Fusion: !c.Bool("no-fusion"),
-			Epoch: st.Epoch - 1, EpochSeconds: st.Seconds, ImagesPerSec: float64(images) / st.Seconds, TrainMSE: st.TrainLoss, TestMSE: st.ValLoss}
+			Epoch: st.Epoch, EpochSeconds: st.Seconds, ImagesPerSec: float64(images) / st.Seconds, TrainMSE: st.TrainLoss, TestMSE: st.ValLoss}
 		if c.Bool("json") {
 			return json.NewEncoder(s.Out).Encode(e)
 		}

@@ -89,7 +89,7 @@ func experimentAction(c *cli.Context, s streams) error {
 // printRows prints the main figures of each model as a table that fits 100 columns; the
 // whole table is in metrics.md.
 func printRows(w io.Writer, rows []experiment.Row) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "model\tprocedure\tepochs\ttrain s\ttest_mse\tnoisy\tPSNR dB\tprobe\t‖J‖²\t")
 	for _, r := range rows {
 		probe := "n/a"

@@ -28,12 +28,16 @@ func finetuneCommand(s streams) *cli.Command {
 			trainLimitFlag(),
 			dataDirFlag(),
 			&cli.StringFlag{Name: "out", Usage: "checkpoint `FILE` to write (default: the model's name with -finetuned or -classify)"},
+			resumeFlag(),
 		},
 		Action: func(c *cli.Context) error { return finetuneAction(c, s) },
 	}
 }
 
 func finetuneAction(c *cli.Context, s streams) error {
+	if c.IsSet("resume") {
+		return resumeAction(c, s, "epochs")
+	}
 	objective := c.String("objective")
 	if objective != models.ObjectiveReconstruct && objective != models.ObjectiveClassify {
 		return usagef("--objective %q: want reconstruct or classify", objective)
@@ -105,7 +109,7 @@ func finetuneAction(c *cli.Context, s streams) error {
 		}
 		return trainingError(err, out, fmt.Sprintf("fine-tuning epoch %d", n), n > 0)
 	}
-	fmt.Fprintf(s.Out, "wrote %s (%d epochs, %.1fs of fine-tuning)\n", out, cfg.Epochs, rec.Finetune.Seconds)
+	fmt.Fprintf(s.Out, "wrote %s (%s, %.1fs of fine-tuning)\n", out, plural(cfg.Epochs, "epoch"), rec.Finetune.Seconds)
 	return nil
 }
 

@@ -423,3 +423,46 @@ func TestUnlabelledStudies(t *testing.T) {
 		})
 	}
 }
+
+// Two epochs, then --resume to four, give the weights of four epochs at once.
+func TestResumeGivesTheUninterruptedWeights(t *testing.T) {
+	dir := t.TempDir()
+	whole, halves := filepath.Join(dir, "whole.safetensors"), filepath.Join(dir, "halves.safetensors")
+	common := []string{"--kind", "dae", "--hidden", "16", "--train-limit", "500", "--batch", "50"}
+	for _, args := range [][]string{
+		append([]string{"train", "--epochs", "4", "--out", whole}, common...),
+		append([]string{"train", "--epochs", "2", "--out", halves}, common...),
+		{"train", "--resume", halves, "--epochs", "4"},
+	} {
+		if code, _, stderr := aelab(t, args...); code != exitOK {
+			t.Fatalf("%v: %s", args, stderr)
+		}
+	}
+	a, err := models.Load(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := models.Load(halves)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range a.AE.Graph().Params() {
+		if !slices.Equal(p.Data, b.AE.Graph().Params()[i].Data) {
+			t.Errorf("%s: 2 + 2 epochs differ from 4", p.Name)
+		}
+	}
+	if len(b.Record.History) != 4 {
+		t.Errorf("%d epochs recorded after resuming, want 4", len(b.Record.History))
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--resume", halves, "--lr", "0.1"}, "--lr comes from"},
+		{[]string{"pretrain", "--resume", halves}, "go on with aelab train --resume"},
+	} {
+		if code, _, stderr := aelab(t, tc.args...); code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, %q; want exit %d saying %q", tc.args, code, stderr, exitUsage, tc.want)
+		}
+	}
+}

@@ -13,7 +13,7 @@ func pretrainCommand(s streams) *cli.Command {
 	flags := append(specFlags("512,128"),
 		&cli.StringFlag{Name: "level-noise", Usage: "corruption of the codes that levels 2… of a dae reconstruct (default gaussian:0.2)"})
 	flags = append(flags, trainingFlags("epochs-per-layer", 5)...)
-	flags = append(flags, &cli.StringFlag{Name: "out", Usage: "checkpoint `FILE` to write (default: KIND-HIDDEN.safetensors)"})
+	flags = append(flags, &cli.StringFlag{Name: "out", Usage: "checkpoint `FILE` to write (default: KIND-HIDDEN.safetensors)"}, resumeFlag())
 	return &cli.Command{
 		Name:   "pretrain",
 		Usage:  "pretrain a deep autoencoder greedily, one single-layer autoencoder per level",

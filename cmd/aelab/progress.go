@@ -19,6 +19,7 @@ import (
 // time left) and one summary line per epoch. The bar is drawn only on a terminal.
 type trainProgress struct {
 	w      io.Writer
+	tty    bool   // w is a terminal: draw bars
 	prefix string // e.g. "level 1/2 " during pretraining
 	batch  int
 	bar    *progressbar.ProgressBar
@@ -27,7 +28,7 @@ type trainProgress struct {
 }
 
 func newTrainProgress(w io.Writer, batch int) *trainProgress {
-	return &trainProgress{w: w, batch: batch}
+	return &trainProgress{w: w, batch: batch, tty: isTerminal(w)}
 }
 
 func isTerminal(w io.Writer) bool {
@@ -40,7 +41,7 @@ func (p *trainProgress) hooks(save func(models.EpochStats) error) train.Hooks {
 	return train.Hooks{
 		EpochStart: func(epoch, epochs, steps int) {
 			p.epoch, p.steps = fmt.Sprintf("%sepoch %d/%d", p.prefix, epoch, epochs), steps
-			if !isTerminal(p.w) {
+			if !p.tty {
 				return
 			}
 			p.bar = progressbar.NewOptions(steps*p.batch,
@@ -53,6 +54,9 @@ func (p *trainProgress) hooks(save func(models.EpochStats) error) train.Hooks {
 				progressbar.OptionThrottle(100*time.Millisecond),
 				progressbar.OptionClearOnFinish(),
 			)
+			// Drawn empty now, the bar next shows after the throttle: a rate measured over
+			// the first step alone would be absurd.
+			p.bar.RenderBlank()
 		},
 		Step: func(step int, loss float64) {
 			if p.bar == nil {

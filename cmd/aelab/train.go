@@ -45,7 +45,7 @@ func trainCommand(s streams) *cli.Command {
 		Name:  "train",
 		Usage: "train an autoencoder (ae, dae or cae; one layer or a deep stack end to end)",
 		Flags: append(append(specFlags("128"), trainingFlags("epochs", 5)...),
-			&cli.StringFlag{Name: "out", Usage: "checkpoint `FILE` to write (default: KIND-HIDDEN.safetensors)"}),
+			&cli.StringFlag{Name: "out", Usage: "checkpoint `FILE` to write (default: KIND-HIDDEN.safetensors)"}, resumeFlag()),
 		Action: func(c *cli.Context) error { return trainAction(c, s) },
 	}
 }
@@ -199,6 +199,9 @@ type procedure func(context.Context, graph.Backend, models.Spec, train.Job) (*mo
 // makeModel runs a procedure that makes a new model, with progress, and reports what it
 // wrote; saved says what the checkpoint holds after an interruption ("" for nothing).
 func makeModel(c *cli.Context, s streams, epochsFlag, announce string, proc procedure, saved func(*models.Model) string) error {
+	if c.IsSet("resume") {
+		return resumeAction(c, s, epochsFlag)
+	}
 	run, err := startNewRun(c, s, epochsFlag)
 	if err != nil {
 		return err
@@ -215,8 +218,8 @@ func makeModel(c *cli.Context, s streams, epochsFlag, announce string, proc proc
 		what := saved(m)
 		return trainingError(err, run.out, what, what != "")
 	}
-	fmt.Fprintf(s.Out, "wrote %s (%s %s, %d parameters, %d epochs, %.1fs of training)\n",
-		run.out, m.AE.Spec.Kind, m.AE.Spec, m.AE.NumParams(), m.Record.Epochs(), m.Record.Training.Seconds)
+	fmt.Fprintf(s.Out, "wrote %s (%s %s, %d parameters, %s, %.1fs of training)\n",
+		run.out, m.AE.Spec.Kind, m.AE.Spec, m.AE.NumParams(), plural(m.Record.Epochs(), "epoch"), m.Record.Training.Seconds)
 	return nil
 }
 
@@ -228,6 +231,9 @@ func trainingError(err error, out, what string, saved bool) error {
 	}
 	if !saved {
 		return fmt.Errorf("%w; no epoch was complete, nothing written", err)
+	}
+	if errors.Is(err, models.ErrInterrupted) {
+		return fmt.Errorf("%w; %s holds %s (go on with --resume %s)", err, out, what, out)
 	}
 	return fmt.Errorf("%w; %s holds %s", err, out, what)
 }

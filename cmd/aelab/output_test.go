@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/experiment"
+)
+
+// The end-of-experiment table fits 100 columns, with the seed preset's longest names.
+func TestTerminalTableFits100Columns(t *testing.T) {
+	probe := 0.9123
+	var rows []experiment.Row
+	for _, name := range []string{"ae", "deep-dae-pretrained", "deep-cae-finetuned"} {
+		rows = append(rows, experiment.Row{Name: name, Procedure: "pretrain+finetune", Epochs: 15, TrainSeconds: 1234.5,
+			TestMSE: 0.00367, TestMSENoisy: 0.01234, PSNR: 24.35, ProbeAccuracy: &probe, JacobianFro2: 12345.6})
+	}
+	var b bytes.Buffer
+	printRows(&b, rows)
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		if n := utf8.RuneCountInString(line); n > 100 {
+			t.Errorf("%d columns: %q", n, line)
+		}
+	}
+}
+
+// The progress bar's first frame shows no rate measured over the first step alone.
+func TestFirstProgressFrameHasNoAbsurdRate(t *testing.T) {
+	var b bytes.Buffer
+	p := newTrainProgress(&b, 32)
+	p.tty = true
+	h := p.hooks(nil)
+	h.EpochStart(1, 1, 1000)
+	for step := 1; step <= 20; step++ {
+		h.Step(step, 0.1)
+	}
+	for _, m := range regexp.MustCompile(`([0-9,]+) img/s`).FindAllStringSubmatch(b.String(), -1) {
+		if rate, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", "")); rate > 0 {
+			t.Errorf("a frame drawn within the first steps shows %s img/s", m[1])
+		}
+	}
+	h.EpochEnd(models.EpochStats{Epoch: 1})
+}
+
+func TestPlural(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{{0, "0 epochs"}, {1, "1 epoch"}, {4, "4 epochs"}} {
+		if got := plural(tc.n, "epoch"); got != tc.want {
+			t.Errorf("plural(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}
+
+// bench --json numbers epochs as its text does, from 1.
+func TestBenchJSONCountsEpochsFromOne(t *testing.T) {
+	code, out, stderr := aelab(t, "bench", "--epochs", "2", "--batch", "256", "--device", "cpu", "--json")
+	if code != exitOK {
+		t.Fatalf("bench: %s", stderr)
+	}
+	var epochs []int
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e benchEpoch
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		epochs = append(epochs, e.Epoch)
+	}
+	if !slices.Equal(epochs, []int{1, 2}) {
+		t.Errorf("epochs %v, want [1 2]", epochs)
+	}
+}
