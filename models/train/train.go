@@ -167,7 +167,7 @@ func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dens
 			}
 		}
 	}
-	x := make([]float32, cfg.Batch*d)             // B×D
+	x := make([]float32, cfg.Batch*d)            // B×D
 	onehot := make([]float32, cfg.Batch*classes) // B×C
 	labels := make([]uint8, cfg.Batch)
 	return fit(ctx, backend, prog, train, cfg, hooks, run, fitter{
