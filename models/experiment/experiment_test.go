@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,7 +117,7 @@ func TestInterruptedExperimentResumes(t *testing.T) {
 		t.Errorf("the fine-tuned run's record: %+v", results[3].Model.Record)
 	}
 
-	out, err := WriteOutputs(context.Background(), dir, cfg, []byte(tinyConfig), set, results, opts.Backend, nil)
+	out, err := WriteOutputs(context.Background(), dir, opts.Backend, Report{Config: cfg, ConfigYAML: []byte(tinyConfig), Set: set, Results: results})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,61 +132,114 @@ func TestInterruptedExperimentResumes(t *testing.T) {
 	if len(out.Reading) < 3 {
 		t.Errorf("reading: %q", out.Reading)
 	}
-	checkReportInBrowser(t, filepath.Join(dir, "report.html"), len(out.Figures))
+	checkReportInBrowser(t, filepath.Join(dir, "report.html"), len(out.Figures), 3)
 }
 
-// checkReportInBrowser opens the report in headless Chromium and checks that it runs
-// without errors and that every image loaded.
-func checkReportInBrowser(t *testing.T, path string, wantImages int) {
+// checkReportInBrowser opens the report in headless Chromium at 1280 and 1920 pixels wide
+// and checks that nothing is thrown, every image loads, every chart draws, no table hides a
+// column and no legend covers a plot. With AELAB_SCREENSHOTS set to a folder it leaves a
+// screenshot of each width there, to look at.
+func checkReportInBrowser(t *testing.T, path string, wantImages, wantCharts int) {
 	t.Helper()
 	browser, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Skip("chromium is not installed (apt-get install chromium)")
 	}
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()))
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	var mu sync.Mutex
-	var pageErrors []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+	for _, width := range []int{1280, 1920} {
+		t.Run(fmt.Sprintf("%dpx", width), func(t *testing.T) {
+			alloc, cancel := chromedp.NewExecAllocator(context.Background(),
+				chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+				chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+				chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
+				chromedp.WindowSize(width, 900), chromedp.UserDataDir(t.TempDir()))
+			defer cancel()
+			ctx, cancel := chromedp.NewContext(alloc)
+			defer cancel()
+			var mu sync.Mutex
+			var pageErrors []string
+			if err := chromedp.Listen(ctx, func(ev any) {
+				switch e := ev.(type) {
+				case *runtime.EventExceptionThrown:
+					mu.Lock()
+					pageErrors = append(pageErrors, e.ExceptionDetails.Text)
+					mu.Unlock()
+				case *runtime.EventConsoleAPICalled:
+					if e.Type == runtime.ConsoleAPICalledTypeError {
+						mu.Lock()
+						pageErrors = append(pageErrors, "console error")
+						mu.Unlock()
+					}
+				}
+			}); err != nil {
+				t.Fatalf("chromium: %v", err)
+			}
+			// The browser runs now; a timeout on a derived context limits the actions only.
+			tctx, cancelActions := context.WithTimeout(ctx, time.Minute)
+			defer cancelActions()
+			abs, _ := filepath.Abs(path)
+			if err := chromedp.Do(tctx, chromedp.EmulateViewport(int64(width), 900)); err != nil {
+				t.Fatalf("chromium: %v", err)
+			}
+			if err := chromedp.Do(tctx, chromedp.Navigate("file://"+abs)); err != nil {
+				t.Fatalf("chromium: %v", err)
+			}
+			if _, err := chromedp.Run(tctx, chromedp.Poll[bool](`document.readyState === "complete" && Array.from(document.images).every(i => i.complete)`)); err != nil {
+				t.Fatalf("chromium: %v", err)
+			}
+			eval := func(js string) int {
+				t.Helper()
+				v, err := chromedp.Run(tctx, chromedp.Evaluate[int](js))
+				if err != nil {
+					t.Fatalf("chromium: %s: %v", js, err)
+				}
+				return v
+			}
+			if total, loaded := eval(`document.images.length`), eval(`Array.from(document.images).filter(i => i.naturalWidth > 0).length`); total != wantImages || loaded != total {
+				t.Errorf("%d of %d images loaded, want all %d", loaded, total, wantImages)
+			}
+			// A chart is drawn when its canvas has pixels that are not blank.
+			drawn := eval(`Array.from(document.querySelectorAll(".chart canvas")).filter(c => {
+				const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+				for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) return true; }
+				return false; }).length`)
+			if drawn != wantCharts {
+				t.Errorf("%d charts drawn, want %d", drawn, wantCharts)
+			}
+			if hidden := eval(`Array.from(document.querySelectorAll("table.data")).filter(t => t.scrollWidth > t.parentElement.clientWidth + 1).length`); hidden > 0 {
+				t.Errorf("%d tables are wider than the page and hide columns", hidden)
+			}
+			if wide := eval(`document.documentElement.scrollWidth > window.innerWidth + 1 ? 1 : 0`); wide > 0 {
+				t.Error("the page scrolls sideways")
+			}
+			overlaps := eval(`Array.from(document.querySelectorAll(".chart")).filter(ch => {
+				const plot = ch.querySelector(".u-over"), legend = ch.querySelector(".u-legend");
+				if (!plot || !legend) return true;
+				const a = plot.getBoundingClientRect(), b = legend.getBoundingClientRect();
+				return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }).length`)
+			if overlaps > 0 {
+				t.Errorf("%d charts have a legend over the plot (or none)", overlaps)
+			}
+			if misaligned := eval(`Array.from(document.querySelectorAll("table.data")).filter(t => {
+				const heads = Array.from(t.querySelectorAll("thead th"));
+				return Array.from(t.querySelectorAll("tbody tr")).some(r => Array.from(r.cells).some((c, i) =>
+					getComputedStyle(c).textAlign !== getComputedStyle(heads[i]).textAlign)); }).length`); misaligned > 0 {
+				t.Errorf("%d tables have headers aligned otherwise than their values", misaligned)
+			}
+			if dir := os.Getenv("AELAB_SCREENSHOTS"); dir != "" {
+				shot, err := chromedp.Run(tctx, chromedp.FullScreenshot(80))
+				if err != nil {
+					t.Fatalf("chromium: %v", err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("report-%d.jpg", width)), shot, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			mu.Lock()
-			pageErrors = append(pageErrors, e.ExceptionDetails.Text)
-			mu.Unlock()
-		}
-	}); err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	// The browser runs now; a timeout on a derived context limits the actions only.
-	tctx, cancelActions := context.WithTimeout(ctx, time.Minute)
-	defer cancelActions()
-	abs, _ := filepath.Abs(path)
-	if err := chromedp.Do(tctx, chromedp.Navigate("file://"+abs)); err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](`document.readyState === "complete" && Array.from(document.images).every(i => i.complete)`)); err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	loaded, err := chromedp.Run(tctx, chromedp.Evaluate[int](`Array.from(document.images).filter(i => i.naturalWidth > 0).length`))
-	if err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	total, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.images.length`))
-	if err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	if total != wantImages || loaded != total {
-		t.Errorf("%d of %d images loaded, want all %d", loaded, total, wantImages)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(pageErrors) > 0 {
-		t.Errorf("the page threw: %v", pageErrors)
+			defer mu.Unlock()
+			if len(pageErrors) > 0 {
+				t.Errorf("the page threw: %v", pageErrors)
+			}
+		})
 	}
 }
 

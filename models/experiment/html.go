@@ -1,96 +1,227 @@
 package experiment
 
 import (
-	"bytes"
-	"encoding/base64"
+	"context"
 	"fmt"
-	"html/template"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/report"
 )
 
-// reportTemplate is the report page: everything inline, images as data URIs, so the one
-// file can be mailed or opened anywhere.
-const reportTemplate = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>aelab experiment: {{.Name}}</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 78rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.45; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; }
-table { border-collapse: collapse; font-size: 0.85rem; width: 100%; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.5rem; text-align: right; white-space: nowrap; }
-th:first-child, td:first-child, td:nth-child(2), td:nth-child(3), td:nth-child(5), td:nth-child(7) { text-align: left; }
-th { background: #f4f4f4; }
-figure { margin: 1.5rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption { font-size: 0.9rem; color: #555; margin-top: 0.3rem; }
-.meta { color: #666; font-size: 0.9rem; }
-pre { background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
-</style>
-</head>
-<body>
-<h1>aelab experiment: {{.Name}}</h1>
-<p>{{.Description}}</p>
-<p class="meta">Data: {{.Data}} · {{.Train}} training images · {{.Test}} test images · written {{.When}} by aelab {{.Version}}</p>
-<h2>Results</h2>
-<table>
-<thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody>
-</table>
-<h2>Reading</h2>
-{{range .Reading}}<p>{{.}}</p>
-{{end}}
-{{range .Sections}}<h2>{{.Title}}</h2>
-<p>{{.Text}}</p>
-<table>
-<thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody>
-</table>
-{{end}}
-<h2>Figures</h2>
-{{range .Figures}}<figure>
-<img src="{{.Src}}" alt="{{.Title}}">
-<figcaption><b>{{.Title}}.</b> {{.Caption}}</figcaption>
-</figure>
-{{end}}
-<h2>Configuration</h2>
-<pre>{{.Config}}</pre>
-</body>
-</html>
-`
-
-type htmlFigure struct {
-	Title, Caption string
-	Src            template.URL
+// glossary explains every figure of the results table.
+func glossary() []report.Term {
+	return []report.Term{
+		{Name: "test_mse", Meaning: "mean squared error per pixel between the clean test images and their reconstructions (pixels in [0, 1]); lower is better"},
+		{Name: "test_mse_noisy", Meaning: "the same, from corrupted inputs (the noise the configuration's eval section names), still against the clean images: how well a model denoises"},
+		{Name: "per_image_sse", Meaning: "squared error summed over an image's 784 pixels, mean over the test images: Hinton & Salakhutdinov's figure"},
+		{Name: "PSNR dB", Meaning: "peak signal-to-noise ratio, 10·log10(1 / test_mse); higher is better"},
+		{Name: "probe", Meaning: "probe_accuracy: test accuracy of a linear softmax classifier trained (Adam, 10 epochs) on the frozen top code of the whole training split; how linearly the code separates the digits"},
+		{Name: "‖J‖²_F", Meaning: "jacobian_fro2: mean squared Frobenius norm of the encoder's Jacobian at test images (all of them for one layer, the first hundreds for deep stacks); how much the code moves when the input does, what a contractive autoencoder makes small"},
+		{Name: "train s", Meaning: "wall time of the training steps, pretraining and fine-tuning included"},
+		{Name: "epochs", Meaning: "epochs of training; for pretrained stacks every level's, plus fine-tuning's"},
+	}
 }
 
-// reportHTML renders the experiment's page.
-func reportHTML(cfg *Config, configYAML []byte, set *datasets.Set, out *Outputs) ([]byte, error) {
-	tmpl, err := template.New("report").Parse(reportTemplate)
+// resultsTable is the results as the report shows them: the figures that compare models,
+// the best of each marked, each name linked to its checkpoint.
+func resultsTable(dir string, results []Result, rows []Row) report.Table {
+	num := func(name string, best report.Best) report.Column {
+		return report.Column{Name: name, Numeric: true, Best: best}
+	}
+	t := report.Table{Columns: []report.Column{{Name: "model"}, {Name: "kind"}, {Name: "layers"}, {Name: "procedure"},
+		num("epochs", report.NoBest), num("train s", report.NoBest), num("test_mse", report.Lowest), num("test_mse_noisy", report.Lowest),
+		num("per_image_sse", report.Lowest), num("PSNR dB", report.Highest), num("probe", report.Highest), num("‖J‖²_F", report.NoBest)}}
+	for i, r := range rows {
+		probe := na
+		if r.ProbeAccuracy != nil {
+			probe = strconv.FormatFloat(*r.ProbeAccuracy, 'f', 4, 64)
+		}
+		href, _ := filepath.Rel(dir, results[i].Path)
+		t.Rows = append(t.Rows, []report.Cell{{Text: r.Name, Href: filepath.ToSlash(href)}, {Text: r.Kind}, {Text: r.Layers}, {Text: r.Procedure},
+			{Text: strconv.Itoa(r.Epochs)}, {Text: strconv.FormatFloat(r.TrainSeconds, 'f', 1, 64)},
+			{Text: strconv.FormatFloat(r.TestMSE, 'f', 5, 64)}, {Text: strconv.FormatFloat(r.TestMSENoisy, 'f', 5, 64)},
+			{Text: strconv.FormatFloat(r.PerImageSSE, 'f', 3, 64)}, {Text: strconv.FormatFloat(r.PSNR, 'f', 2, 64)},
+			{Text: probe}, {Text: strconv.FormatFloat(r.JacobianFro2, 'f', 1, 64)}})
+	}
+	return t
+}
+
+// sectionTable turns a studies' section into a report table: a column is numeric when every
+// cell starts with a number (or says n/a).
+func sectionTable(s Section) report.Table {
+	t := report.Table{Title: s.Title, Text: s.Text}
+	for c, name := range s.Header {
+		numeric := len(s.Rows) > 0
+		for _, row := range s.Rows {
+			cell := strings.TrimSpace(row[c])
+			if cell == na || cell == "–" {
+				continue
+			}
+			if cell == "" || !strings.ContainsRune("0123456789.-", rune(cell[0])) {
+				numeric = false
+			}
+		}
+		best := report.NoBest
+		if numeric && (strings.Contains(name, "p") && strings.Contains(name, "mean") || strings.Contains(name, "ends") || strings.Contains(name, "plausible")) {
+			best = report.Highest
+		}
+		t.Columns = append(t.Columns, report.Column{Name: name, Numeric: numeric, Best: best})
+	}
+	for _, row := range s.Rows {
+		var cells []report.Cell
+		for _, v := range row {
+			cells = append(cells, report.Cell{Text: v})
+		}
+		t.Rows = append(t.Rows, cells)
+	}
+	return t
+}
+
+// lossCharts are the training curves every run shares axes in: the validation and training
+// losses of end-to-end training (training, or fine-tuning a pretrained stack), and the
+// first pretraining level's validation loss.
+func lossCharts(results []Result) []report.Chart {
+	endToEnd := func(r Result) []models.EpochStats {
+		if ft := r.Model.Record.Finetune; ft != nil {
+			return ft.History
+		}
+		return r.Model.Record.History
+	}
+	levelOne := func(r Result) []models.EpochStats {
+		if l := r.Model.Record.Levels; len(l) > 0 {
+			return l[0].History
+		}
+		return nil
+	}
+	chart := func(id, title, caption, ylabel string, history func(Result) []models.EpochStats, value func(models.EpochStats) float64) (report.Chart, bool) {
+		c := report.Chart{ID: id, Title: title, Caption: caption, XLabel: "epoch", YLabel: ylabel, LogY: true}
+		longest := 0
+		for _, r := range results {
+			longest = max(longest, len(history(r)))
+		}
+		for e := range longest {
+			c.X = append(c.X, float64(e+1))
+		}
+		for _, r := range results {
+			h := history(r)
+			if len(h) == 0 {
+				continue
+			}
+			s := report.ChartSeries{Name: r.Run.Name, Y: make([]*float64, longest)}
+			for e, st := range h {
+				v := value(st)
+				s.Y[e] = &v
+			}
+			c.Series = append(c.Series, s)
+		}
+		return c, len(c.Series) > 0
+	}
+	var out []report.Chart
+	val := func(st models.EpochStats) float64 { return st.ValLoss }
+	trainLoss := func(st models.EpochStats) float64 { return st.TrainLoss }
+	if c, ok := chart("chart-validation", "validation loss of end-to-end training",
+		"Reconstruction loss of the clean validation images after each epoch of end-to-end training: training a model from the start, or fine-tuning a pretrained stack (whose epochs then count the fine-tuning's).",
+		"validation loss", endToEnd, val); ok {
+		out = append(out, c)
+	}
+	if c, ok := chart("chart-training", "training loss of end-to-end training",
+		"The mean objective over each epoch's steps: the reconstruction loss of the corrupted inputs for denoising models, plus the penalty for contractive ones, so it is not comparable across kinds.",
+		"training loss", endToEnd, trainLoss); ok {
+		out = append(out, c)
+	}
+	if c, ok := chart("chart-level1", "pretraining, level 1: validation loss",
+		"Level 1 of each pretrained stack is a single-layer autoencoder of the images; its validation loss is comparable with the single-layer models above.",
+		"validation loss", levelOne, val); ok {
+		out = append(out, c)
+	}
+	return out
+}
+
+// learnedFigures draw what the models learnt: the first layer's filters and a map of the
+// test images' codes.
+func learnedFigures(ctx context.Context, backend graph.Backend, set *datasets.Set, results []Result) ([]Figure, error) {
+	var filters []report.Filters
+	var codes []report.Codes
+	mapped := set.Test.Slice(0, min(2000, set.Test.Len()))
+	for _, r := range results {
+		ae := r.Model.AE
+		first := ae.Encoder[0]
+		if first.In() == set.Test.Rows*set.Test.Cols {
+			filters = append(filters, report.Filters{Name: r.Run.Name, W: first.W.Data, In: first.In(), Out: first.Out()})
+		}
+		c, err := models.Encode(ctx, backend, ae.Encoder, mapped)
+		if err != nil {
+			return nil, err
+		}
+		codes = append(codes, report.Codes{Name: r.Run.Name, Values: c.Pixels, H: c.Dim(), Labels: mapped.Labels})
+	}
+	var figs []Figure
+	if len(filters) > 0 {
+		png, err := pngOf(report.FiltersGrid("first-layer filters: the weights into the first 16 hidden units", filters, 16, set.Test.Rows, set.Test.Cols))
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, Figure{File: "filters.png", Title: "learned filters",
+			Caption: "Each tile is the weights from the 784 pixels into one hidden unit of the first layer, scaled from the unit's lowest weight (black) to its highest (white): the strokes and blobs a unit responds to. Plain autoencoders tend to learn global, noisy patterns; denoising and contractive ones more local strokes.",
+			PNG:     png})
+	}
+	png, err := report.CodeMaps(codes, 3)
 	if err != nil {
-		return nil, fmt.Errorf("experiment: report template: %w", err)
+		return nil, err
 	}
-	var rows [][]string
-	for _, r := range out.Rows {
-		rows = append(rows, r.cells())
+	caption := fmt.Sprintf("The top codes of the first %d test images, projected on their first two principal components (PCA), coloured by digit; the share of the codes' variance the plane holds is in each title. Digits that cluster apart are easy to tell from the code.", mapped.Len())
+	if mapped.Labels == nil {
+		caption = fmt.Sprintf("The top codes of the first %d test images, projected on their first two principal components (PCA); the data has no labels to colour them by.", mapped.Len())
 	}
-	var figs []htmlFigure
+	return append(figs, Figure{File: "codes-pca.png", Title: "a map of the codes", Caption: caption, PNG: png}), nil
+}
+
+// page assembles the report.
+func page(r Report, dir string, out *Outputs, charts []report.Chart) report.Page {
+	cfg, set := r.Config, r.Set
+	facts := []report.Fact{
+		{Label: "data", Value: fmt.Sprintf("%s (checksum %s), %d training images, %d validation, %d test", set.Name, set.Checksum()[:12], set.Train.Len(), set.Validation.Len(), set.Test.Len())},
+		{Label: "made by", Value: fmt.Sprintf("aelab %s on %s, %s", models.Version, devices(out.Rows), time.Now().UTC().Format("2006-01-02 15:04 UTC"))},
+	}
+	if r.Took > 0 {
+		var train float64
+		for _, row := range out.Rows {
+			train += row.TrainSeconds
+		}
+		facts = append(facts, report.Fact{Label: "run time", Value: fmt.Sprintf("%s in all (%s of it training steps)", r.Took.Round(time.Second), time.Duration(train*float64(time.Second)).Round(time.Second))})
+	}
+	links := []report.Link{{Text: "metrics.csv", Href: "metrics.csv"}, {Text: "metrics.json", Href: "metrics.json"}, {Text: "metrics.md", Href: "metrics.md"}}
+	if r.Studies != nil {
+		links = append(links, report.Link{Text: "studies.json", Href: "studies.json"})
+	}
+	links = append(links, report.Link{Text: "checkpoints/", Href: "checkpoints/"})
+	p := report.Page{Title: "aelab experiment: " + cfg.Name, Description: cfg.Description, Facts: facts, Links: links,
+		Glossary: glossary(), Results: resultsTable(dir, r.Results, out.Rows), Reading: out.Reading, Charts: charts, Config: string(r.ConfigYAML)}
+	for _, s := range out.Sections {
+		p.Tables = append(p.Tables, sectionTable(s))
+	}
 	for _, f := range out.Figures {
-		figs = append(figs, htmlFigure{Title: f.Title, Caption: f.Caption,
-			Src: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(f.PNG))})
+		p.Figures = append(p.Figures, report.Figure{Title: f.Title, Caption: f.Caption, PNG: f.PNG})
 	}
-	data := map[string]any{
-		"Name": cfg.Name, "Description": cfg.Description, "Data": set.Name, "Train": set.Train.Len(), "Test": set.Test.Len(),
-		"When": time.Now().UTC().Format("2006-01-02 15:04 UTC"), "Version": models.Version,
-		"Header": header(), "Rows": rows, "Reading": out.Reading, "Sections": out.Sections, "Figures": figs, "Config": string(configYAML),
+	return p
+}
+
+// devices names where the models trained: "cpu", or each device once.
+func devices(rows []Row) string {
+	var seen []string
+	for _, r := range rows {
+		if r.Device != "" && !strings.Contains(strings.Join(seen, ","), r.Device) {
+			seen = append(seen, r.Device)
+		}
 	}
-	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, data); err != nil {
-		return nil, fmt.Errorf("experiment: report: %w", err)
+	if len(seen) == 0 {
+		return "an unknown device"
 	}
-	return buf.Bytes(), nil
+	return strings.Join(seen, ", ")
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/renameio/v2"
 
@@ -101,12 +102,26 @@ type Outputs struct {
 	Reading  []string // paragraphs reading the results
 }
 
-// WriteOutputs renders the tables, figures and report of results (and of the studies,
-// when not nil) into dir.
-func WriteOutputs(ctx context.Context, dir string, cfg *Config, configYAML []byte, set *datasets.Set, results []Result,
-	backend graph.Backend, studies *Studies) (*Outputs, error) {
+// Report is what an experiment's outputs are made of.
+type Report struct {
+	Config     *Config
+	ConfigYAML []byte // the config's text, shown in the report
+	Set        *datasets.Set
+	Results    []Result
+	Studies    *Studies      // nil: none
+	Took       time.Duration // the experiment's wall time; 0: not known
+}
+
+// WriteOutputs renders the tables, figures and report of r into dir: metrics.json, .csv
+// and .md, the figures as PNG, studies.json, and report.html.
+func WriteOutputs(ctx context.Context, dir string, backend graph.Backend, r Report) (*Outputs, error) {
+	cfg, set, results, studies := r.Config, r.Set, r.Results, r.Studies
 	out := &Outputs{Rows: Rows(results)}
 	figs, err := reconstructionFigures(ctx, backend, set, cfg, results)
+	if err != nil {
+		return nil, err
+	}
+	learned, err := learnedFigures(ctx, backend, set, results)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +133,7 @@ func WriteOutputs(ctx context.Context, dir string, cfg *Config, configYAML []byt
 	if err != nil {
 		return nil, err
 	}
-	out.Figures = append(figs, curves, bars)
+	out.Figures = append(append(figs, learned...), bars)
 	out.Reading = Reading(results)
 	if studies != nil {
 		out.Figures = append(out.Figures, studies.Figures...)
@@ -153,12 +168,13 @@ func WriteOutputs(ctx context.Context, dir string, cfg *Config, configYAML []byt
 			return nil, err
 		}
 	}
-	for _, f := range out.Figures {
+	// The loss curves as a picture (for documents); the report draws them as charts.
+	for _, f := range append(out.Figures, curves) {
 		if err := write(f.File, f.PNG); err != nil {
 			return nil, err
 		}
 	}
-	html, err := reportHTML(cfg, configYAML, set, out)
+	html, err := page(r, dir, out, lossCharts(results)).Render()
 	if err != nil {
 		return nil, err
 	}

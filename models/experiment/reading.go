@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -21,18 +22,23 @@ func Reading(results []Result) []string {
 	slices.SortFunc(byClean, func(a, b Result) int { return cmpFloat(a.Metrics.TestMSE, b.Metrics.TestMSE) })
 	byNoisy := slices.Clone(results)
 	slices.SortFunc(byNoisy, func(a, b Result) int { return cmpFloat(a.Metrics.TestMSENoisy, b.Metrics.TestMSENoisy) })
-	best, worst := byClean[0], byClean[len(byClean)-1]
-	out = append(out, fmt.Sprintf("On clean test images %s reconstructs best (test_mse %.5f, %.2f dB), %s worst (%.5f). On corrupted images %s is best (test_mse_noisy %.5f) and %s worst (%.5f).",
-		best.Run.Name, best.Metrics.TestMSE, best.Metrics.PSNR, worst.Run.Name, worst.Metrics.TestMSE,
-		byNoisy[0].Run.Name, byNoisy[0].Metrics.TestMSENoisy, byNoisy[len(byNoisy)-1].Run.Name, byNoisy[len(byNoisy)-1].Metrics.TestMSENoisy))
-
+	mse := func(r Result) float64 { return r.Metrics.TestMSE }
+	noisy := func(r Result) float64 { return r.Metrics.TestMSENoisy }
+	out = append(out, fmt.Sprintf("On clean test images %s (test_mse), and %s worst (%.5f). On corrupted images %s (test_mse_noisy), and %s worst (%.5f).",
+		leaders(byClean, mse, "reconstructs best", "%.5f"), byClean[len(byClean)-1].Run.Name, mse(byClean[len(byClean)-1]),
+		leaders(byNoisy, noisy, "is best", "%.5f"), byNoisy[len(byNoisy)-1].Run.Name, noisy(byNoisy[len(byNoisy)-1])))
 	var denoise, finetune, contract []string
 	for _, r := range results {
 		if r.Run.Kind == "dae" {
 			if ae, ok := partner(results, r, "ae", r.Run.Procedure); ok {
-				denoise = append(denoise, fmt.Sprintf("%s %.5f against %s %.5f (%.1f× lower; clean: %.5f against %.5f)",
-					r.Run.Name, r.Metrics.TestMSENoisy, ae.Run.Name, ae.Metrics.TestMSENoisy,
-					ae.Metrics.TestMSENoisy/r.Metrics.TestMSENoisy, r.Metrics.TestMSE, ae.Metrics.TestMSE))
+				effect := "no clear difference"
+				if ratio := ae.Metrics.TestMSENoisy / r.Metrics.TestMSENoisy; ratio > 1+closeCall {
+					effect = fmt.Sprintf("%.2f× lower", ratio)
+				} else if ratio < 1-closeCall {
+					effect = fmt.Sprintf("%.2f× higher", 1/ratio)
+				}
+				denoise = append(denoise, fmt.Sprintf("%s %.5f against %s %.5f (%s; clean: %.5f against %.5f)",
+					r.Run.Name, r.Metrics.TestMSENoisy, ae.Run.Name, ae.Metrics.TestMSENoisy, effect, r.Metrics.TestMSE, ae.Metrics.TestMSE))
 			}
 		}
 		if r.Run.Procedure == models.ProcedureFinetune {
@@ -48,7 +54,7 @@ func Reading(results []Result) []string {
 		}
 	}
 	if len(denoise) > 0 {
-		out = append(out, "Denoising training lowers the error on corrupted inputs (test_mse_noisy): "+strings.Join(denoise, "; ")+".")
+		out = append(out, "Denoising training against the error on corrupted inputs (test_mse_noisy): "+strings.Join(denoise, "; ")+".")
 	}
 	if len(finetune) > 0 {
 		out = append(out, "Fine-tuning the pretrained stack end to end changes test_mse: "+strings.Join(finetune, "; ")+".")
@@ -64,10 +70,45 @@ func Reading(results []Result) []string {
 	}
 	if len(probed) > 0 {
 		slices.SortFunc(probed, func(a, b Result) int { return cmpFloat(*b.Metrics.ProbeAccuracy, *a.Metrics.ProbeAccuracy) })
-		out = append(out, fmt.Sprintf("A linear classifier on the frozen top code (probe_accuracy) does best on %s's code (%.2f%%) and worst on %s's (%.2f%%).",
-			probed[0].Run.Name, 100**probed[0].Metrics.ProbeAccuracy, probed[len(probed)-1].Run.Name, 100**probed[len(probed)-1].Metrics.ProbeAccuracy))
+		probe := func(r Result) float64 { return *r.Metrics.ProbeAccuracy }
+		worst := probed[len(probed)-1]
+		out = append(out, fmt.Sprintf("A linear classifier on the frozen top code (probe_accuracy): %s, and worst on %s's (%.4f).",
+			leaders(probed, probe, "has the most separable code", "%.4f"), worst.Run.Name, probe(worst)))
 	}
 	return out
+}
+
+// closeCall is the relative difference below which one run per model cannot tell two models
+// apart: seeds move these figures by about that much.
+const closeCall = 0.02
+
+// leaders says which of sorted (best first by value) leads: the best alone when the next is
+// more than closeCall behind, else every model within closeCall of the best, called even.
+func leaders(sorted []Result, value func(Result) float64, verb, format string) string {
+	best := value(sorted[0])
+	n := 1
+	for n < len(sorted) && relDiff(value(sorted[n]), best) <= closeCall+1e-12 {
+		n++
+	}
+	switch {
+	case len(sorted) == 1:
+		return fmt.Sprintf("%s %s ("+format+")", sorted[0].Run.Name, verb, best)
+	case n == 1:
+		return fmt.Sprintf("%s %s ("+format+"; the next is %.0f%% behind)", sorted[0].Run.Name, verb, best, 100*relDiff(value(sorted[1]), best))
+	}
+	var names []string
+	for _, r := range sorted[:n] {
+		names = append(names, r.Run.Name)
+	}
+	return fmt.Sprintf("no model clearly %s: %s are within %.0f%% of each other ("+format+" to "+format+"), a difference one run of each cannot tell from chance",
+		verb, strings.Join(names, ", "), 100*closeCall, best, value(sorted[n-1]))
+}
+
+func relDiff(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return math.Abs(a-b) / math.Abs(b)
 }
 
 // partner finds the result of the given kind and procedure with the same hidden sizes as r.

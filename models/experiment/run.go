@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/google/renameio/v2"
 
@@ -472,7 +473,8 @@ func Execute(ctx context.Context, cfg *Config, configYAML []byte, set *datasets.
 		}
 	}
 	m.enter("writing the report")
-	return WriteOutputs(ctx, opts.Out, cfg, configYAML, set, results, r.opts.Backend, studies)
+	return WriteOutputs(ctx, opts.Out, r.opts.Backend, Report{Config: cfg, ConfigYAML: configYAML, Set: set, Results: results,
+		Studies: studies, Took: time.Since(m.start)})
 }
 
 // studyPlan is what the studies need: whether there are any, the digit classifier's path
