@@ -168,7 +168,7 @@ func learnedFigures(ctx context.Context, backend graph.Backend, set *datasets.Se
 			return nil, err
 		}
 		figs = append(figs, Figure{File: "filters.png", Title: "learned filters",
-			Caption: "Each tile is the weights from the 784 pixels into one hidden unit of the first layer, scaled from the unit's lowest weight (black) to its highest (white): the strokes and blobs a unit responds to. Plain autoencoders tend to learn global, noisy patterns; denoising and contractive ones more local strokes.",
+			Caption: "Each tile is the weights from the 784 pixels into one hidden unit of the first layer, scaled from the unit's lowest weight (black) to its highest (white): the strokes and blobs a unit responds to.",
 			PNG:     png})
 	}
 	png, err := report.CodeMaps(codes, 3)

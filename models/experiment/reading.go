@@ -24,9 +24,9 @@ func Reading(results []Result) []string {
 	slices.SortFunc(byNoisy, func(a, b Result) int { return cmpFloat(a.Metrics.TestMSENoisy, b.Metrics.TestMSENoisy) })
 	mse := func(r Result) float64 { return r.Metrics.TestMSE }
 	noisy := func(r Result) float64 { return r.Metrics.TestMSENoisy }
-	out = append(out, fmt.Sprintf("On clean test images %s (test_mse), and %s worst (%.5f). On corrupted images %s (test_mse_noisy), and %s worst (%.5f).",
-		leaders(byClean, mse, "reconstructs best", "%.5f"), byClean[len(byClean)-1].Run.Name, mse(byClean[len(byClean)-1]),
-		leaders(byNoisy, noisy, "is best", "%.5f"), byNoisy[len(byNoisy)-1].Run.Name, noisy(byNoisy[len(byNoisy)-1])))
+	out = append(out, fmt.Sprintf("On clean test images %s, and %s worst (%.5f). On corrupted images %s, and %s worst (%.5f).",
+		leaders(byClean, mse, "reconstructs best", "test_mse %.5f"), byClean[len(byClean)-1].Run.Name, mse(byClean[len(byClean)-1]),
+		leaders(byNoisy, noisy, "is best", "test_mse_noisy %.5f"), byNoisy[len(byNoisy)-1].Run.Name, noisy(byNoisy[len(byNoisy)-1])))
 	var denoise, finetune, contract []string
 	for _, r := range results {
 		if r.Run.Kind == "dae" {
@@ -100,8 +100,8 @@ func leaders(sorted []Result, value func(Result) float64, verb, format string) s
 	for _, r := range sorted[:n] {
 		names = append(names, r.Run.Name)
 	}
-	return fmt.Sprintf("no model clearly %s: %s are within %.0f%% of each other ("+format+" to "+format+"), a difference one run of each cannot tell from chance",
-		verb, strings.Join(names, ", "), 100*closeCall, best, value(sorted[n-1]))
+	return fmt.Sprintf("no model clearly %s: %s are within %.0f%% of each other ("+format+" to %s), a difference one run of each cannot tell from chance",
+		verb, strings.Join(names, ", "), 100*closeCall, best, strings.TrimSpace(fmt.Sprintf(format[strings.LastIndex(format, "%"):], value(sorted[n-1]))))
 }
 
 func relDiff(a, b float64) float64 {
