@@ -47,24 +47,25 @@ func pairOf(flag, v string) ([2]int, error) {
 	return [2]int{x, y}, nil
 }
 
-func interpolateAction(c *cli.Context, s streams) error {
+// pairChoiceFromFlags reads --same-class, --classes, --indices and --pairs.
+func pairChoiceFromFlags(c *cli.Context) (study.PairChoice, error) {
 	choice := study.PairChoice{SameClass: -1, Classes: [2]int{-1, -1}, Indices: [2]int{-1, -1}, Pairs: c.Int("pairs")}
 	ways := 0
 	if c.IsSet("same-class") {
 		ways++
 		if choice.SameClass = c.Int("same-class"); choice.SameClass < 0 || choice.SameClass > 9 {
-			return usagef("--same-class %d: a class is a digit 0-9", choice.SameClass)
+			return choice, usagef("--same-class %d: a class is a digit 0-9", choice.SameClass)
 		}
 	}
 	if c.IsSet("classes") {
 		ways++
 		cl, err := pairOf("classes", c.String("classes"))
 		if err != nil {
-			return err
+			return choice, err
 		}
 		for _, k := range cl {
 			if k > 9 {
-				return usagef("--classes %s: class %d is not a digit 0-9", c.String("classes"), k)
+				return choice, usagef("--classes %s: class %d is not a digit 0-9", c.String("classes"), k)
 			}
 		}
 		choice.Classes = cl
@@ -73,34 +74,49 @@ func interpolateAction(c *cli.Context, s streams) error {
 		ways++
 		ix, err := pairOf("indices", c.String("indices"))
 		if err != nil {
-			return err
+			return choice, err
 		}
 		choice.Indices = ix
 	}
 	if ways > 1 {
-		return usagef("give one of --same-class, --classes and --indices")
+		return choice, usagef("give one of --same-class, --classes and --indices")
+	}
+	return choice, nil
+}
+
+// loadModels reads the checkpoints --model names, each named after its file.
+func loadModels(c *cli.Context) (names []string, aes []*models.Autoencoder, err error) {
+	paths := c.StringSlice("model")
+	if len(paths) == 0 {
+		return nil, nil, usagef("--model is required (see aelab interpolate --help)")
+	}
+	for _, p := range paths {
+		m, err := models.Load(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		names = append(names, strings.TrimSuffix(fileBase(p), ".safetensors"))
+		aes = append(aes, m.AE)
+	}
+	return names, aes, nil
+}
+
+func interpolateAction(c *cli.Context, s streams) error {
+	choice, err := pairChoiceFromFlags(c)
+	if err != nil {
+		return err
 	}
 	steps := c.Int("steps")
 	if err := study.CheckInterpolation(choice.Pairs, steps); err != nil {
 		return settingError(err, nil)
 	}
-	paths := c.StringSlice("model")
-	if len(paths) == 0 {
-		return usagef("--model is required (see aelab interpolate --help)")
-	}
 	out := c.String("out")
 	if err := checkOutput("out", out); err != nil {
 		return err
 	}
-	var names []string
-	var aes []*models.Autoencoder
-	for _, p := range paths {
-		m, err := models.Load(p)
-		if err != nil {
-			return err
-		}
-		names = append(names, strings.TrimSuffix(fileBase(p), ".safetensors"))
-		aes = append(aes, m.AE)
+	names, aes, err := loadModels(c)
+	if err != nil {
+		return err
 	}
 	set, err := loadData(c)
 	if err != nil {
@@ -108,7 +124,7 @@ func interpolateAction(c *cli.Context, s streams) error {
 	}
 	for i, ae := range aes {
 		if err := ae.CheckImages(set.Test); err != nil {
-			return fmt.Errorf("%s: %w", paths[i], err)
+			return fmt.Errorf("%s: %w", c.StringSlice("model")[i], err)
 		}
 	}
 	pairs, err := study.ChoosePairs(set.Test, choice, models.NewRand(c.Uint64("seed"), 0))

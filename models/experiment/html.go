@@ -190,11 +190,7 @@ func page(r Report, dir string, out *Outputs, charts []report.Chart) report.Page
 		{Label: "made by", Value: fmt.Sprintf("aelab %s on %s, %s", models.Version, devices(out.Rows), time.Now().UTC().Format("2006-01-02 15:04 UTC"))},
 	}
 	if r.Took > 0 {
-		var train float64
-		for _, row := range out.Rows {
-			train += row.TrainSeconds
-		}
-		facts = append(facts, report.Fact{Label: "run time", Value: fmt.Sprintf("%s in all (%s of it training steps)", r.Took.Round(time.Second), time.Duration(train*float64(time.Second)).Round(time.Second))})
+		facts = append(facts, report.Fact{Label: "run time", Value: fmt.Sprintf("%s, from the start of the experiment to this report (what was on disk reused)", r.Took.Round(time.Second))})
 	}
 	links := []report.Link{{Text: "metrics.csv", Href: "metrics.csv"}, {Text: "metrics.json", Href: "metrics.json"}, {Text: "metrics.md", Href: "metrics.md"}}
 	if r.Studies != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -162,66 +163,19 @@ func Walk(ctx context.Context, backend graph.Backend, ae *models.Autoencoder, x 
 	if len(x) == 0 || len(x)%d != 0 {
 		return nil, fmt.Errorf("models: %d values are not whole images of %d pixels", len(x), d)
 	}
-	chains := len(x) / d
-	x = slices.Clone(x)
-	layers := ae.Graph().Layers()
-	fwdProg, err := graph.NewStackProgram(layers, chains)
+	w, err := newWalker(backend, ae, slices.Clone(x), cfg)
 	if err != nil {
 		return nil, err
 	}
-	fwd, err := backend.Compile(fwdProg, graph.Adam{})
-	if err != nil {
-		return nil, err
-	}
-	defer fwd.Close()
-	var grad graph.Executor
-	if cfg.Method == WalkEnergy {
-		prog, err := graph.NewEnergyProgram(ae.Graph(), chains)
-		if err != nil {
-			return nil, err
-		}
-		if grad, err = backend.Compile(prog, graph.Adam{}); err != nil {
-			return nil, err
-		}
-		defer grad.Close()
-	}
-	noise := cfg.ChainNoise
-	if noise.IsNone() {
-		noise = EvalNoise(datasets.Noise{}, ae.Spec)
-	}
-	rng := models.NewRand(cfg.Seed, models.StreamChain)
-	corrupted := make([]float32, len(x))
-	reconstruct := func(in []float32) ([]float32, error) {
-		if err := fwd.Run(in); err != nil {
-			return nil, err
-		}
-		return fwd.Output(len(layers) - 1), nil
-	}
+	defer w.close()
 	var snaps []Snapshot
-	record := func(step int) error {
-		r, err := reconstruct(x)
-		if err != nil {
-			return err
-		}
-		s := Snapshot{Step: step}
-		for c := range chains {
-			img := slices.Clone(x[c*d : (c+1)*d])
-			var e float64
-			for j, v := range img {
-				diff := float64(r[c*d+j] - v)
-				e += diff * diff
-			}
-			s.Images, s.Energy = append(s.Images, img), append(s.Energy, e)
-		}
-		snaps = append(snaps, s)
-		return nil
-	}
-	eta := float32(cfg.Eta)
 	for step := 0; step <= cfg.Steps; step++ {
 		if slices.Contains(cfg.Snapshots, step) {
-			if err := record(step); err != nil {
+			s, err := w.snapshot(step)
+			if err != nil {
 				return nil, err
 			}
+			snaps = append(snaps, s)
 		}
 		if step == cfg.Steps {
 			break
@@ -229,42 +183,135 @@ func Walk(ctx context.Context, backend graph.Backend, ae *models.Autoencoder, x 
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("models: %w", models.ErrInterrupted)
 		}
-		switch cfg.Method {
-		case WalkScore:
-			r, err := reconstruct(x)
-			if err != nil {
-				return nil, err
-			}
-			for i := range x {
-				x[i] += eta * (r[i] - x[i])
-			}
-		case WalkEnergy:
-			if err := grad.Run(x); err != nil {
-				return nil, err
-			}
-			for i, g := range grad.Output(1) {
-				x[i] -= eta * g
-			}
-		case WalkChain:
-			noise.Apply(corrupted, x, rng)
-			r, err := reconstruct(corrupted)
-			if err != nil {
-				return nil, err
-			}
-			copy(x, r)
+		if err := w.step(); err != nil {
+			return nil, err
 		}
-		if cfg.Clip {
-			for i, v := range x {
-				x[i] = min(max(v, 0), 1)
-			}
-		}
-		for _, v := range x {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, fmt.Errorf("models: the walk diverged at step %d (try a smaller --eta or --clip)", step+1)
-			}
+		if !finite(w.x) {
+			return nil, fmt.Errorf("models: the walk diverged at step %d (try a smaller --eta or --clip)", step+1)
 		}
 	}
 	return snaps, nil
+}
+
+// walker holds a walk's points (chains × D) and the compiled programs that move them.
+type walker struct {
+	cfg       WalkConfig
+	x         []float32      // the points, chains × D
+	d, chains int            // values an image, chains walked
+	fwd       graph.Executor // r(x)
+	out       int            // fwd's output of the reconstruction
+	grad      graph.Executor // ∂‖r(x) − x‖²/∂x, for the energy walk
+	noise     datasets.Noise // the chain's corruption
+	rng       *rand.Rand
+	corrupted []float32
+}
+
+func newWalker(backend graph.Backend, ae *models.Autoencoder, x []float32, cfg WalkConfig) (*walker, error) {
+	d := ae.Spec.Layers[0]
+	w := &walker{cfg: cfg, x: x, d: d, chains: len(x) / d, rng: models.NewRand(cfg.Seed, models.StreamChain),
+		corrupted: make([]float32, len(x)), noise: cfg.ChainNoise}
+	if w.noise.IsNone() {
+		w.noise = EvalNoise(datasets.Noise{}, ae.Spec)
+	}
+	layers := ae.Graph().Layers()
+	w.out = len(layers) - 1
+	prog, err := graph.NewStackProgram(layers, w.chains)
+	if err != nil {
+		return nil, err
+	}
+	if w.fwd, err = backend.Compile(prog, graph.Adam{}); err != nil {
+		return nil, err
+	}
+	if cfg.Method == WalkEnergy {
+		prog, err := graph.NewEnergyProgram(ae.Graph(), w.chains)
+		if err == nil {
+			w.grad, err = backend.Compile(prog, graph.Adam{})
+		}
+		if err != nil {
+			w.fwd.Close()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (w *walker) close() {
+	w.fwd.Close()
+	if w.grad != nil {
+		w.grad.Close()
+	}
+}
+
+// reconstruct returns r(in), valid until the next call.
+func (w *walker) reconstruct(in []float32) ([]float32, error) {
+	if err := w.fwd.Run(in); err != nil {
+		return nil, err
+	}
+	return w.fwd.Output(w.out), nil
+}
+
+// snapshot records every chain's image and its energy ‖r(x) − x‖².
+func (w *walker) snapshot(step int) (Snapshot, error) {
+	r, err := w.reconstruct(w.x)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	s := Snapshot{Step: step}
+	for c := range w.chains {
+		img := slices.Clone(w.x[c*w.d : (c+1)*w.d])
+		var e float64
+		for j, v := range img {
+			diff := float64(r[c*w.d+j] - v)
+			e += diff * diff
+		}
+		s.Images, s.Energy = append(s.Images, img), append(s.Energy, e)
+	}
+	return s, nil
+}
+
+// step moves every point once, by the walk's method.
+func (w *walker) step() error {
+	x, eta := w.x, float32(w.cfg.Eta)
+	switch w.cfg.Method {
+	case WalkScore:
+		r, err := w.reconstruct(x)
+		if err != nil {
+			return err
+		}
+		for i := range x {
+			x[i] += eta * (r[i] - x[i])
+		}
+	case WalkEnergy:
+		if err := w.grad.Run(x); err != nil {
+			return err
+		}
+		for i, g := range w.grad.Output(1) {
+			x[i] -= eta * g
+		}
+	case WalkChain:
+		w.noise.Apply(w.corrupted, x, w.rng)
+		r, err := w.reconstruct(w.corrupted)
+		if err != nil {
+			return err
+		}
+		copy(x, r)
+	}
+	if w.cfg.Clip {
+		for i, v := range x {
+			x[i] = min(max(v, 0), 1)
+		}
+	}
+	return nil
+}
+
+// finite reports whether every value of x is a number.
+func finite(x []float32) bool {
+	for _, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // NearestDistances returns, for each image (N×D), the Euclidean distance to the nearest of
