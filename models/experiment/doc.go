@@ -1,7 +1,11 @@
 // Package experiment runs aelab's main job: train every configuration of a list (a YAML
-// config or an embedded preset), evaluate each on the same test set, and write the
-// comparison — metrics as JSON, CSV and Markdown, figures as PNG, and one self-contained
-// HTML report.
+// config or an embedded preset), evaluate each on the same test set, make the
+// interpolations and walks the config asks for, and write the comparison — metrics as
+// JSON, CSV and Markdown, figures as PNG, and one self-contained HTML report. [Execute] does
+// all of it, with one Progress for the whole:
+//
+//	cfg, text, err := experiment.Preset("quick")
+//	out, err := experiment.Execute(ctx, cfg, text, set, experiment.Options{Out: "runs/quick", Backend: backend})
 //
 // A run is a spec and a procedure (train, pretrain, or pretrain then fine-tune). Runs are
 // cut into stages — train, pretrain, fine-tune — and each stage's checkpoint records the

@@ -1,7 +1,8 @@
 // Package train fits aelab's models: an autoencoder end to end ([Autoencoder]), a stack
 // greedily level by level ([Pretrain]), a classifier on labels ([Classifier]), and the
 // procedures that make a checkpointed model from a spec ([NewModel], [NewStack],
-// [Finetune]) — the training loop, its hooks for progress, divergence detection (the
+// [Finetune]) and go on with one that stopped ([Continue], from the optimiser's state kept
+// beside the checkpoint) — the training loop, its hooks for progress, divergence detection (the
 // parameters go back to the last good epoch) and interruption.
 //
 //	hist, err := train.Autoencoder(ctx, backend, ae.Graph(), ae.Spec.Cost(), train.Run{
