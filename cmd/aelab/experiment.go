@@ -25,7 +25,10 @@ func experimentCommand(s streams) *cli.Command {
 			deviceFlag(),
 			&cli.IntFlag{Name: "parallel", Value: 1, Usage: "runs trained at once"},
 			&cli.BoolFlag{Name: "force", Usage: "retrain every run, even those whose checkpoint is on disk"},
-			&cli.BoolFlag{Name: "print-config", Usage: "print the configuration in use and exit"},
+			&cli.BoolFlag{Name: "print-config", Usage: "print the configuration in use, and the runs it expands into, and exit"},
+			&cli.IntFlag{Name: "seeds", DefaultText: "the config's seeds, else one run each", Usage: "run every configuration once for each seed 1 to `N`; tables show mean ± sd"},
+			&cli.StringFlag{Name: "shard", Usage: "make only share `K/N` of the runs (K from 0), into the shared output folder; N processes or machines with K = 0…N−1 make them all"},
+			&cli.BoolFlag{Name: "report-only", Usage: "train nothing: build the report from the runs finished in the output folder, and say which are missing"},
 			classifierFlag(),
 			dataDirFlag(),
 		},
@@ -48,8 +51,23 @@ func experimentAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if c.IsSet("seeds") {
+		if err := cfg.UseSeeds(c.Int("seeds")); err != nil {
+			return usageError{fmt.Errorf("--seeds: %w", err)}
+		}
+		text = append(text, fmt.Sprintf("# --seeds %d\nseeds: %v\n", c.Int("seeds"), seedList(cfg.Seeds))...)
+	}
+	var shard experiment.Shard
+	if c.IsSet("shard") {
+		if shard, err = experiment.ParseShard(c.String("shard")); err != nil {
+			return usageError{err}
+		}
+		if c.Bool("report-only") {
+			return usagef("--shard and --report-only exclude each other: shards make runs, --report-only reads them")
+		}
+	}
 	if c.Bool("print-config") {
-		_, err := s.Out.Write(text)
+		_, err := fmt.Fprintf(s.Out, "%s%s", text, cfg.Expansion())
 		return err
 	}
 	if c.Int("parallel") < 1 {
@@ -75,20 +93,51 @@ func experimentAction(c *cli.Context, s streams) error {
 
 	progress := newExperimentProgress(s.Err)
 	outputs, err := experiment.Execute(c.Context, cfg, text, set, experiment.Options{Out: out, Force: c.Bool("force"),
-		Parallel: c.Int("parallel"), Backend: backend, Log: progress, Progress: progress.update, Classifier: c.String("classifier")})
+		Parallel: c.Int("parallel"), Backend: backend, Log: progress, Progress: progress.update, Classifier: c.String("classifier"),
+		Shard: shard, ReportOnly: c.Bool("report-only")})
 	progress.finish()
 	if err != nil {
 		return err
 	}
+	if shard.N > 1 {
+		fmt.Fprintf(s.Out, "shard %d/%d: %d of the %d runs made in %s; once every shard is done, aelab experiment --report-only with the same config and --out builds the report\n",
+			shard.K, shard.N, len(outputs.Rows), len(cfg.Runs), out)
+		return nil
+	}
 	fmt.Fprintln(s.Out)
 	printRows(s.Out, outputs.Rows)
+	if len(outputs.Missing) > 0 {
+		fmt.Fprintf(s.Out, "\nnot finished yet, so not in the report: %s\n", strings.Join(outputs.Missing, ", "))
+	}
 	fmt.Fprintf(s.Out, "\nevery column: %s · report: %s\n", filepath.Join(out, "metrics.md"), filepath.Join(out, "report.html"))
 	return nil
 }
 
+// seedList writes seeds as YAML: [1, 2, 3].
+func seedList(seeds []uint64) string {
+	parts := make([]string, len(seeds))
+	for i, s := range seeds {
+		parts[i] = fmt.Sprint(s)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
 // printRows prints the main figures of each model as a table that fits 100 columns; the
-// whole table is in metrics.md.
+// whole table is in metrics.md. With seeds, a line per configuration: means ± sd.
 func printRows(w io.Writer, rows []experiment.Row) {
+	if sums := experiment.Summaries(rows); len(sums) < len(rows) {
+		tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "model\tn\ttest_mse\ttest_mse_noisy\tprobe\t")
+		for _, s := range sums {
+			probe := "n/a"
+			if s.ProbeAccuracy.N > 0 {
+				probe = s.ProbeAccuracy.Text(4)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t\n", s.Name, s.N, s.TestMSE.Text(5), s.TestMSENoisy.Text(5), probe)
+		}
+		tw.Flush()
+		return
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "model\tprocedure\tepochs\ttrain s\ttest_mse\tnoisy\tPSNR dB\tprobe\t‖J‖²\t")
 	for _, r := range rows {

@@ -30,6 +30,13 @@ type Config struct {
 
 	Interpolations *InterpolationSpec `yaml:"interpolations"` // nil: none
 	Walks          []WalkSpec         `yaml:"walks"`
+
+	// Seeds runs every configuration once per seed (each run's seed set to it); none: each
+	// run's own seed, once.
+	Seeds []uint64 `yaml:"seeds"`
+	// Grid sweeps run keys over lists of values: every run is made once for every
+	// combination, e.g. {noise: [gaussian:0.2, gaussian:0.4], hidden: [[32], [128]]}.
+	Grid yaml.Node `yaml:"grid"`
 }
 
 // InterpolationSpec asks for same-class and different-class interpolations by every model,
@@ -76,6 +83,12 @@ type Run struct {
 	Batch            int     `yaml:"batch"`
 	LR               float64 `yaml:"lr"`
 	Seed             uint64  `yaml:"seed"`
+
+	// Set by the expansion of a grid and seeds: the configuration the run is one seed of
+	// (its name without the seed) and the values the grid gave it.
+	Config   string    `yaml:"-"`
+	Settings []Setting `yaml:"-"`
+	Base     string    `yaml:"-"` // the name the run has in the config, before the expansion
 }
 
 //go:embed presets/*.yaml
@@ -155,15 +168,38 @@ func Parse(file string, data []byte) (*Config, error) {
 	if err := cfg.checkStudies(file, lines); err != nil {
 		return nil, err
 	}
+	axes, err := readGrid(file, &cfg.Grid, lines)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range cfg.Seeds {
+		if s == 0 {
+			key := fmt.Sprintf("seeds[%d]", i)
+			return nil, &ConfigError{File: file, Line: lineOf(lines, key, 1), Key: key, Problem: "seeds start at 1"}
+		}
+	}
+	// Runs are checked as written, then once more as the grid and seeds expand them; an
+	// expanded run's mistake is reported at the grid's key.
+	for i := range cfg.Runs {
+		cfg.Runs[i].inherit(cfg.Defaults)
+	}
+	if cfg.Runs, err = expand(file, cfg.Runs, axes, cfg.Seeds, lines); err != nil {
+		return nil, err
+	}
 	names := map[string]int{}
 	for i := range cfg.Runs {
 		r := &cfg.Runs[i]
-		r.inherit(cfg.Defaults)
 		key := fmt.Sprintf("runs[%d]", i)
+		if len(axes) > 0 || len(cfg.Seeds) > 0 {
+			key = "run " + r.Name
+		}
 		if field, problem := r.check(); problem != "" {
 			k := key
 			if field != "" {
 				k += "." + field
+				if _, swept := lines["grid."+field]; swept {
+					k = "grid." + field
+				}
 			}
 			return nil, &ConfigError{File: file, Line: lineOf(lines, k, lineOf(lines, key, 1)), Key: k, Problem: problem}
 		}
@@ -250,6 +286,10 @@ func decode(file, path string, node *yaml.Node, v reflect.Value, lines map[strin
 	bad := func(n *yaml.Node, key, problem string) error {
 		return &ConfigError{File: file, Line: n.Line, Key: key, Problem: problem}
 	}
+	if v.Type() == reflect.TypeOf(yaml.Node{}) { // read later (a grid keeps its keys' order)
+		v.Set(reflect.ValueOf(*node))
+		return nil
+	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		v.Set(reflect.New(v.Type().Elem()))
@@ -262,6 +302,9 @@ func decode(file, path string, node *yaml.Node, v reflect.Value, lines map[strin
 		var known []string
 		for i := range v.NumField() {
 			tag := v.Type().Field(i).Tag.Get("yaml")
+			if tag == "-" {
+				continue
+			}
 			fields[tag] = i
 			known = append(known, tag)
 		}

@@ -77,3 +77,54 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// A grid and seeds expand every run into one per combination and seed, with readable names,
+// and a mistake in a swept value is reported at the grid's key.
+func TestGridAndSeedsExpand(t *testing.T) {
+	cfg, err := Parse("g.yaml", []byte(`
+name: g
+runs:
+  - {name: dae, kind: dae, hidden: [8], noise: "gaussian:0.4", epochs: 1}
+grid:
+  noise: ["gaussian:0.2", "gaussian:0.8"]
+  hidden: [[32], [512, 128]]
+seeds: [1, 2]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range cfg.Runs {
+		names = append(names, r.Name)
+	}
+	want := []string{
+		"dae_noise-gaussian0.2_hidden-32_seed-1", "dae_noise-gaussian0.2_hidden-32_seed-2",
+		"dae_noise-gaussian0.2_hidden-512x128_seed-1", "dae_noise-gaussian0.2_hidden-512x128_seed-2",
+		"dae_noise-gaussian0.8_hidden-32_seed-1", "dae_noise-gaussian0.8_hidden-32_seed-2",
+		"dae_noise-gaussian0.8_hidden-512x128_seed-1", "dae_noise-gaussian0.8_hidden-512x128_seed-2",
+	}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("runs %v, want %v", names, want)
+	}
+	r := cfg.Runs[3]
+	if r.Noise != "gaussian:0.2" || len(r.Hidden) != 2 || r.Seed != 2 || r.Config != "dae_noise-gaussian0.2_hidden-512x128" || r.Base != "dae" {
+		t.Errorf("run 3: %+v", r)
+	}
+	for _, tc := range []struct {
+		name, yaml, key string
+		line            int
+	}{
+		{"unknown key", "name: g\nruns: [{name: a, kind: ae, hidden: 8, epochs: 1}]\ngrid: {width: [1, 2]}\n", "grid.width", 3},
+		{"not a list", "name: g\nruns: [{name: a, kind: ae, hidden: 8, epochs: 1}]\ngrid: {lr: 0.1}\n", "grid.lr", 3},
+		{"bad value", "name: g\nruns: [{name: a, kind: dae, hidden: 8, epochs: 1}]\ngrid:\n  noise: [\"gaussian:0.2\", \"gaussian:-1\"]\n", "grid.noise", 4},
+		{"seed 0", "name: g\nruns: [{name: a, kind: ae, hidden: 8, epochs: 1}]\nseeds: [0, 1]\n", "seeds[0]", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("g.yaml", []byte(tc.yaml))
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Key != tc.key || ce.Line != tc.line {
+				t.Errorf("error %v, want one at g.yaml:%d: %s", err, tc.line, tc.key)
+			}
+		})
+	}
+}

@@ -34,6 +34,24 @@ func resultsTable(dir string, results []Result, rows []Row) report.Table {
 	num := func(name string, best report.Best) report.Column {
 		return report.Column{Name: name, Numeric: true, Best: best}
 	}
+	if sums := Summaries(rows); anySeeds(sums) {
+		t := report.Table{Columns: []report.Column{{Name: "model"}, {Name: "kind"}, {Name: "layers"}, {Name: "procedure"},
+			num("epochs", report.NoBest), num("n", report.NoBest), num("test_mse", report.Lowest), num("test_mse_noisy", report.Lowest),
+			num("per_image_sse", report.Lowest), num("PSNR dB", report.Highest), num("probe", report.Highest), num("‖J‖²_F", report.NoBest)}}
+		first := map[string]string{} // each configuration's first run's checkpoint
+		for _, r := range results {
+			if _, ok := first[r.Run.Config]; !ok && r.Run.Config != "" {
+				href, _ := filepath.Rel(dir, r.Path)
+				first[r.Run.Config] = filepath.ToSlash(href)
+			}
+		}
+		for _, s := range sums {
+			t.Rows = append(t.Rows, []report.Cell{{Text: s.Name, Href: first[s.Name]}, {Text: s.Kind}, {Text: s.Layers}, {Text: s.Procedure},
+				{Text: strconv.Itoa(s.Epochs)}, {Text: strconv.Itoa(s.N)}, {Text: s.TestMSE.Text(5)}, {Text: s.TestMSENoisy.Text(5)},
+				{Text: s.PerImageSSE.Text(3)}, {Text: s.PSNR.Text(2)}, {Text: optionalText(s.ProbeAccuracy, 4)}, {Text: s.JacobianFro2.Text(1)}})
+		}
+		return t
+	}
 	t := report.Table{Columns: []report.Column{{Name: "model"}, {Name: "kind"}, {Name: "layers"}, {Name: "procedure"},
 		num("epochs", report.NoBest), num("train s", report.NoBest), num("test_mse", report.Lowest), num("test_mse_noisy", report.Lowest),
 		num("per_image_sse", report.Lowest), num("PSNR dB", report.Highest), num("probe", report.Highest), num("‖J‖²_F", report.NoBest)}}

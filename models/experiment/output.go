@@ -36,6 +36,9 @@ type Row struct {
 	PSNR          float64  `json:"psnr_db"`
 	ProbeAccuracy *float64 `json:"probe_accuracy"`
 	JacobianFro2  float64  `json:"jacobian_fro2"`
+	// With seeds or a grid: the configuration the run is one seed of, and the seed.
+	Config string `json:"config,omitempty"`
+	Seed   uint64 `json:"seed,omitempty"`
 }
 
 // Rows turns results into table rows.
@@ -51,8 +54,74 @@ func Rows(results []Result) []Row {
 			Parameters: r.Model.AE.NumParams(), Procedure: rec.Procedure(), Epochs: rec.Epochs(), Device: device,
 			TrainSeconds: r.Seconds(), TestMSE: m.TestMSE, TestMSENoisy: m.TestMSENoisy, PerImageSSE: m.PerImageSSE,
 			PSNR: m.PSNR, ProbeAccuracy: m.ProbeAccuracy, JacobianFro2: m.JacobianFro2})
+		if r.Run.Config != "" {
+			rows[len(rows)-1].Config, rows[len(rows)-1].Seed = r.Run.Config, r.Run.Seed
+		}
 	}
 	return rows
+}
+
+// Summary is one configuration's line of the tables: its figures over its seeds.
+type Summary struct {
+	Name, Kind, Layers, Procedure                    string
+	Epochs, N                                        int
+	TrainSeconds, TestMSE, TestMSENoisy, PerImageSSE Spread
+	PSNR, ProbeAccuracy, JacobianFro2                Spread
+}
+
+// Summaries gathers rows by configuration (a row without one is its own).
+func Summaries(rows []Row) []Summary {
+	var out []Summary
+	index := map[string]int{}
+	values := map[string]map[string][]float64{}
+	for _, r := range rows {
+		name := r.Config
+		if name == "" {
+			name = r.Name
+		}
+		if _, ok := index[name]; !ok {
+			index[name] = len(out)
+			out = append(out, Summary{Name: name, Kind: r.Kind, Layers: r.Layers, Procedure: r.Procedure, Epochs: r.Epochs})
+			values[name] = map[string][]float64{}
+		}
+		v := values[name]
+		out[index[name]].N++
+		add := func(k string, x float64) { v[k] = append(v[k], x) }
+		add("train", r.TrainSeconds)
+		add("mse", r.TestMSE)
+		add("noisy", r.TestMSENoisy)
+		add("sse", r.PerImageSSE)
+		add("psnr", r.PSNR)
+		add("jac", r.JacobianFro2)
+		if r.ProbeAccuracy != nil {
+			add("probe", *r.ProbeAccuracy)
+		}
+	}
+	for i := range out {
+		v := values[out[i].Name]
+		s := &out[i]
+		s.TrainSeconds, s.TestMSE, s.TestMSENoisy = spreadOf(v["train"]), spreadOf(v["mse"]), spreadOf(v["noisy"])
+		s.PerImageSSE, s.PSNR, s.JacobianFro2, s.ProbeAccuracy = spreadOf(v["sse"]), spreadOf(v["psnr"]), spreadOf(v["jac"]), spreadOf(v["probe"])
+	}
+	return out
+}
+
+// anySeeds reports whether a summary holds several runs.
+func anySeeds(sums []Summary) bool {
+	for _, s := range sums {
+		if s.N > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// optionalText shows a spread, n/a when nothing measured it.
+func optionalText(s Spread, prec int) string {
+	if s.N == 0 {
+		return na
+	}
+	return s.Text(prec)
 }
 
 func header() []string {
@@ -71,9 +140,19 @@ func (r Row) cells() []string {
 		strconv.FormatFloat(r.PSNR, 'f', 2, 64), probe, strconv.FormatFloat(r.JacobianFro2, 'f', 1, 64)}
 }
 
-// Markdown renders rows as a Markdown table.
+// Markdown renders rows as a Markdown table; with seeds, a line per configuration, its
+// figures mean ± standard deviation over the seeds (every run is in metrics.csv and .json).
 func Markdown(rows []Row) string {
 	var b strings.Builder
+	if sums := Summaries(rows); anySeeds(sums) {
+		b.WriteString("| name | kind | layers | procedure | epochs | n | train_seconds | test_mse | test_mse_noisy | per_image_sse | psnr_db | probe_accuracy | jacobian_fro2 |\n")
+		b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, s := range sums {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", s.Name, s.Kind, s.Layers, s.Procedure, s.Epochs, s.N,
+				s.TrainSeconds.Text(1), s.TestMSE.Text(5), s.TestMSENoisy.Text(5), s.PerImageSSE.Text(3), s.PSNR.Text(2), optionalText(s.ProbeAccuracy, 4), s.JacobianFro2.Text(1))
+		}
+		return b.String()
+	}
 	h := header()
 	b.WriteString("| " + strings.Join(h, " | ") + " |\n|")
 	for range h {
@@ -100,6 +179,7 @@ type Outputs struct {
 	Figures  []Figure
 	Sections []Section
 	Reading  []string // paragraphs reading the results
+	Missing  []string // runs the report lacks
 }
 
 // Report is what an experiment's outputs are made of.
@@ -110,6 +190,7 @@ type Report struct {
 	Results    []Result
 	Studies    *Studies      // nil: none
 	Took       time.Duration // the experiment's wall time; 0: not known
+	Missing    []string      // runs not finished yet (a report made before every shard is done)
 }
 
 // WriteOutputs renders the tables, figures and report of r into dir: metrics.json, .csv
@@ -117,15 +198,22 @@ type Report struct {
 func WriteOutputs(ctx context.Context, dir string, backend graph.Backend, r Report) (*Outputs, error) {
 	cfg, set, results, studies := r.Config, r.Set, r.Results, r.Studies
 	out := &Outputs{Rows: Rows(results)}
-	figs, err := reconstructionFigures(ctx, backend, set, cfg, results)
+	// Figures show each configuration once: its first seed's run.
+	var shown []Result
+	for _, g := range groups(results) {
+		first := g.Results[0]
+		first.Run.Name = g.Name
+		shown = append(shown, first)
+	}
+	figs, err := reconstructionFigures(ctx, backend, set, cfg, shown)
 	if err != nil {
 		return nil, err
 	}
-	learned, err := learnedFigures(ctx, backend, set, results)
+	learned, err := learnedFigures(ctx, backend, set, shown)
 	if err != nil {
 		return nil, err
 	}
-	curves, err := lossCurves(results)
+	curves, err := lossCurves(shown)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +223,10 @@ func WriteOutputs(ctx context.Context, dir string, backend graph.Backend, r Repo
 	}
 	out.Figures = append(append(figs, learned...), bars)
 	out.Reading = Reading(results)
+	if len(r.Missing) > 0 {
+		out.Reading = append([]string{fmt.Sprintf("This report lacks %d runs that are not finished yet: %s. Run the experiment (or its missing shards) to make them, then --report-only again.",
+			len(r.Missing), strings.Join(r.Missing, ", "))}, out.Reading...)
+	}
 	if studies != nil {
 		out.Figures = append(out.Figures, studies.Figures...)
 		out.Sections = studies.Sections
@@ -148,9 +240,18 @@ func WriteOutputs(ctx context.Context, dir string, backend graph.Backend, r Repo
 	}
 	var csvBuf bytes.Buffer
 	cw := csv.NewWriter(&csvBuf)
-	cw.Write(header())
+	expanded := len(out.Rows) > 0 && out.Rows[0].Config != "" // seeds or a grid: every run's configuration and seed too
+	if expanded {
+		cw.Write(append(header(), "config", "seed"))
+	} else {
+		cw.Write(header())
+	}
 	for _, r := range out.Rows {
-		cw.Write(r.cells())
+		if expanded {
+			cw.Write(append(r.cells(), r.Config, strconv.FormatUint(r.Seed, 10)))
+		} else {
+			cw.Write(r.cells())
+		}
 	}
 	cw.Flush()
 	if err := write("metrics.csv", csvBuf.Bytes()); err != nil {
@@ -174,7 +275,7 @@ func WriteOutputs(ctx context.Context, dir string, backend graph.Backend, r Repo
 			return nil, err
 		}
 	}
-	html, err := page(r, dir, out, lossCharts(results)).Render()
+	html, err := page(r, dir, out, lossCharts(shown)).Render()
 	if err != nil {
 		return nil, err
 	}
@@ -261,12 +362,29 @@ func lossCurves(results []Result) (Figure, error) {
 		PNG:     png}, nil
 }
 
-// errorBars draws every model's test errors side by side.
+// errorBars draws every model's test errors side by side; with seeds, each configuration's
+// means with ±1 standard deviation.
 func errorBars(rows []Row) (Figure, error) {
+	sums := Summaries(rows)
 	var names []string
+	for _, s := range sums {
+		names = append(names, s.Name)
+	}
+	caption := "Mean squared error per pixel on the 10,000 test images, from clean inputs and from corrupted ones (the target is always the clean image)."
+	if anySeeds(sums) {
+		clean, noisy := report.MeanGroup{Name: "test_mse"}, report.MeanGroup{Name: "test_mse_noisy"}
+		for _, s := range sums {
+			clean.Means, clean.SDs = append(clean.Means, s.TestMSE.Mean), append(clean.SDs, s.TestMSE.SD)
+			noisy.Means, noisy.SDs = append(noisy.Means, s.TestMSENoisy.Mean), append(noisy.SDs, s.TestMSENoisy.SD)
+		}
+		png, err := report.Means("test reconstruction error, mean ± sd over seeds", "mean squared error per pixel", names, []report.MeanGroup{clean, noisy})
+		if err != nil {
+			return Figure{}, err
+		}
+		return Figure{File: "test-errors.png", Title: "test errors", Caption: caption + " Points are means over the seeds, bars ±1 standard deviation.", PNG: png}, nil
+	}
 	clean, noisy := report.BarGroup{Name: "test_mse"}, report.BarGroup{Name: "test_mse_noisy"}
 	for _, r := range rows {
-		names = append(names, r.Name)
 		clean.Values = append(clean.Values, r.TestMSE)
 		noisy.Values = append(noisy.Values, r.TestMSENoisy)
 	}
@@ -274,7 +392,5 @@ func errorBars(rows []Row) (Figure, error) {
 	if err != nil {
 		return Figure{}, err
 	}
-	return Figure{File: "test-errors.png", Title: "test errors",
-		Caption: "Mean squared error per pixel on the 10,000 test images, from clean inputs and from corrupted ones (the target is always the clean image).",
-		PNG:     png}, nil
+	return Figure{File: "test-errors.png", Title: "test errors", Caption: caption, PNG: png}, nil
 }

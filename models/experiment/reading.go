@@ -7,17 +7,31 @@ import (
 	"strings"
 
 	"github.com/aelab/aelab/models"
+	"github.com/aelab/aelab/models/study"
 )
 
 // Reading returns short paragraphs that state what the results show, from their numbers:
 // the best model, what denoising training does to the error on noisy inputs, what
 // fine-tuning adds to pretraining, what the contractive penalty does to the Jacobian, and
 // how linearly separable the codes are.
-func Reading(results []Result) []string {
-	if len(results) == 0 {
+//
+// With several seeds of a configuration its mean is compared, and a model is named best only
+// when it leads by more than the spread of the seeds; with one, by more than 2%.
+func Reading(all []Result) []string {
+	if len(all) == 0 {
 		return nil
 	}
+	gs := groups(all)
+	rd := reader{groups: map[string]Group{}}
+	var results []Result // one per configuration, its figures the seeds' means
+	for _, g := range gs {
+		rd.groups[g.Name] = g
+		results = append(results, g.representative())
+	}
 	var out []string
+	if seeded(gs) {
+		out = append(out, fmt.Sprintf("Figures are means over %s; a model is called best only when it leads by more than the seeds' spread (the two standard deviations added).", describeN(gs)))
+	}
 	byClean := slices.Clone(results)
 	slices.SortFunc(byClean, func(a, b Result) int { return cmpFloat(a.Metrics.TestMSE, b.Metrics.TestMSE) })
 	byNoisy := slices.Clone(results)
@@ -25,8 +39,8 @@ func Reading(results []Result) []string {
 	mse := func(r Result) float64 { return r.Metrics.TestMSE }
 	noisy := func(r Result) float64 { return r.Metrics.TestMSENoisy }
 	out = append(out, fmt.Sprintf("On clean test images %s, and %s worst (%.5f). On corrupted images %s, and %s worst (%.5f).",
-		leaders(byClean, mse, "reconstructs best", "test_mse %.5f"), byClean[len(byClean)-1].Run.Name, mse(byClean[len(byClean)-1]),
-		leaders(byNoisy, noisy, "is best", "test_mse_noisy %.5f"), byNoisy[len(byNoisy)-1].Run.Name, noisy(byNoisy[len(byNoisy)-1])))
+		rd.leaders(byClean, testMSE, "reconstructs best", "test_mse %.5f"), byClean[len(byClean)-1].Run.Name, mse(byClean[len(byClean)-1]),
+		rd.leaders(byNoisy, testMSENoisy, "is best", "test_mse_noisy %.5f"), byNoisy[len(byNoisy)-1].Run.Name, noisy(byNoisy[len(byNoisy)-1])))
 	var denoise, finetune, contract []string
 	for _, r := range results {
 		if r.Run.Kind == "dae" {
@@ -73,7 +87,7 @@ func Reading(results []Result) []string {
 		probe := func(r Result) float64 { return *r.Metrics.ProbeAccuracy }
 		worst := probed[len(probed)-1]
 		out = append(out, fmt.Sprintf("A linear classifier on the frozen top code (probe_accuracy): %s, and worst on %s's (%.4f).",
-			leaders(probed, probe, "has the most separable code", "%.4f"), worst.Run.Name, probe(worst)))
+			rd.leaders(probed, probeAcc, "has the most separable code", "%.4f"), worst.Run.Name, probe(worst)))
 	}
 	return out
 }
@@ -82,12 +96,32 @@ func Reading(results []Result) []string {
 // apart: seeds move these figures by about that much.
 const closeCall = 0.02
 
-// leaders says which of sorted (best first by value) leads: the best alone when the next is
-// more than closeCall behind, else every model within closeCall of the best, called even.
-func leaders(sorted []Result, value func(Result) float64, verb, format string) string {
+// reader reads results grouped by configuration.
+type reader struct {
+	groups map[string]Group
+}
+
+// leaders says which of sorted (best first by metric) leads: the best alone when the next
+// is behind by more than the seeds' spread (by more than closeCall with one seed each), else
+// every model as close to the best, called even.
+func (rd reader) leaders(sorted []Result, metric func(study.Metrics) *float64, verb, format string) string {
+	value := func(r Result) float64 { return *metric(r.Metrics) }
+	spread := func(r Result) Spread {
+		if g, ok := rd.groups[r.Run.Name]; ok {
+			return g.spread(metric)
+		}
+		return Spread{Mean: value(r), N: 1}
+	}
 	best := value(sorted[0])
+	tied := func(r Result) bool {
+		a, b := spread(sorted[0]), spread(r)
+		if a.N > 1 && b.N > 1 {
+			return math.Abs(value(r)-best) <= a.SD+b.SD
+		}
+		return relDiff(value(r), best) <= closeCall+1e-12
+	}
 	n := 1
-	for n < len(sorted) && relDiff(value(sorted[n]), best) <= closeCall+1e-12 {
+	for n < len(sorted) && tied(sorted[n]) {
 		n++
 	}
 	switch {
@@ -100,8 +134,13 @@ func leaders(sorted []Result, value func(Result) float64, verb, format string) s
 	for _, r := range sorted[:n] {
 		names = append(names, r.Run.Name)
 	}
+	last := strings.TrimSpace(fmt.Sprintf(format[strings.LastIndex(format, "%"):], value(sorted[n-1])))
+	if spread(sorted[0]).N > 1 {
+		return fmt.Sprintf("no clear difference: %s %s within the spread of their seeds ("+format+" to %s)",
+			strings.Join(names, ", "), "are", best, last)
+	}
 	return fmt.Sprintf("no model clearly %s: %s are within %.0f%% of each other ("+format+" to %s), a difference one run of each cannot tell from chance",
-		verb, strings.Join(names, ", "), 100*closeCall, best, strings.TrimSpace(fmt.Sprintf(format[strings.LastIndex(format, "%"):], value(sorted[n-1]))))
+		verb, strings.Join(names, ", "), 100*closeCall, best, last)
 }
 
 func relDiff(a, b float64) float64 {

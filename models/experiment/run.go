@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -37,6 +38,44 @@ type Options struct {
 	// means the one kept in the user's cache folder, trained there first when the data has
 	// labels. Without labels and without a classifier the images are not judged.
 	Classifier string
+	// Shard, when its N is above 1, makes only this shard's share of the runs (see
+	// Shard.Has), into the shared output folder, and writes no report.
+	Shard Shard
+	// ReportOnly trains nothing: the report is made of the runs that are finished on disk,
+	// and says which are missing.
+	ReportOnly bool
+}
+
+// Shard is share K (0 to N−1) of N of an experiment's runs.
+type Shard struct{ K, N int }
+
+// ParseShard reads "K/N".
+func ParseShard(s string) (Shard, error) {
+	var sh Shard
+	if _, err := fmt.Sscanf(s, "%d/%d", &sh.K, &sh.N); err != nil || sh.N < 1 || sh.K < 0 || sh.K >= sh.N || fmt.Sprintf("%d/%d", sh.K, sh.N) != s {
+		return Shard{}, fmt.Errorf("experiment: shard %q: want K/N with 0 ≤ K < N, e.g. 0/3", s)
+	}
+	return sh, nil
+}
+
+// Has reports whether the shard makes the run whose first stage has the given hash: runs
+// are dealt out by the hash of the stage they start from, so runs that share a pretrained
+// stack share a shard (no two shards write one file), and a rerun lands where it did.
+func (sh Shard) Has(rootHash string) bool {
+	if sh.N <= 1 {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(rootHash))
+	return int(h.Sum32()%uint32(sh.N)) == sh.K
+}
+
+// root returns the stage a stage starts from.
+func (st *stage) root() *stage {
+	for st.parent != nil {
+		st = st.parent
+	}
+	return st
 }
 
 // Result is one run's outcome.
@@ -188,6 +227,7 @@ type runner struct {
 	noise     datasets.Noise
 	meter     *meter
 	runsTotal int
+	skip      []bool // runs another shard makes
 
 	mu sync.Mutex // guards the log
 }
@@ -220,8 +260,18 @@ func newRunner(cfg *Config, set *datasets.Set, opts Options, m *meter) (*runner,
 	if err != nil {
 		return nil, nil, err
 	}
-	r := &runner{cfg: cfg, set: set, opts: opts, noise: noise, runsTotal: len(finals), meter: m}
+	r := &runner{cfg: cfg, set: set, opts: opts, noise: noise, runsTotal: len(finals), meter: m, skip: make([]bool, len(finals))}
+	mine := map[*stage]bool{} // the stages this shard makes
+	for i, st := range finals {
+		r.skip[i] = !opts.Shard.Has(st.root().hash)
+		for s := st; s != nil && !r.skip[i]; s = s.parent {
+			mine[s] = true
+		}
+	}
 	for _, st := range all {
+		if !mine[st] {
+			continue
+		}
 		if !opts.Force {
 			if m, err := models.Load(st.path); err == nil && st.complete(m) {
 				st.done, st.reused, st.model = true, true, m
@@ -229,9 +279,14 @@ func newRunner(cfg *Config, set *datasets.Set, opts Options, m *meter) (*runner,
 				continue
 			}
 		}
-		r.meter.plan(st.work())
+		if !opts.ReportOnly {
+			r.meter.plan(st.work())
+		}
 	}
 	for i, st := range finals {
+		if r.skip[i] || opts.ReportOnly && !r.finished(st) {
+			continue
+		}
 		if _, ok := r.cachedMetrics(&cfg.Runs[i], st); !ok {
 			spec, _ := cfg.Runs[i].Spec(set.Train.Dim()) // checked by Parse
 			r.meter.plan(study.EvaluationCost(spec, set, study.EvalOptions{}))
@@ -285,6 +340,9 @@ feed:
 // run makes (or finds) run i's final stage and evaluates it.
 func (r *runner) run(ctx context.Context, i int, final *stage) (Result, error) {
 	run := &r.cfg.Runs[i]
+	if r.skip[i] || r.opts.ReportOnly && !r.finished(final) {
+		return Result{Run: *run}, nil // another shard's, or not finished: no model
+	}
 	if err := r.stage(ctx, i, final); err != nil {
 		return Result{}, err
 	}
@@ -295,6 +353,16 @@ func (r *runner) run(ctx context.Context, i int, final *stage) (Result, error) {
 	}
 	res.Metrics = m
 	return res, nil
+}
+
+// finished reports whether st and every stage before it are on disk, complete.
+func (r *runner) finished(st *stage) bool {
+	for ; st != nil; st = st.parent {
+		if !st.reused {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *runner) reusedAll(st *stage) bool {
@@ -458,9 +526,27 @@ func Execute(ctx context.Context, cfg *Config, configYAML []byte, set *datasets.
 		return nil, err
 	}
 	m.plan(plan.work)
+	if opts.Shard.N > 1 {
+		results, err := r.execute(ctx, finals)
+		if err != nil {
+			return nil, fmt.Errorf("%w (what finished is kept in %s; run the same command again to go on)", err, opts.Out)
+		}
+		return &Outputs{Rows: Rows(made(results))}, nil
+	}
 	results, err := r.execute(ctx, finals)
 	if err != nil {
 		return nil, fmt.Errorf("%w (what finished is kept in %s; run the same command again to go on)", err, opts.Out)
+	}
+	var missing []string
+	if opts.ReportOnly {
+		for i, res := range results {
+			if res.Model == nil {
+				missing = append(missing, cfg.Runs[i].Name)
+			}
+		}
+		if results = made(results); len(results) == 0 {
+			return nil, fmt.Errorf("experiment: no run of %s is finished in %s yet", cfg.Name, opts.Out)
+		}
 	}
 	var studies *Studies
 	if plan.any {
@@ -468,13 +554,37 @@ func Execute(ctx context.Context, cfg *Config, configYAML []byte, set *datasets.
 		if err != nil {
 			return nil, err
 		}
-		if studies, err = runStudies(ctx, r.opts.Backend, cfg, set, results, judge, m); err != nil {
+		if studies, err = runStudies(ctx, r.opts.Backend, cfg, set, firstSeeds(results), judge, m); err != nil {
 			return nil, err
 		}
 	}
 	m.enter("writing the report")
-	return WriteOutputs(ctx, opts.Out, r.opts.Backend, Report{Config: cfg, ConfigYAML: configYAML, Set: set, Results: results,
-		Studies: studies, Took: time.Since(m.start)})
+	out, err := WriteOutputs(ctx, opts.Out, r.opts.Backend, Report{Config: cfg, ConfigYAML: configYAML, Set: set, Results: results,
+		Studies: studies, Took: time.Since(m.start), Missing: missing})
+	if out != nil {
+		out.Missing = missing
+	}
+	return out, err
+}
+
+// firstSeeds keeps each configuration's first run: the studies draw each configuration once.
+func firstSeeds(results []Result) []Result {
+	var out []Result
+	for _, g := range groups(results) {
+		out = append(out, g.Results[0])
+	}
+	return out
+}
+
+// made keeps the results of the runs that were made.
+func made(results []Result) []Result {
+	var out []Result
+	for _, r := range results {
+		if r.Model != nil {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // studyPlan is what the studies need: whether there are any, the digit classifier's path

@@ -200,8 +200,8 @@ func (st *Studies) walks(ctx context.Context, backend graph.Backend, cfg *Config
 		snapshots := study.DefaultSnapshots(spec.Steps)
 		for _, name := range spec.Models {
 			var res Result
-			for _, r := range results {
-				if r.Run.Name == name {
+			for _, r := range results { // with seeds or a grid, the first run made from that name
+				if r.Run.Name == name || r.Run.Base == name && res.Model == nil {
 					res = r
 				}
 			}

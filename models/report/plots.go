@@ -197,3 +197,47 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	}
 	return ticks
 }
+
+// MeanGroup is a mean per category, in one colour, with each mean's standard deviation.
+type MeanGroup struct {
+	Name       string
+	Means, SDs []float64
+}
+
+// Means draws each group's mean per category as a point with ±1 standard deviation error
+// bars, the groups side by side within a category, and returns the PNG.
+func Means(title, ylabel string, categories []string, groups []MeanGroup) ([]byte, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.Y.Label.Text = ylabel
+	p.Legend.Top = true
+	for gi, g := range groups {
+		shift := 0.2 * (float64(gi) - float64(len(groups)-1)/2)
+		pts := make(plotter.XYs, len(g.Means))
+		errs := make(plotter.YErrors, len(g.Means))
+		for i, m := range g.Means {
+			pts[i] = plotter.XY{X: float64(i) + shift, Y: m}
+			errs[i].Low, errs[i].High = g.SDs[i], g.SDs[i]
+		}
+		s, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, fmt.Errorf("report: means %s: %w", g.Name, err)
+		}
+		s.GlyphStyle = draw.GlyphStyle{Shape: draw.CircleGlyph{}, Radius: vg.Points(3), Color: palette(gi)}
+		bars, err := plotter.NewYErrorBars(struct {
+			plotter.XYs
+			plotter.YErrors
+		}{pts, errs})
+		if err != nil {
+			return nil, fmt.Errorf("report: means %s: %w", g.Name, err)
+		}
+		bars.LineStyle.Color = palette(gi)
+		p.Add(bars, s)
+		p.Legend.Add(g.Name, s)
+	}
+	p.NominalX(categories...)
+	p.X.Tick.Label.Rotation = math.Pi / 6
+	p.X.Tick.Label.XAlign = draw.XRight
+	w := vg.Length(max(12, 2*len(categories))) * vg.Centimeter
+	return render([][]*plot.Plot{{p}}, w, 9*vg.Centimeter)
+}
