@@ -320,3 +320,43 @@ walks:
 		t.Errorf("the progress ended at %.3f of the work (done %g of %g)", last.Fraction(), last.Done, last.Total)
 	}
 }
+
+// TestSweepWithSeedsReports runs a grid with seeds: the tables show mean ± sd over the seeds,
+// metrics.csv keeps every run, and each swept setting gets its figure.
+func TestSweepWithSeedsReports(t *testing.T) {
+	text := `
+name: sweep
+train_limit: 600
+defaults: {batch: 50}
+runs:
+  - {name: dae, kind: dae, hidden: [8], noise: "gaussian:0.4", epochs: 1}
+grid: {noise: ["gaussian:0.2", "gaussian:0.6"], hidden: [[8], [16]]}
+seeds: [1, 2]
+`
+	cfg, err := Parse("sweep.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, set := tinySet(t)
+	dir := t.TempDir()
+	out, err := Execute(context.Background(), cfg, []byte(text), set, Options{Out: dir, Backend: plan.New(plan.NewCPU())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Rows) != 8 {
+		t.Fatalf("%d rows, want 8 (every run)", len(out.Rows))
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "metrics.md"))
+	if n := strings.Count(string(md), "\n"); n != 2+4 || !strings.Contains(string(md), " ± ") {
+		t.Errorf("metrics.md: want a line per configuration, mean ± sd:\n%s", md)
+	}
+	csv, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if lines := strings.Split(strings.TrimSpace(string(csv)), "\n"); len(lines) != 9 || !strings.HasSuffix(lines[0], ",config,seed") {
+		t.Errorf("metrics.csv: want every run with its config and seed:\n%s", csv)
+	}
+	for _, f := range []string{"sweep-noise.png", "sweep-hidden.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing", f)
+		}
+	}
+}

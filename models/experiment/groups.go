@@ -3,8 +3,11 @@ package experiment
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/aelab/aelab/models/report"
 	"github.com/aelab/aelab/models/study"
 )
 
@@ -120,4 +123,77 @@ func describeN(gs []Group) string {
 		return fmt.Sprintf("%d seeds", hi)
 	}
 	return fmt.Sprintf("%d to %d seeds", lo, hi)
+}
+
+// sweepFigures draw, for each setting a grid sweeps, every figure of the table against the
+// setting's values: a line per configuration of the other settings, means over the seeds
+// with ±1 standard deviation.
+func sweepFigures(results []Result) ([]Figure, error) {
+	var keys []string
+	valuesOf := map[string][]string{}
+	for _, r := range results {
+		for _, s := range r.Run.Settings {
+			if _, ok := valuesOf[s.Key]; !ok {
+				keys = append(keys, s.Key)
+			}
+			if !slices.Contains(valuesOf[s.Key], s.Value) {
+				valuesOf[s.Key] = append(valuesOf[s.Key], s.Value)
+			}
+		}
+	}
+	metrics := []struct {
+		name  string
+		value func(study.Metrics) *float64
+	}{{"test_mse", testMSE}, {"test_mse_noisy", testMSENoisy}, {"probe_accuracy", probeAcc}}
+	var figs []Figure
+	for _, key := range keys {
+		values := valuesOf[key]
+		// A line is every setting but key: its runs at each value of key, over the seeds.
+		var lineNames []string
+		runs := map[string]map[string][]Result{}
+		for _, r := range results {
+			name, at := r.Run.Base, ""
+			for _, s := range r.Run.Settings {
+				if s.Key == key {
+					at = s.Value
+				} else {
+					name += ", " + s.Key + " " + s.Value
+				}
+			}
+			if runs[name] == nil {
+				runs[name] = map[string][]Result{}
+				lineNames = append(lineNames, name)
+			}
+			runs[name][at] = append(runs[name][at], r)
+		}
+		var panels []report.SweepPanel
+		for _, m := range metrics {
+			panel := report.SweepPanel{Metric: m.name}
+			measured := false
+			for _, name := range lineNames {
+				line := report.SweepLine{Name: name}
+				for _, v := range values {
+					s := Group{Results: runs[name][v]}.spread(m.value)
+					if s.N == 0 {
+						line.Means, line.SDs = append(line.Means, math.NaN()), append(line.SDs, 0)
+						continue
+					}
+					measured = true
+					line.Means, line.SDs = append(line.Means, s.Mean), append(line.SDs, s.SD)
+				}
+				panel.Lines = append(panel.Lines, line)
+			}
+			if measured {
+				panels = append(panels, panel)
+			}
+		}
+		png, err := report.Sweep(key, values, panels)
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, Figure{File: "sweep-" + fileSafe(key) + ".png", Title: "the sweep of " + key,
+			Caption: fmt.Sprintf("Each figure of the results against %s (%s): a line per configuration of the other settings, the mean over its seeds with ±1 standard deviation.", key, strings.Join(values, ", ")),
+			PNG:     png})
+	}
+	return figs, nil
 }

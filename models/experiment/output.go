@@ -221,7 +221,11 @@ func WriteOutputs(ctx context.Context, dir string, backend graph.Backend, r Repo
 	if err != nil {
 		return nil, err
 	}
-	out.Figures = append(append(figs, learned...), bars)
+	sweeps, err := sweepFigures(results)
+	if err != nil {
+		return nil, err
+	}
+	out.Figures = append(append(append(figs, learned...), bars), sweeps...)
 	out.Reading = Reading(results)
 	if len(r.Missing) > 0 {
 		out.Reading = append([]string{fmt.Sprintf("This report lacks %d runs that are not finished yet: %s. Run the experiment (or its missing shards) to make them, then --report-only again.",

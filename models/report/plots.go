@@ -241,3 +241,76 @@ func Means(title, ylabel string, categories []string, groups []MeanGroup) ([]byt
 	w := vg.Length(max(12, 2*len(categories))) * vg.Centimeter
 	return render([][]*plot.Plot{{p}}, w, 9*vg.Centimeter)
 }
+
+// SweepLine is one line of a sweep plot: a configuration's mean and standard deviation of a
+// figure at each value of the swept setting (NaN where it was not run).
+type SweepLine struct {
+	Name       string
+	Means, SDs []float64
+}
+
+// SweepPanel is one figure of a sweep against the swept setting's values.
+type SweepPanel struct {
+	Metric string
+	Lines  []SweepLine
+}
+
+// Sweep draws each panel's lines over the swept values (as categories, in the order given),
+// means with ±1 standard deviation error bars, side by side, and returns the PNG.
+func Sweep(setting string, values []string, panels []SweepPanel) ([]byte, error) {
+	if len(panels) == 0 || len(values) == 0 {
+		return nil, fmt.Errorf("report: nothing swept to draw")
+	}
+	row := make([]*plot.Plot, len(panels))
+	for pi, pan := range panels {
+		p := plot.New()
+		p.Title.Text = pan.Metric + " against " + setting
+		p.X.Label.Text, p.Y.Label.Text = setting, pan.Metric
+		p.Legend.Top = true
+		for li, l := range pan.Lines {
+			var pts plotter.XYs
+			var errs plotter.YErrors
+			for i, m := range l.Means {
+				if math.IsNaN(m) {
+					continue
+				}
+				pts = append(pts, plotter.XY{X: float64(i), Y: m})
+				errs = append(errs, struct{ Low, High float64 }{l.SDs[i], l.SDs[i]})
+			}
+			if len(pts) == 0 {
+				continue
+			}
+			line, points, err := plotter.NewLinePoints(pts)
+			if err != nil {
+				return nil, fmt.Errorf("report: sweep line %s: %w", l.Name, err)
+			}
+			line.Color, points.Color = palette(li), palette(li)
+			points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(2.5)
+			bars, err := plotter.NewYErrorBars(struct {
+				plotter.XYs
+				plotter.YErrors
+			}{pts, errs})
+			if err != nil {
+				return nil, fmt.Errorf("report: sweep line %s: %w", l.Name, err)
+			}
+			bars.LineStyle.Color = palette(li)
+			p.Add(line, points, bars)
+			p.Legend.Add(l.Name, line, points)
+		}
+		p.NominalX(values...)
+		// Room above the lines for the legend, so it covers none of them.
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, l := range pan.Lines {
+			for i, m := range l.Means {
+				if !math.IsNaN(m) {
+					lo, hi = math.Min(lo, m-l.SDs[i]), math.Max(hi, m+l.SDs[i])
+				}
+			}
+		}
+		if hi > lo {
+			p.Y.Min, p.Y.Max = lo-0.05*(hi-lo), hi+(0.12*float64(len(pan.Lines))+0.1)*(hi-lo)
+		}
+		row[pi] = p
+	}
+	return render([][]*plot.Plot{row}, vg.Length(len(panels))*10*vg.Centimeter, 8*vg.Centimeter)
+}
