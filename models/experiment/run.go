@@ -620,6 +620,9 @@ func planStudies(cfg *Config, set *datasets.Set, opts Options) (studyPlan, error
 	for _, r := range cfg.Runs {
 		spec, _ := r.Spec(set.Train.Dim()) // checked by Parse
 		specs[r.Name] = spec
+		if _, ok := specs[r.Base]; !ok && r.Base != "" { // walks name runs as the config does
+			specs[r.Base] = spec
+		}
 		all = append(all, spec)
 	}
 	if in := cfg.Interpolations; in != nil {
