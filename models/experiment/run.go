@@ -616,14 +616,18 @@ func planStudies(cfg *Config, set *datasets.Set, opts Options) (studyPlan, error
 	}
 	judged := p.classifier != ""
 	specs := make(map[string]models.Spec, len(cfg.Runs))
-	var all []models.Spec
+	var all []models.Spec // each configuration's, once: the studies draw its first seed
+	seen := map[string]bool{}
 	for _, r := range cfg.Runs {
 		spec, _ := r.Spec(set.Train.Dim()) // checked by Parse
 		specs[r.Name] = spec
 		if _, ok := specs[r.Base]; !ok && r.Base != "" { // walks name runs as the config does
 			specs[r.Base] = spec
 		}
-		all = append(all, spec)
+		if r.Config == "" || !seen[r.Config] {
+			seen[r.Config] = true
+			all = append(all, spec)
+		}
 	}
 	if in := cfg.Interpolations; in != nil {
 		sorts := 2.0 // same class and different classes
