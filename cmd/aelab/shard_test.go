@@ -13,12 +13,13 @@ import (
 	"testing"
 )
 
-// sweepConfig sweeps 3 noise levels × 2 code sizes × 2 seeds on a few images.
+// sweepConfig sweeps 3 noise levels × 2 code sizes × 2 seeds on the quick preset's data (the
+// first 10,000 training images).
 const sweepConfig = `name: sweep
-train_limit: 600
-defaults: {batch: 50}
+train_limit: 10000
+defaults: {batch: 100}
 runs:
-  - {name: dae, kind: dae, hidden: [8], noise: "gaussian:0.4", epochs: 3}
+  - {name: dae, kind: dae, hidden: [8], noise: "gaussian:0.4", epochs: 2}
 grid: {noise: ["gaussian:0.2", "gaussian:0.4", "gaussian:0.8"], hidden: [[8], [16]]}
 seeds: [1, 2]
 `
