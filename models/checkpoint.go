@@ -44,6 +44,12 @@ type TrainingSettings struct {
 	Device     string  `json:"device"`
 	TrainLimit int     `json:"train_limit,omitempty"`
 	Seconds    float64 `json:"seconds"` // wall time of the training steps
+	// Patience and Keep are the early stopping asked for; KeptEpoch the epoch whose weights
+	// training ended with, when not its last (0).
+	Patience     int    `json:"patience,omitempty"`
+	Keep         string `json:"keep,omitempty"`
+	KeptEpoch    int    `json:"kept_epoch,omitempty"`
+	StoppedEarly bool   `json:"stopped_early,omitempty"` // the patience ran out before the epochs asked for
 }
 
 // DataInfo records the data a model was trained on.
@@ -61,15 +67,19 @@ func NewDataInfo(set *datasets.Set) DataInfo {
 
 // FinetuneRecord records the fine-tuning of a pretrained stack.
 type FinetuneRecord struct {
-	Objective string       `json:"objective"` // "reconstruct" or "classify"
-	Noise     string       `json:"noise"`
-	Epochs    int          `json:"epochs"`
-	Batch     int          `json:"batch"`
-	LR        float64      `json:"lr"`
-	Seed      uint64       `json:"seed"`
-	Device    string       `json:"device"`
-	Seconds   float64      `json:"seconds"`
-	History   []EpochStats `json:"history"`
+	Objective    string       `json:"objective"` // "reconstruct" or "classify"
+	Noise        string       `json:"noise"`
+	Epochs       int          `json:"epochs"`
+	Batch        int          `json:"batch"`
+	LR           float64      `json:"lr"`
+	Seed         uint64       `json:"seed"`
+	Device       string       `json:"device"`
+	Seconds      float64      `json:"seconds"`
+	History      []EpochStats `json:"history"`
+	Patience     int          `json:"patience,omitempty"`
+	Keep         string       `json:"keep,omitempty"`
+	KeptEpoch    int          `json:"kept_epoch,omitempty"` // when not the last (0)
+	StoppedEarly bool         `json:"stopped_early,omitempty"`
 }
 
 // Fine-tuning objectives: what a pretrained stack is fine-tuned for.

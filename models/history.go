@@ -19,4 +19,8 @@ type LevelRecord struct {
 	Noise   string       `json:"noise"`  // corruption of the level's input
 	Loss    graph.Loss   `json:"loss"`
 	History []EpochStats `json:"history"`
+	// KeptEpoch is the epoch whose weights the level kept, when not its last (the best by
+	// validation loss); 0: the last.
+	KeptEpoch    int  `json:"kept_epoch,omitempty"`
+	StoppedEarly bool `json:"stopped_early,omitempty"` // the patience ran out before the epochs asked for
 }

@@ -33,11 +33,21 @@ func trainingFlags(epochsFlag string, epochsDefault int) []cli.Flag {
 		&cli.IntFlag{Name: epochsFlag, Value: epochsDefault, Usage: "passes over the training set"},
 		&cli.IntFlag{Name: "batch", Value: train.DefaultBatch, Usage: "images per training step"},
 		&cli.Float64Flag{Name: "lr", Value: train.DefaultLR, Usage: "Adam's learning rate"},
+		patienceFlag(),
+		keepFlag(),
 		seedFlag(),
 		deviceFlag(),
 		trainLimitFlag(),
 		dataDirFlag(),
 	}
+}
+
+func patienceFlag() cli.Flag {
+	return &cli.IntFlag{Name: "patience", DefaultText: "none", Usage: "stop once the validation loss has not improved for `N` epochs (per level when pretraining)"}
+}
+
+func keepFlag() cli.Flag {
+	return &cli.StringFlag{Name: "keep", DefaultText: "best with --patience, else last", Usage: "end with the weights of the best epoch by validation loss (best) or of the last (last)"}
 }
 
 func trainCommand(s streams) *cli.Command {
@@ -103,7 +113,8 @@ func specFromFlags(c *cli.Context) (models.Spec, error) {
 // trainConfigFromFlags reads the epochs flag, --batch, --lr and --seed; an unset --batch
 // takes defaultBatch when that is positive.
 func trainConfigFromFlags(c *cli.Context, epochsFlag string, defaultBatch int, defaultLR float64) (train.Config, error) {
-	cfg := train.Config{Epochs: c.Int(epochsFlag), Batch: c.Int("batch"), Adam: graph.Adam{LR: c.Float64("lr")}, Seed: c.Uint64("seed")}
+	cfg := train.Config{Epochs: c.Int(epochsFlag), Batch: c.Int("batch"), Adam: graph.Adam{LR: c.Float64("lr")}, Seed: c.Uint64("seed"),
+		Patience: c.Int("patience"), Keep: c.String("keep")}
 	if !c.IsSet("batch") && defaultBatch > 0 {
 		cfg.Batch = defaultBatch
 	}

@@ -83,6 +83,8 @@ type Run struct {
 	Batch            int     `yaml:"batch"`
 	LR               float64 `yaml:"lr"`
 	Seed             uint64  `yaml:"seed"`
+	Patience         int     `yaml:"patience"` // early stopping of every stage; 0: none
+	Keep             string  `yaml:"keep"`     // best or last; default best with a patience
 
 	// Set by the expansion of a grid and seeds: the configuration the run is one seed of
 	// (its name without the seed) and the values the grid gave it.
@@ -449,7 +451,7 @@ func (r *Run) check() (field, problem string) {
 		return "lambda", fmt.Sprintf("%g is negative", r.Lambda)
 	}
 	for _, err := range []error{
-		train.Config{Epochs: 1, Batch: r.Batch, Adam: graph.Adam{LR: r.LR}}.Validate(),
+		train.Config{Epochs: 1, Batch: r.Batch, Adam: graph.Adam{LR: r.LR}, Patience: r.Patience, Keep: r.Keep}.Validate(),
 		train.CheckLR("finetune_lr", r.FinetuneLR),
 	} {
 		var se *models.SettingError

@@ -128,6 +128,9 @@ func planStages(cfg *Config, set *datasets.Set, out string) (finals []*stage, al
 		}
 		base := map[string]any{"spec": spec, "batch": r.Batch, "lr": r.LR, "seed": r.Seed,
 			"data": set.Checksum(), "train_limit": cfg.TrainLimit}
+		if r.Patience > 0 || r.Keep != "" { // only then, so configurations without keep their hashes
+			base["patience"], base["keep"] = r.Patience, r.Keep
+		}
 		var st *stage
 		switch r.Procedure {
 		case models.ProcedureTrain:
@@ -185,19 +188,19 @@ func (st *stage) complete(m *models.Model) bool {
 	}
 	switch st.kind {
 	case "train":
-		return rec.Finetune == nil && len(rec.History) == st.epochs
+		return rec.Finetune == nil && (len(rec.History) == st.epochs || rec.Training.StoppedEarly)
 	case "pretrain":
 		if rec.Finetune != nil || len(rec.Levels) != m.AE.Spec.Depth() {
 			return false
 		}
 		for _, l := range rec.Levels {
-			if len(l.History) != st.epochs {
+			if len(l.History) != st.epochs && !l.StoppedEarly {
 				return false
 			}
 		}
 		return true
 	}
-	return rec.Finetune != nil && len(rec.Finetune.History) == st.epochs
+	return rec.Finetune != nil && (len(rec.Finetune.History) == st.epochs || rec.Finetune.StoppedEarly)
 }
 
 // work returns the estimated cost of training the stage.
@@ -400,7 +403,7 @@ func (r *runner) train(ctx context.Context, runIndex int, st *stage) error {
 	}
 	hidden := spec
 	hidden.Layers = spec.Layers[1:]
-	cfg := train.Config{Epochs: st.epochs, Batch: run.Batch, Adam: graph.Adam{LR: run.LR}, Seed: run.Seed}
+	cfg := train.Config{Epochs: st.epochs, Batch: run.Batch, Adam: graph.Adam{LR: run.LR}, Seed: run.Seed, Patience: run.Patience, Keep: run.Keep}
 	job := train.Job{Set: r.set, Config: cfg, TrainLimit: r.cfg.TrainLimit, Path: st.path, ConfigHash: st.hash,
 		Progress: r.progress(runIndex, st)}
 	r.logf("[run %d/%d] %s: %s %s %s\n", runIndex+1, r.runsTotal, r.cfg.Runs[runIndex].Name, st.kind, spec.Kind, spec)

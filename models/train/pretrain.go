@@ -62,7 +62,7 @@ func PretrainFrom(ctx context.Context, backend graph.Backend, ae *models.Autoenc
 		var resume *Resume
 		if l <= len(done) {
 			prior := done[l-1]
-			if len(prior.History) >= cfg.Epochs {
+			if len(prior.History) >= cfg.Epochs || prior.StoppedEarly {
 				records = append(records, prior)
 				continue
 			}
@@ -113,6 +113,12 @@ func PretrainFrom(ctx context.Context, backend graph.Backend, ae *models.Autoenc
 		}
 		if _, err := Autoencoder(ctx, backend, ae.Level(l), obj, run); err != nil {
 			return records, fmt.Errorf("%w (pretraining level %d of %d)", err, l, levels)
+		}
+		if h := records[l-1].History; len(h) > 0 {
+			records[l-1].StoppedEarly = h[len(h)-1].Epoch < levelCfg.Epochs
+			if e := KeptEpoch(levelCfg, h); e != h[len(h)-1].Epoch {
+				records[l-1].KeptEpoch = e
+			}
 		}
 	}
 	return records, nil

@@ -72,7 +72,7 @@ func startModel(spec models.Spec, job Job, procedure, device string) (*models.Mo
 	return &models.Model{AE: ae, Record: models.Record{
 		ConfigHash: job.ConfigHash,
 		Training: models.TrainingSettings{Procedure: procedure, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.Adam.LR,
-			Seed: cfg.Seed, Device: device, TrainLimit: job.TrainLimit},
+			Seed: cfg.Seed, Device: device, TrainLimit: job.TrainLimit, Patience: cfg.Patience, Keep: cfg.Keep},
 		Data: models.NewDataInfo(job.Set),
 	}}, nil
 }
@@ -101,7 +101,28 @@ func trainModel(ctx context.Context, backend graph.Backend, m *models.Model, job
 	ae := m.AE.Graph()
 	_, err := Autoencoder(ctx, backend, ae, m.AE.Spec.Cost(), Run{Train: job.Set.Train, Val: job.Set.Validation, Noise: m.AE.Spec.Noise,
 		Config: cfg, Hooks: h, From: from, SaveState: saveState(job, stageTrain, ae.Params())})
-	return err
+	if err != nil {
+		return err
+	}
+	return finished(job, m, &rec.Training.KeptEpoch, &rec.Training.StoppedEarly, cfg, rec.History)
+}
+
+// finished records how training ended — early, by the patience, and with which epoch's
+// weights — and, when either differs from the checkpoint on disk (the last epoch's, with no
+// such note), writes the checkpoint again.
+func finished(job Job, m *models.Model, kept *int, early *bool, cfg Config, history []models.EpochStats) error {
+	if len(history) == 0 {
+		return nil
+	}
+	last := history[len(history)-1].Epoch
+	*early = last < cfg.Epochs
+	if e := KeptEpoch(cfg, history); e != last {
+		*kept = e
+	}
+	if *early || *kept != 0 {
+		return models.Save(job.Path, m)
+	}
+	return nil
 }
 
 // The stages an optimiser state belongs to.
@@ -153,8 +174,17 @@ func pretrainModel(ctx context.Context, backend graph.Backend, m *models.Model, 
 			return saveState(job, stageLevel(l), m.AE.Level(l).Params())(epochs, s)
 		}
 	}
-	_, err := PretrainFrom(ctx, backend, m.AE, job.Set.Train, job.Set.Validation, cfg, hooks, from)
-	return err
+	levels, err := PretrainFrom(ctx, backend, m.AE, job.Set.Train, job.Set.Validation, cfg, hooks, from)
+	if err != nil {
+		return err
+	}
+	for _, l := range levels {
+		if l.KeptEpoch != 0 || l.StoppedEarly { // the checkpoint on disk does not say so yet
+			rec.Levels = levels
+			return models.Save(job.Path, m)
+		}
+	}
+	return nil
 }
 
 // Finetune fine-tunes a pretrained model in place, on reconstruction of inputs
@@ -176,7 +206,7 @@ func Finetune(ctx context.Context, backend graph.Backend, m *models.Model, objec
 		rec.ConfigHash = job.ConfigHash
 	}
 	rec.Finetune = &models.FinetuneRecord{Objective: objective, Noise: noise.String(), Epochs: cfg.Epochs, Batch: cfg.Batch,
-		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name()}
+		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name(), Patience: cfg.Patience, Keep: cfg.Keep}
 	switch objective {
 	case models.ObjectiveClassify:
 		if set.Train.Labels == nil {
@@ -205,12 +235,15 @@ func finetuneModel(ctx context.Context, backend graph.Backend, m *models.Model, 
 		layers := ae.Classifier()
 		run.SaveState = saveState(job, stageFinetune, graph.StackParams(layers))
 		_, err = Classifier(ctx, backend, layers, run)
+	} else {
+		g := ae.Graph()
+		run.SaveState = saveState(job, stageFinetune, g.Params())
+		_, err = Autoencoder(ctx, backend, g, ae.Spec.Cost(), run)
+	}
+	if err != nil {
 		return err
 	}
-	g := ae.Graph()
-	run.SaveState = saveState(job, stageFinetune, g.Params())
-	_, err = Autoencoder(ctx, backend, g, ae.Spec.Cost(), run)
-	return err
+	return finished(job, m, &ft.KeptEpoch, &ft.StoppedEarly, cfg, ft.History)
 }
 
 // Continue goes on with the training of m, which stopped: m is the checkpoint at job.Path
@@ -249,12 +282,15 @@ func Continue(ctx context.Context, backend graph.Backend, m *models.Model, job J
 		}
 		return &Resume{Epochs: done, Adam: state}, nil
 	}
+	if rec.Training.StoppedEarly || rec.Finetune != nil && rec.Finetune.StoppedEarly {
+		return fmt.Errorf("models: %s stopped early, its patience run out: there is nothing to go on with", job.Path)
+	}
 	t := rec.Training
-	cfg := Config{Batch: t.Batch, Adam: graph.Adam{LR: t.LR}, Seed: t.Seed}
+	cfg := Config{Batch: t.Batch, Adam: graph.Adam{LR: t.LR}, Seed: t.Seed, Patience: t.Patience, Keep: t.Keep}
 	switch {
 	case rec.Finetune != nil:
 		ft := rec.Finetune
-		cfg = Config{Epochs: epochs(ft.Epochs), Batch: ft.Batch, Adam: graph.Adam{LR: ft.LR}, Seed: ft.Seed}
+		cfg = Config{Epochs: epochs(ft.Epochs), Batch: ft.Batch, Adam: graph.Adam{LR: ft.LR}, Seed: ft.Seed, Patience: ft.Patience, Keep: ft.Keep}
 		params := m.AE.Graph().Params()
 		if ft.Objective == models.ObjectiveClassify {
 			if m.AE.Head == nil {

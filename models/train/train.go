@@ -25,6 +25,23 @@ type Config struct {
 	Batch  int        // images per step; 0 means DefaultBatch
 	Adam   graph.Adam // learning rate and moments; zero fields take Adam's defaults (LR DefaultLR)
 	Seed   uint64     // seeds the shuffling and the corruption
+	// Patience, when positive, stops training once the validation loss has not improved for
+	// this many epochs.
+	Patience int
+	// Keep says which epoch's weights training ends with: KeepBest (the lowest validation
+	// loss) or KeepLast; "" means KeepBest with a patience and KeepLast without.
+	Keep string
+}
+
+// The epochs Config.Keep can keep.
+const (
+	KeepBest = "best"
+	KeepLast = "last"
+)
+
+// keepsBest reports whether training ends with the best epoch's weights.
+func (c Config) keepsBest() bool {
+	return c.Keep == KeepBest || c.Keep == "" && c.Patience > 0
 }
 
 // WithDefaults returns c with its zero batch and learning rate filled in.
@@ -46,6 +63,10 @@ func (c Config) Validate() error {
 		return &models.SettingError{Setting: "epochs", Problem: fmt.Sprintf("must be positive, got %d", c.Epochs)}
 	case c.Batch <= 0:
 		return &models.SettingError{Setting: "batch", Problem: fmt.Sprintf("must be positive, got %d", c.Batch)}
+	case c.Patience < 0:
+		return &models.SettingError{Setting: "patience", Problem: fmt.Sprintf("must be 0 (none) or more, got %d", c.Patience)}
+	case c.Keep != "" && c.Keep != KeepBest && c.Keep != KeepLast:
+		return &models.SettingError{Setting: "keep", Problem: fmt.Sprintf("%q: want best or last", c.Keep)}
 	}
 	return CheckLR("lr", c.Adam.LR)
 }
@@ -186,6 +207,7 @@ func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dens
 			}
 			return fwd.Classify(ctx, val)
 		},
+		noVal: val == nil,
 	})
 }
 
@@ -195,6 +217,7 @@ func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dens
 type fitter struct {
 	fill     func(b *datasets.Batcher, step int, counter uint32) [][]float32
 	validate func(ctx context.Context) (loss, accuracy float64, err error)
+	noVal    bool // no validation images: validate measures nothing
 	// onDevice, when not nil, describes the batches for an executor that builds them on its
 	// device (graph.DeviceData); fill is then not used.
 	onDevice *deviceBatches
@@ -251,6 +274,11 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 		}
 		first = run.From.Epochs + 1
 	}
+	if f.noVal && (cfg.Patience > 0 || cfg.Keep == KeepBest) {
+		return nil, fmt.Errorf("models: a patience or keeping the best epoch needs validation images")
+	}
+	bestLoss, bestEpoch := math.Inf(1), 0
+	var best [][]float32 // the best epoch's weights, when they are to be kept
 	var history []models.EpochStats
 	for epoch := first; epoch <= cfg.Epochs; epoch++ {
 		if hooks.EpochStart != nil {
@@ -285,13 +313,42 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 				return history, err
 			}
 		}
+		if valLoss < bestLoss {
+			bestLoss, bestEpoch = valLoss, epoch
+			if cfg.keepsBest() {
+				best = good
+			}
+		}
 		if hooks.EpochEnd != nil {
 			if err := hooks.EpochEnd(stats); err != nil {
 				return history, err
 			}
 		}
+		if cfg.Patience > 0 && epoch-bestEpoch >= cfg.Patience {
+			break // no better validation loss for Patience epochs
+		}
+	}
+	if best != nil && bestEpoch != history[len(history)-1].Epoch {
+		restore(prog.Params, best)
 	}
 	return history, nil
+}
+
+// KeptEpoch returns the epoch whose weights training with cfg ended with: the best of
+// history by validation loss when cfg keeps the best, else the last.
+func KeptEpoch(cfg Config, history []models.EpochStats) int {
+	if len(history) == 0 {
+		return 0
+	}
+	kept := history[len(history)-1]
+	if cfg.keepsBest() {
+		for _, h := range history {
+			if h.ValLoss < kept.ValLoss || h.ValLoss == kept.ValLoss && h.Epoch < kept.Epoch {
+				kept = h
+			}
+		}
+	}
+	return kept.Epoch
 }
 
 // hostEpoch runs one epoch's steps with batches built on the host; it returns the sum of
