@@ -71,7 +71,7 @@ func LoadClassifier(path string) (*Classifier, error) {
 	if err := readHeader(path, buf, classifierFormat, &rec); err != nil {
 		return nil, err
 	}
-	if out := rec.Layers[max(0, len(rec.Layers)-1)]; len(rec.Layers) < 2 || out != datasets.NumClasses && out != datasets.NumClasses+1 {
+	if len(rec.Layers) < 2 || rec.Layers[len(rec.Layers)-1] != datasets.NumClasses && rec.Layers[len(rec.Layers)-1] != datasets.NumClasses+1 {
 		return nil, &CheckpointError{File: path, Problem: fmt.Sprintf("layers %v are not a digit classifier's", rec.Layers)}
 	}
 	n := 0

@@ -26,9 +26,16 @@ type OptimizerRecord struct {
 }
 
 // OptimizerPath returns where the optimiser state of the checkpoint at path is kept:
-// beside it, NAME.optimizer.safetensors for NAME.safetensors.
+// beside it, NAME.optimizer.safetensors for NAME.safetensors. The state of the epoch before
+// is kept too, at PreviousOptimizerPath: the state is written before the checkpoint, so a
+// run stopped between the two writes has a checkpoint one epoch behind the newest state.
 func OptimizerPath(checkpoint string) string {
 	return strings.TrimSuffix(checkpoint, ".safetensors") + ".optimizer.safetensors"
+}
+
+// PreviousOptimizerPath returns where the optimiser state of the epoch before is kept.
+func PreviousOptimizerPath(checkpoint string) string {
+	return strings.TrimSuffix(checkpoint, ".safetensors") + ".optimizer-previous.safetensors"
 }
 
 // SaveOptimizer writes Adam's state for params (in their order) atomically to path.

@@ -66,6 +66,9 @@ func experimentAction(c *cli.Context, s streams) error {
 			return usagef("--shard and --report-only exclude each other: shards make runs, --report-only reads them")
 		}
 	}
+	if c.Bool("report-only") && c.Bool("force") {
+		return usagef("--report-only and --force exclude each other: --report-only trains nothing")
+	}
 	if c.Bool("print-config") {
 		_, err := fmt.Fprintf(s.Out, "%s%s", text, cfg.Expansion())
 		return err

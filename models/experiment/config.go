@@ -211,6 +211,24 @@ func Parse(file string, data []byte) (*Config, error) {
 		}
 		names[r.Name] = i
 	}
+	// A run's checkpoint is checkpoints/NAME.safetensors, a stage shared by runs
+	// NAME-pretrain.safetensors, its optimiser's state NAME.optimizer.safetensors: no run
+	// may be named so that its files are another's.
+	for i, r := range cfg.Runs {
+		clash := ""
+		for _, suffix := range []string{"-train", "-pretrain", "-finetune"} {
+			if _, ok := names[strings.TrimSuffix(r.Name, suffix)]; ok && strings.HasSuffix(r.Name, suffix) {
+				clash = fmt.Sprintf("%q would share files with the %s stage of run %q", r.Name, strings.TrimPrefix(suffix, "-"), strings.TrimSuffix(r.Name, suffix))
+			}
+		}
+		if strings.HasSuffix(r.Name, ".optimizer") || strings.ContainsAny(r.Name, `/\`) {
+			clash = fmt.Sprintf("%q cannot name a checkpoint file (no .optimizer at the end, no slashes)", r.Name)
+		}
+		if clash != "" {
+			key := fmt.Sprintf("runs[%d].name", i)
+			return nil, &ConfigError{File: file, Line: lineOf(lines, key, lineOf(lines, "runs", 1)), Key: key, Problem: clash}
+		}
+	}
 	return cfg, nil
 }
 

@@ -524,18 +524,18 @@ func Execute(ctx context.Context, cfg *Config, configYAML []byte, set *datasets.
 	if err != nil {
 		return nil, err
 	}
-	plan, err := planStudies(cfg, set, r.opts)
-	if err != nil {
-		return nil, err
-	}
-	m.plan(plan.work)
-	if opts.Shard.N > 1 {
+	if opts.Shard.N > 1 { // a shard makes its runs only: no studies, no report
 		results, err := r.execute(ctx, finals)
 		if err != nil {
 			return nil, fmt.Errorf("%w (what finished is kept in %s; run the same command again to go on)", err, opts.Out)
 		}
 		return &Outputs{Rows: Rows(made(results))}, nil
 	}
+	plan, err := planStudies(cfg, set, r.opts)
+	if err != nil {
+		return nil, err
+	}
+	m.plan(plan.work)
 	results, err := r.execute(ctx, finals)
 	if err != nil {
 		return nil, fmt.Errorf("%w (what finished is kept in %s; run the same command again to go on)", err, opts.Out)

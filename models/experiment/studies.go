@@ -205,6 +205,10 @@ func (st *Studies) walks(ctx context.Context, backend graph.Backend, cfg *Config
 					res = r
 				}
 			}
+			if res.Model == nil { // not finished (a report made before every shard is done)
+				st.Reading = append(st.Reading, fmt.Sprintf("The %s walk of %s is left out: %s is not finished yet.", spec.Method, name, name))
+				continue
+			}
 			start, err := study.WalkStart(spec.Start, spec.Chains, set.Test, cfg.Eval.Seed)
 			if err != nil {
 				return err

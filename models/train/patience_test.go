@@ -132,3 +132,18 @@ func TestEarlyStoppedModelOnDisk(t *testing.T) {
 		t.Errorf("the record on disk: %+v", disk.Record.Training)
 	}
 }
+
+// A run that keeps its best epoch cannot go on exactly (that epoch's weights are not kept),
+// and says so instead of going on from the wrong ones.
+func TestContinueRefusesKeepBest(t *testing.T) {
+	set := smallSet(t)
+	path := t.TempDir() + "/m.safetensors"
+	cfg := Config{Epochs: 2, Batch: 50, Seed: 1, Keep: KeepBest}
+	m, err := NewModel(context.Background(), graph.Tape{}, models.Spec{Kind: models.AE, Layers: []int{16}}, Job{Set: set, Config: cfg, Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Continue(context.Background(), graph.Tape{}, m, Job{Set: set, Path: path, Config: Config{Epochs: 4}}); err == nil {
+		t.Error("a keep-best run went on")
+	}
+}

@@ -66,8 +66,12 @@ func PretrainFrom(ctx context.Context, backend graph.Backend, ae *models.Autoenc
 				records = append(records, prior)
 				continue
 			}
+			if l < len(done) { // the levels after it learnt from its codes as they were
+				return records, fmt.Errorf("models: level %d was pretrained %d epochs and level %d after it; it cannot be pretrained longer without the levels after it again: pretrain the stack anew",
+					l, len(prior.History), l+1)
+			}
 			if len(prior.History) > 0 {
-				resume = &Resume{Epochs: len(prior.History), Adam: from.Adam}
+				resume = &Resume{Epochs: len(prior.History), Adam: from.Adam, History: prior.History}
 			}
 		}
 		if l > 1 {
@@ -115,9 +119,15 @@ func PretrainFrom(ctx context.Context, backend graph.Backend, ae *models.Autoenc
 			return records, fmt.Errorf("%w (pretraining level %d of %d)", err, l, levels)
 		}
 		if h := records[l-1].History; len(h) > 0 {
-			records[l-1].StoppedEarly = h[len(h)-1].Epoch < levelCfg.Epochs
+			records[l-1].StoppedEarly, records[l-1].KeptEpoch = h[len(h)-1].Epoch < levelCfg.Epochs, 0
 			if e := KeptEpoch(levelCfg, h); e != h[len(h)-1].Epoch {
 				records[l-1].KeptEpoch = e
+			}
+			// On disk at once: how the level ended, and the weights it kept.
+			if (records[l-1].StoppedEarly || records[l-1].KeptEpoch != 0) && hooks.EpochEnd != nil {
+				if err := hooks.EpochEnd(records); err != nil {
+					return records, err
+				}
 			}
 		}
 	}

@@ -2,7 +2,10 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
@@ -115,7 +118,7 @@ func finished(job Job, m *models.Model, kept *int, early *bool, cfg Config, hist
 		return nil
 	}
 	last := history[len(history)-1].Epoch
-	*early = last < cfg.Epochs
+	*early, *kept = last < cfg.Epochs, 0
 	if e := KeptEpoch(cfg, history); e != last {
 		*kept = e
 	}
@@ -139,7 +142,11 @@ func saveState(job Job, stage string, params []*graph.Param) func(int, graph.Ada
 		return nil
 	}
 	return func(epochs int, s graph.AdamState) error {
-		return models.SaveOptimizer(models.OptimizerPath(job.Path), models.OptimizerRecord{Stage: stage, Epochs: epochs}, params, s)
+		path := models.OptimizerPath(job.Path)
+		if err := os.Rename(path, models.PreviousOptimizerPath(job.Path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("models: keep the optimiser's state of the epoch before: %w", err)
+		}
+		return models.SaveOptimizer(path, models.OptimizerRecord{Stage: stage, Epochs: epochs}, params, s)
 	}
 }
 
@@ -276,11 +283,21 @@ func Continue(ctx context.Context, backend graph.Backend, m *models.Model, job J
 		if err != nil {
 			return nil, fmt.Errorf("%w (the optimiser's state is needed to go on exactly)", err)
 		}
-		if orec.Stage != stage || orec.Epochs != done {
-			return nil, fmt.Errorf("models: %s is the optimiser's state after %s epoch %d, but %s stopped after %s epoch %d",
-				path, orec.Stage, orec.Epochs, job.Path, stage, done)
+		if orec.Stage != stage || orec.Epochs != done { // stopped between the state's write and the checkpoint's?
+			prev, prevState, perr := models.LoadOptimizer(models.PreviousOptimizerPath(job.Path), params)
+			if perr != nil || prev.Stage != stage || prev.Epochs != done {
+				return nil, fmt.Errorf("models: %s is the optimiser's state after %s epoch %d, but %s stopped after %s epoch %d",
+					path, orec.Stage, orec.Epochs, job.Path, stage, done)
+			}
+			state = prevState
 		}
 		return &Resume{Epochs: done, Adam: state}, nil
+	}
+	withHistory := func(r *Resume, h []models.EpochStats) *Resume {
+		if r != nil {
+			r.History = h
+		}
+		return r
 	}
 	if rec.Training.StoppedEarly || rec.Finetune != nil && rec.Finetune.StoppedEarly {
 		return fmt.Errorf("models: %s stopped early, its patience run out: there is nothing to go on with", job.Path)
@@ -307,7 +324,7 @@ func Continue(ctx context.Context, backend graph.Backend, m *models.Model, job J
 			return fmt.Errorf("models: %s: the fine-tuning's noise: %w", job.Path, err)
 		}
 		ft.Epochs = cfg.Epochs
-		return finetuneModel(ctx, backend, m, job, cfg, noise, r)
+		return finetuneModel(ctx, backend, m, job, cfg, noise, withHistory(r, ft.History))
 	case t.Procedure == models.ProcedurePretrain:
 		cfg.Epochs = epochs(t.Epochs)
 		resume := &PretrainResume{Levels: rec.Levels}
@@ -329,6 +346,6 @@ func Continue(ctx context.Context, backend graph.Backend, m *models.Model, job J
 			return err
 		}
 		rec.Training.Epochs = cfg.Epochs
-		return trainModel(ctx, backend, m, job, cfg, r)
+		return trainModel(ctx, backend, m, job, cfg, withHistory(r, rec.History))
 	}
 }

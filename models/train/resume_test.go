@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -107,21 +108,56 @@ func TestStoppedTrainingGoesOnExactly(t *testing.T) {
 	}
 }
 
-// Going on needs the optimiser's state of the very epoch the checkpoint stopped at.
-func TestContinueRefusesAMismatchedState(t *testing.T) {
+// Going on needs the optimiser's state of the very epoch the checkpoint stopped at. The state
+// is written before the checkpoint, so a run stopped between the two writes has the newest
+// state one epoch ahead: the state of the epoch before is kept for it.
+func TestContinueFindsTheCheckpointsState(t *testing.T) {
 	set := smallSet(t)
 	dir := t.TempDir()
-	path := filepath.Join(dir, "m.safetensors")
 	spec := models.Spec{Kind: models.AE, Layers: []int{16}}
-	if _, err := NewModel(context.Background(), graph.Tape{}, spec, Job{Set: set, Config: Config{Epochs: 2, Batch: 50, Seed: 1}, Path: path}); err != nil {
+	train := func(path string, epochs int) {
+		t.Helper()
+		if _, err := NewModel(context.Background(), graph.Tape{}, spec, Job{Set: set, Config: Config{Epochs: epochs, Batch: 50, Seed: 1}, Path: path}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	whole, path, one := filepath.Join(dir, "whole.safetensors"), filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "one.safetensors")
+	train(whole, 3)
+	train(path, 2) // the state of epoch 2, and of epoch 1 before it
+	train(one, 1)  // the checkpoint of epoch 1, as if the run stopped before writing epoch 2's
+	b, err := os.ReadFile(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	m, err := models.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Record.History = m.Record.History[:1] // as if the state were an epoch ahead
-	if err := Continue(context.Background(), graph.Tape{}, m, Job{Set: set, Path: path, Config: Config{Epochs: 3}}); err == nil {
-		t.Error("a checkpoint of epoch 1 went on with the optimiser's state of epoch 2")
+	if err := Continue(context.Background(), graph.Tape{}, m, Job{Set: set, Path: path, Config: Config{Epochs: 3}}); err != nil {
+		t.Fatalf("a checkpoint one epoch behind its newest state: %v", err)
+	}
+	want, err := models.Load(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range want.AE.Graph().Params() {
+		if !slices.Equal(p.Data, m.AE.Graph().Params()[i].Data) {
+			t.Errorf("%s differs from the run that never stopped", p.Name)
+		}
+	}
+	// Without the state of the checkpoint's epoch, it does not go on.
+	m2, err := models.Load(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(models.PreviousOptimizerPath(one))
+	if err := os.Rename(models.OptimizerPath(path), models.OptimizerPath(one)); err != nil {
+		t.Fatal(err)
+	}
+	if err := Continue(context.Background(), graph.Tape{}, m2, Job{Set: set, Path: one, Config: Config{Epochs: 3}}); err == nil {
+		t.Error("a checkpoint of epoch 1 went on with the optimiser's state of epoch 3")
 	}
 }

@@ -108,8 +108,9 @@ type Run struct {
 
 // Resume is where a stopped run goes on from.
 type Resume struct {
-	Epochs int // completed
-	Adam   graph.AdamState
+	Epochs  int // completed
+	Adam    graph.AdamState
+	History []models.EpochStats // of the epochs completed, so a patience counts from where it was
 }
 
 // Autoencoder fits ae to run.Train, its inputs corrupted by run.Noise, minimising obj, and
@@ -279,6 +280,16 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 	}
 	bestLoss, bestEpoch := math.Inf(1), 0
 	var best [][]float32 // the best epoch's weights, when they are to be kept
+	if run.From != nil {
+		if cfg.keepsBest() {
+			return nil, fmt.Errorf("models: a run that keeps its best epoch cannot go on exactly (that epoch's weights are not kept beside the checkpoint); train it again, or with --keep last")
+		}
+		for _, h := range run.From.History {
+			if h.ValLoss < bestLoss {
+				bestLoss, bestEpoch = h.ValLoss, h.Epoch
+			}
+		}
+	}
 	var history []models.EpochStats
 	for epoch := first; epoch <= cfg.Epochs; epoch++ {
 		if hooks.EpochStart != nil {
