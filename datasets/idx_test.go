@@ -320,9 +320,18 @@ func TestLoadUncompressed(t *testing.T) {
 			t.Errorf("%s: different splits or labels than the gzipped files", filepath.Base(dir))
 		}
 	}
-	// Both forms of one file are ambiguous.
-	writeFile(t, plain, TestLabelsFile, gzipped([]byte("x")))
+	// Both forms of one file (as gunzip -k leaves them) are fine when they agree.
+	labels, err := os.ReadFile(filepath.Join(plain, strings.TrimSuffix(TestLabelsFile, ".gz")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, plain, TestLabelsFile, gzipped(labels))
+	if set, err := Load(Options{Dir: plain}); err != nil || !set.IsMNIST() {
+		t.Errorf("both forms of t10k-labels, the same content: %v", err)
+	}
+	labels[len(labels)-1] ^= 1
+	writeFile(t, plain, TestLabelsFile, gzipped(labels))
 	if _, err := Load(Options{Dir: plain}); err == nil || !strings.Contains(err.Error(), "keep one") {
-		t.Errorf("both t10k-labels files present: %v", err)
+		t.Errorf("both t10k-labels files present, different contents: %v", err)
 	}
 }

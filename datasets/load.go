@@ -207,6 +207,11 @@ func readFiles(dir string) ([]File, map[string]idxFile, error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		if plain := strings.TrimSuffix(path, ".gz"); plain != path {
+			if other, err := os.ReadFile(plain); err == nil && md5.Sum(other) != md5.Sum(data) {
+				return nil, nil, fmt.Errorf("datasets: %s has both %s and %s, with different contents: keep one", dir, filepath.Base(path), filepath.Base(plain))
+			}
+		}
 		stored, content := md5.Sum(raw), md5.Sum(data)
 		files = append(files, File{Name: filepath.Base(path), MD5: hex.EncodeToString(stored[:]), Size: int64(len(raw)),
 			ContentMD5: hex.EncodeToString(content[:])})
@@ -216,15 +221,13 @@ func readFiles(dir string) ([]File, map[string]idxFile, error) {
 }
 
 // locate returns the path of the file canonically named name in dir: name itself, or name
-// without .gz; "" when neither is there. Both at once are ambiguous.
+// without .gz; "" when neither is there.
 func locate(dir, name string) (string, error) {
 	gz, plain := filepath.Join(dir, name), filepath.Join(dir, strings.TrimSuffix(name, ".gz"))
 	_, gzErr := os.Stat(gz)
 	_, plainErr := os.Stat(plain)
 	switch {
-	case gzErr == nil && plainErr == nil:
-		return "", fmt.Errorf("datasets: %s has both %s and %s: keep one", dir, filepath.Base(gz), filepath.Base(plain))
-	case gzErr == nil:
+	case gzErr == nil: // and, when both are there (gunzip -k leaves both), the caller checks they agree
 		return gz, nil
 	case plainErr == nil:
 		return plain, nil
