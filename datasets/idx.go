@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 )
@@ -201,4 +202,25 @@ func parsePair(images, labels idxFile) (*Images, error) {
 	}
 	im.Labels = l
 	return im, nil
+}
+
+// WriteImages writes images as an uncompressed IDX image file, each pixel in [0,1] rounded to
+// a byte (values outside are clamped), so other tools can read what aelab makes.
+func WriteImages(w io.Writer, images *Images) error {
+	var head [16]byte
+	binary.BigEndian.PutUint32(head[0:], imagesMagic)
+	binary.BigEndian.PutUint32(head[4:], uint32(images.Len()))
+	binary.BigEndian.PutUint32(head[8:], uint32(images.Rows))
+	binary.BigEndian.PutUint32(head[12:], uint32(images.Cols))
+	body := make([]byte, len(images.Pixels))
+	for i, v := range images.Pixels {
+		body[i] = byte(math.Round(float64(min(max(v, 0), 1)) * 255))
+	}
+	if _, err := w.Write(head[:]); err != nil {
+		return fmt.Errorf("datasets: write IDX: %w", err)
+	}
+	if _, err := w.Write(body); err != nil {
+		return fmt.Errorf("datasets: write IDX: %w", err)
+	}
+	return nil
 }

@@ -335,3 +335,26 @@ func TestLoadUncompressed(t *testing.T) {
 		t.Errorf("both t10k-labels files present, different contents: %v", err)
 	}
 }
+
+// What WriteImages writes, ReadImages reads back, each pixel to within half a grey level.
+func TestWriteImagesRoundTrip(t *testing.T) {
+	im := &Images{Rows: 2, Cols: 3, Pixels: []float32{0, 0.5, 1, 0.25, -0.2, 1.7, 0.1, 0.2, 0.3, 0.4, 0.6, 0.9}}
+	var b bytes.Buffer
+	if err := WriteImages(&b, im); err != nil {
+		t.Fatal(err)
+	}
+	path := writeFile(t, t.TempDir(), "s-idx3-ubyte", b.Bytes())
+	got, err := ReadImages(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Len() != 2 || got.Rows != 2 || got.Cols != 3 {
+		t.Fatalf("read %d images of %d×%d", got.Len(), got.Rows, got.Cols)
+	}
+	for i, v := range im.Pixels {
+		want := min(max(v, 0), 1)
+		if d := got.Pixels[i] - want; d > 0.5/255+1e-6 || d < -0.5/255-1e-6 {
+			t.Errorf("pixel %d: %g, want %g", i, got.Pixels[i], want)
+		}
+	}
+}

@@ -98,6 +98,7 @@ func newApp(s streams) *cli.App {
 			reconstructCommand(s),
 			interpolateCommand(s),
 			walkCommand(s),
+			samplesCommand(s),
 			infoCommand(s),
 			dataCommand(s),
 			devicesCommand(s),

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/models"
 	"github.com/aelab/aelab/models/experiment"
 )
@@ -76,5 +79,42 @@ func TestBenchJSONCountsEpochsFromOne(t *testing.T) {
 	}
 	if !slices.Equal(epochs, []int{1, 2}) {
 		t.Errorf("epochs %v, want [1 2]", epochs)
+	}
+}
+
+// samples score reads an IDX file and prints the judge's figures, every field in --json.
+func TestSamplesScore(t *testing.T) {
+	dir := t.TempDir()
+	set, err := datasets.Load(datasets.Options{})
+	if err != nil {
+		t.Skip(err)
+	}
+	var b bytes.Buffer
+	if err := datasets.WriteImages(&b, set.Train.Slice(0, 200)); err != nil {
+		t.Fatal(err)
+	}
+	idx := filepath.Join(dir, "s-idx3-ubyte")
+	if err := os.WriteFile(idx, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	judge := filepath.Join(dir, "judge.safetensors")
+	if err := models.SaveClassifier(judge, models.NewClassifier([]int{784, 16, 11}, 1)); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := aelab(t, "samples", "score", "--idx", idx, "--classifier", judge, "--json", "--device", "cpu")
+	if code != exitOK {
+		t.Fatalf("samples score: %s", stderr)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	for _, field := range []string{"parzen_ll", "parzen_se", "parzen_sigma", "classes_covered", "class_entropy", "plausible_share", "near_copy_share", "fd", "fd_floor", "n"} {
+		if _, ok := got[field]; !ok {
+			t.Errorf("no %s in %s", field, out)
+		}
+	}
+	if got["n"] != float64(200) {
+		t.Errorf("n = %v, want 200", got["n"])
 	}
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
+	"github.com/google/renameio/v2"
 	"github.com/urfave/cli/v2"
 
 	"github.com/aelab/aelab/datasets"
@@ -27,6 +29,7 @@ func walkCommand(s streams) *cli.Command {
 			&cli.StringFlag{Name: "snapshots", Usage: "steps to draw and measure, e.g. 0,10,100 (default: 0, 1, 2, 5, 10, 20, 50, … up to --steps)"},
 			seedFlag(),
 			&cli.StringFlag{Name: "out", Value: "walk.png", Usage: "PNG `FILE` to write"},
+			&cli.StringFlag{Name: "samples-idx", Usage: "also write every chain's last image to the IDX `FILE`, for aelab samples score or other tools"},
 			jsonFlag(),
 			classifierFlag(),
 			deviceFlag(),
@@ -60,6 +63,11 @@ func walkAction(c *cli.Context, s streams) error {
 	out := c.String("out")
 	if err := checkOutput("out", out); err != nil {
 		return err
+	}
+	if c.IsSet("samples-idx") {
+		if err := checkOutput("samples-idx", c.String("samples-idx")); err != nil {
+			return err
+		}
 	}
 	model, err := loadModel(c)
 	if err != nil {
@@ -96,6 +104,20 @@ func walkAction(c *cli.Context, s streams) error {
 	}
 	if err := report.WritePNG(out, img); err != nil {
 		return err
+	}
+	if path := c.String("samples-idx"); path != "" {
+		last := snaps[len(snaps)-1]
+		images := &datasets.Images{Rows: set.Test.Rows, Cols: set.Test.Cols}
+		for _, im := range last.Images {
+			images.Pixels = append(images.Pixels, im...)
+		}
+		var buf bytes.Buffer
+		if err := datasets.WriteImages(&buf, images); err != nil {
+			return err
+		}
+		if err := renameio.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("--samples-idx %s: %w", path, err)
+		}
 	}
 	if c.Bool("json") {
 		return json.NewEncoder(s.Out).Encode(map[string]any{"image": out, "method": cfg.Method, "start": c.String("start"),

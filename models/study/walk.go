@@ -348,6 +348,7 @@ func NearestDistances(mul graph.MatMul, images []float32, ref *datasets.Images) 
 type Reference struct {
 	Train        *datasets.Images
 	NearDistance float64 // the nearQuantile of test digits' distances to their nearest training image
+	CopyDistance float64 // the copyQuantile of them: closer than this is a near-copy of a training image
 }
 
 // An image is near the data when it is as close to a training image as 99% of a sample of
@@ -355,6 +356,7 @@ type Reference struct {
 // training "0" as most test digits are); it marks images far from everything.
 const (
 	nearQuantile = 0.99
+	copyQuantile = 0.01 // closer to a training image than 99% of test digits are: a near-copy
 	nearSample   = 1000
 )
 
@@ -363,7 +365,7 @@ func NewReference(mul graph.MatMul, trainSet, test *datasets.Images) Reference {
 	n := min(nearSample, test.Len())
 	dists := NearestDistances(mul, test.Pixels[:n*test.Dim()], trainSet)
 	slices.Sort(dists)
-	return Reference{Train: trainSet, NearDistance: dists[int(nearQuantile*float64(n-1))]}
+	return Reference{Train: trainSet, NearDistance: dists[int(nearQuantile*float64(n-1))], CopyDistance: dists[int(copyQuantile*float64(n-1))]}
 }
 
 // WalkPoint measures one chain at one snapshot.
