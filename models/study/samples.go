@@ -21,9 +21,9 @@ import (
 // features, beside the same distance for training images (its floor).
 type SampleScore struct {
 	N              int     `json:"n"`
-	ParzenLL       float64 `json:"parzen_ll"`     // mean log-likelihood of the test images, nats
-	ParzenSE       float64 `json:"parzen_se"`     // its standard error
-	ParzenSigma    float64 `json:"parzen_sigma"`  // the window width, chosen on validation images
+	ParzenLL       float64 `json:"parzen_ll"`    // mean log-likelihood of the test images, nats
+	ParzenSE       float64 `json:"parzen_se"`    // its standard error
+	ParzenSigma    float64 `json:"parzen_sigma"` // the window width, chosen on validation images
 	ClassesCovered int     `json:"classes_covered"`
 	ClassEntropy   float64 `json:"class_entropy"` // of the class histogram, normalised to [0,1]
 	PlausibleShare float64 `json:"plausible_share"`
@@ -42,7 +42,9 @@ type SampleJudge struct {
 }
 
 // parzenSigmas returns the window widths tried on the validation images.
-func parzenSigmas() []float64 { return []float64{0.05, 0.08, 0.1, 0.12, 0.15, 0.17, 0.2, 0.25, 0.3, 0.4} }
+func parzenSigmas() []float64 {
+	return []float64{0.05, 0.08, 0.1, 0.12, 0.15, 0.17, 0.2, 0.25, 0.3, 0.4}
+}
 
 // Score judges samples (N×D, pixels in [0,1]).
 func (j SampleJudge) Score(ctx context.Context, backend graph.Backend, samples []float32) (SampleScore, error) {
