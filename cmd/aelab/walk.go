@@ -25,7 +25,7 @@ func walkCommand(s streams) *cli.Command {
 			&cli.Float64Flag{Name: "eta", Value: study.DefaultWalkEta, Usage: "step size η of score and energy"},
 			&cli.StringFlag{Name: "chain-noise", Usage: "corruption of the chain (default: the model's training noise, else gaussian:0.4)"},
 			&cli.BoolFlag{Name: "clip", Usage: "keep pixels in [0,1] after every step"},
-			&cli.IntFlag{Name: "chains", Value: study.DefaultChains, Usage: "walks side by side, from different starting points"},
+			&cli.IntFlag{Name: "chains", Value: study.DefaultChains, Usage: "walks side by side, from different starting points (the picture shows 16, the table measures 64; all go to --samples-idx)"},
 			&cli.StringFlag{Name: "snapshots", Usage: "steps to draw and measure, e.g. 0,10,100 (default: 0, 1, 2, 5, 10, 20, 50, … up to --steps)"},
 			seedFlag(),
 			&cli.StringFlag{Name: "out", Value: "walk.png", Usage: "PNG `FILE` to write"},
@@ -37,6 +37,20 @@ func walkCommand(s streams) *cli.Command {
 		},
 		Action: func(c *cli.Context) error { return walkAction(c, s) },
 	}
+}
+
+// measuredChains is how many chains the walk's table measures; more make samples (for
+// --samples-idx and aelab samples score), not rows.
+const measuredChains = 64
+
+// firstChains keeps the first n chains of every snapshot.
+func firstChains(snaps []study.Snapshot, n int) []study.Snapshot {
+	out := make([]study.Snapshot, len(snaps))
+	for i, s := range snaps {
+		k := min(n, len(s.Images))
+		out[i] = study.Snapshot{Step: s.Step, Images: s.Images[:k], Energy: s.Energy[:k]}
+	}
+	return out
 }
 
 func walkAction(c *cli.Context, s streams) error {
@@ -93,7 +107,7 @@ func walkAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return err
 	}
-	points, err := study.MeasureWalk(c.Context, backend, judge, study.NewReference(backend.MatMul(), set.Train, set.Test), snaps)
+	points, err := study.MeasureWalk(c.Context, backend, judge, study.NewReference(backend.MatMul(), set.Train, set.Test), firstChains(snaps, measuredChains))
 	if err != nil {
 		return err
 	}

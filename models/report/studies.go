@@ -61,7 +61,10 @@ func ReconstructionGrid(title string, d study.Digits, recons []study.Reconstruct
 	return g
 }
 
-// WalkGrid lays out a walk: one row per chain, a column per snapshot.
+// walkRows is how many chains a walk's picture shows.
+const walkRows = 16
+
+// WalkGrid lays out a walk: one row per chain (the first 16), a column per snapshot.
 func WalkGrid(title string, snaps []study.Snapshot, rows, cols int) Grid {
 	g := Grid{Title: title, ImageRows: rows, ImageCols: cols}
 	for _, s := range snaps {
@@ -70,7 +73,7 @@ func WalkGrid(title string, snaps []study.Snapshot, rows, cols int) Grid {
 	if len(snaps) == 0 {
 		return g
 	}
-	for c := range snaps[0].Images {
+	for c := range min(walkRows, len(snaps[0].Images)) {
 		r := GridRow{Label: "chain " + strconv.Itoa(c+1)}
 		for _, s := range snaps {
 			r.Images = append(r.Images, s.Images[c])

@@ -34,7 +34,7 @@ const (
 	DefaultWalkSteps  = 100
 	DefaultWalkEta    = 1.0
 	DefaultChains     = 8
-	MaxChains         = 64
+	MaxChains         = 100000 // many chains make many samples at once
 	maxEta            = 1e6
 )
 

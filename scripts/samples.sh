@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Today's walks as samplers: 10,000 chains from uniform noise by the seed preset's DAE and
+# fine-tuned deep DAE, the score walk (100 steps) and the denoising chain (300 steps), each
+# judged by aelab samples score. Writes log.txt and metrics.json (one judge's JSON per walk)
+# to scripts/results/samples/.
+# usage: scripts/samples.sh [CHECKPOINTS_DIR] [OUT_DIR] [CHAINS]
+#        (defaults: runs/seed/checkpoints, made by aelab experiment; runs/samples; 10000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/recipe-lib.sh
+ckpts=${1:-runs/seed/checkpoints}
+out=${2:-runs/samples}
+chains=${3:-10000}
+recipe_start samples "$@"
+fields=()
+for model in dae deep-dae-finetuned; do
+  for walk in "score 100" "chain 300"; do
+    set -- $walk
+    name=$model-$1-$2
+    t0=$(date +%s)
+    "$out/aelab" walk --model "$ckpts/$model.safetensors" --method "$1" --steps "$2" --chains "$chains" \
+      --snapshots "0,$2" --out "$out/$name.png" --samples-idx "$out/$name-idx3-ubyte" > /dev/null
+    t1=$(date +%s)
+    score=$("$out/aelab" samples score --idx "$out/$name-idx3-ubyte" --json)
+    echo "$name: $score (walk $(( t1 - t0 )) s, judge $(( $(date +%s) - t1 )) s)"
+    fields+=("$name=$score")
+  done
+done
+recipe_metrics chains="$chains" "${fields[@]}"
