@@ -20,7 +20,8 @@ func walkCommand(s streams) *cli.Command {
 		Flags: []cli.Flag{
 			modelFlag(),
 			&cli.StringFlag{Name: "start", Value: study.DefaultWalkStart, Usage: "starting images: noise (standard normal pixels), uniform (pixels in [0,1]) or image:I (test image I)"},
-			&cli.StringFlag{Name: "method", Value: study.DefaultWalkMethod, Usage: "score: x += η(r(x) − x); energy: x −= η∇‖r(x) − x‖² (gorgonia's gradient); chain: x = r(corrupt(x))"},
+			&cli.StringFlag{Name: "method", Value: study.DefaultWalkMethod, Usage: "score: x += η(r(x) − x); energy: x −= η∇‖r(x) − x‖² (gorgonia's gradient); chain: x = r(corrupt(x)); annealed: the chain, its corruption falling from --anneal times the chain noise to the chain noise"},
+			&cli.Float64Flag{Name: "anneal", Value: study.DefaultAnneal, Usage: "annealed: the corruption's level at the first step, times the chain noise's"},
 			&cli.IntFlag{Name: "steps", Value: study.DefaultWalkSteps, Usage: "steps of the walk"},
 			&cli.Float64Flag{Name: "eta", Value: study.DefaultWalkEta, Usage: "step size η of score and energy"},
 			&cli.StringFlag{Name: "chain-noise", Usage: "corruption of the chain (default: the model's training noise, else gaussian:0.4)"},
@@ -66,7 +67,7 @@ func walkAction(c *cli.Context, s streams) error {
 		return usageError{fmt.Errorf("--chain-noise: %w", err)}
 	}
 	cfg := study.WalkConfig{Method: c.String("method"), Steps: c.Int("steps"), Eta: c.Float64("eta"), ChainNoise: chainNoise,
-		Clip: c.Bool("clip"), Snapshots: snapshots, Seed: c.Uint64("seed")}
+		Clip: c.Bool("clip"), Snapshots: snapshots, Seed: c.Uint64("seed"), Anneal: c.Float64("anneal")}
 	if err := cfg.Validate(); err != nil {
 		return settingError(err, nil)
 	}

@@ -55,6 +55,7 @@ type WalkSpec struct {
 	Steps  int      `yaml:"steps"`  // default 100
 	Eta    float64  `yaml:"eta"`    // default 1
 	Chains int      `yaml:"chains"` // default 8
+	Anneal float64  `yaml:"anneal"` // annealed: the corruption's level at the start, times the chain noise's; default 2.5
 }
 
 // EvalSpec is how every model is measured.
@@ -275,7 +276,10 @@ func (cfg *Config) checkStudies(file string, lines map[string]int) error {
 		if w.Chains == 0 {
 			w.Chains = study.DefaultChains
 		}
-		if err := (study.WalkConfig{Method: w.Method, Steps: w.Steps, Eta: w.Eta}).Validate(); err != nil {
+		if w.Anneal == 0 {
+			w.Anneal = study.DefaultAnneal
+		}
+		if err := (study.WalkConfig{Method: w.Method, Steps: w.Steps, Eta: w.Eta, Anneal: w.Anneal}).Validate(); err != nil {
 			return setting(key, err)
 		}
 		if err := study.CheckWalkStart(w.Start, w.Chains); err != nil {

@@ -25,6 +25,10 @@ const (
 	// WalkChain runs the generalised denoising-autoencoder Markov chain (Bengio et al., 2013):
 	// corrupt, reconstruct, repeat.
 	WalkChain = "chain"
+	// WalkAnnealed is the chain with its corruption annealed: the level starts at Anneal
+	// times the chain noise's and falls linearly to the chain noise's own by the last step,
+	// so early steps jump between modes and late ones settle where the model was trained.
+	WalkAnnealed = "annealed"
 )
 
 // The defaults and limits of a walk, for the command line and configs alike.
@@ -34,6 +38,7 @@ const (
 	DefaultWalkSteps  = 100
 	DefaultWalkEta    = 1.0
 	DefaultChains     = 8
+	DefaultAnneal     = 2.5
 	MaxChains         = 100000 // many chains make many samples at once
 	maxEta            = 1e6
 )
@@ -46,6 +51,7 @@ type WalkConfig struct {
 	ChainNoise datasets.Noise // corruption of the chain; none means the model's training noise
 	Clip       bool           // keep pixels in [0,1] after every step
 	Snapshots  []int          // steps to record, 0 the start; nil means DefaultSnapshots(Steps)
+	Anneal     float64        // annealed: the corruption's level at the start, times ChainNoise's
 	Seed       uint64         // seeds the chain's corruption
 }
 
@@ -55,11 +61,13 @@ func (c WalkConfig) Validate() error {
 		return &models.SettingError{Setting: setting, Problem: fmt.Sprintf(format, args...)}
 	}
 	switch {
-	case c.Method != WalkScore && c.Method != WalkEnergy && c.Method != WalkChain:
-		return bad("method", "%q: want score, energy or chain", c.Method)
+	case c.Method != WalkScore && c.Method != WalkEnergy && c.Method != WalkChain && c.Method != WalkAnnealed:
+		return bad("method", "%q: want score, energy, chain or annealed", c.Method)
+	case c.Method == WalkAnnealed && !(c.Anneal >= 0.1 && c.Anneal <= 100):
+		return bad("anneal", "must be between 0.1 and 100 (times the chain noise's level at the start), got %g", c.Anneal)
 	case c.Steps < 0:
 		return bad("steps", "must be 0 or more, got %d", c.Steps)
-	case c.Method != WalkChain && !(c.Eta > 0 && c.Eta <= maxEta):
+	case (c.Method == WalkScore || c.Method == WalkEnergy) && !(c.Eta > 0 && c.Eta <= maxEta):
 		return bad("eta", "must be positive (it is the step size η), got %g", c.Eta)
 	}
 	for _, s := range c.Snapshots {
@@ -204,6 +212,7 @@ type walker struct {
 	noise     datasets.Noise // the chain's corruption
 	rng       *rand.Rand
 	corrupted []float32
+	steps     int // taken so far
 }
 
 func newWalker(backend graph.Backend, ae *models.Autoencoder, x []float32, cfg WalkConfig) (*walker, error) {
@@ -288,14 +297,20 @@ func (w *walker) step() error {
 		for i, g := range w.grad.Output(1) {
 			x[i] -= eta * g
 		}
-	case WalkChain:
-		w.noise.Apply(w.corrupted, x, w.rng)
+	case WalkChain, WalkAnnealed:
+		noise := w.noise
+		if w.cfg.Method == WalkAnnealed { // from Anneal× the level down to the level itself, linearly
+			f := float64(w.steps) / float64(max(1, w.cfg.Steps-1))
+			noise.Level *= w.cfg.Anneal*(1-f) + f
+		}
+		noise.Apply(w.corrupted, x, w.rng)
 		r, err := w.reconstruct(w.corrupted)
 		if err != nil {
 			return err
 		}
 		copy(x, r)
 	}
+	w.steps++
 	if w.cfg.Clip {
 		for i, v := range x {
 			x[i] = min(max(v, 0), 1)
