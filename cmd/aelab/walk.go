@@ -112,7 +112,14 @@ func walkAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return err
 	}
-	title := fmt.Sprintf("%s walk of %s from %s, η %g, %d steps", cfg.Method, fileBase(c.String("model")), c.String("start"), cfg.Eta, cfg.Steps)
+	step := fmt.Sprintf("η %g", cfg.Eta) // what sets the size of a step
+	if cfg.Method == study.WalkChain || cfg.Method == study.WalkAnnealed {
+		step = "noise " + chainNoise.String()
+		if chainNoise.IsNone() {
+			step = "the model's noise"
+		}
+	}
+	title := fmt.Sprintf("%s walk of %s from %s, %s, %d steps", cfg.Method, fileBase(c.String("model")), c.String("start"), step, cfg.Steps)
 	img, err := report.WalkGrid(title, snaps, set.Test.Rows, set.Test.Cols).Render()
 	if err != nil {
 		return err
