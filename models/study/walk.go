@@ -334,25 +334,20 @@ func finite(x []float32) bool {
 func NearestDistances(mul graph.MatMul, images []float32, ref *datasets.Images) []float64 {
 	d := ref.Dim()
 	n, m := len(images)/d, ref.Len()
-	refNorms := make([]float64, m)
-	for j := range m {
-		for _, v := range ref.Image(j) {
-			refNorms[j] += float64(v) * float64(v)
-		}
-	}
-	dots := make([]float32, n*m)
-	mul.Gemm(false, true, n, m, d, images, d, ref.Pixels, d, dots, m)
+	refNorms, norms := rowNorms(ref.Pixels, d), rowNorms(images, d)
+	const chunk = 256 // images at a time: chunk × m dot products in memory, not n × m
+	dots := make([]float32, min(chunk, n)*m)
 	out := make([]float64, n)
-	for i := range n {
-		var norm float64
-		for _, v := range images[i*d : (i+1)*d] {
-			norm += float64(v) * float64(v)
+	for lo := 0; lo < n; lo += chunk {
+		c := min(chunk, n-lo)
+		mul.Gemm(false, true, c, m, d, images[lo*d:(lo+c)*d], d, ref.Pixels, d, dots[:c*m], m)
+		for i := range c {
+			best := math.Inf(1)
+			for j := range m {
+				best = min(best, norms[lo+i]+refNorms[j]-2*float64(dots[i*m+j]))
+			}
+			out[lo+i] = math.Sqrt(max(best, 0))
 		}
-		best := math.Inf(1)
-		for j := range m {
-			best = min(best, norm+refNorms[j]-2*float64(dots[i*m+j]))
-		}
-		out[i] = math.Sqrt(max(best, 0))
 	}
 	return out
 }
