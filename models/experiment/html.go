@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,7 +72,7 @@ func resultsTable(dir string, results []Result, rows []Row) report.Table {
 }
 
 // sectionTable turns a studies' section into a report table: a column is numeric when every
-// cell starts with a number (or says n/a).
+// cell starts with a number (or says n/a); its best value is marked as the section says.
 func sectionTable(s Section) report.Table {
 	t := report.Table{Title: s.Title, Text: s.Text}
 	for c, name := range s.Header {
@@ -86,8 +87,8 @@ func sectionTable(s Section) report.Table {
 			}
 		}
 		best := report.NoBest
-		if numeric && (strings.Contains(name, "p") && strings.Contains(name, "mean") || strings.Contains(name, "ends") || strings.Contains(name, "plausible")) {
-			best = report.Highest
+		if c < len(s.Best) && numeric {
+			best = s.Best[c]
 		}
 		t.Columns = append(t.Columns, report.Column{Name: name, Numeric: numeric, Best: best})
 	}
@@ -230,7 +231,7 @@ func page(r Report, dir string, out *Outputs, charts []report.Chart) report.Page
 func devices(rows []Row) string {
 	var seen []string
 	for _, r := range rows {
-		if r.Device != "" && !strings.Contains(strings.Join(seen, ","), r.Device) {
+		if r.Device != "" && !slices.Contains(seen, r.Device) {
 			seen = append(seen, r.Device)
 		}
 	}

@@ -198,13 +198,7 @@ type Report struct {
 func WriteOutputs(ctx context.Context, dir string, backend graph.Backend, r Report) (*Outputs, error) {
 	cfg, set, results, studies := r.Config, r.Set, r.Results, r.Studies
 	out := &Outputs{Rows: Rows(results)}
-	// Figures show each configuration once: its first seed's run.
-	var shown []Result
-	for _, g := range groups(results) {
-		first := g.Results[0]
-		first.Run.Name = g.Name
-		shown = append(shown, first)
-	}
+	shown := firstSeeds(results) // figures show each configuration once
 	figs, err := reconstructionFigures(ctx, backend, set, cfg, shown)
 	if err != nil {
 		return nil, err

@@ -570,11 +570,14 @@ func Execute(ctx context.Context, cfg *Config, configYAML []byte, set *datasets.
 	return out, err
 }
 
-// firstSeeds keeps each configuration's first run: the studies draw each configuration once.
+// firstSeeds keeps each configuration's first run, named after the configuration: the
+// figures and the studies show each configuration once.
 func firstSeeds(results []Result) []Result {
 	var out []Result
 	for _, g := range groups(results) {
-		out = append(out, g.Results[0])
+		first := g.Results[0]
+		first.Run.Name = g.Name
+		out = append(out, first)
 	}
 	return out
 }

@@ -20,6 +20,7 @@ type Section struct {
 	Text   string
 	Header []string
 	Rows   [][]string
+	Best   []report.Best // of each column, when marked (nil: none)
 }
 
 // Studies are the interpolations and walks of an experiment.
@@ -133,7 +134,8 @@ func (st *Studies) interpolations(ctx context.Context, backend graph.Backend, cf
 	}
 	sec := Section{Title: "Interpolations, judged by a digit classifier",
 		Text:   "mean p: the mean top softmax probability along a path; ends ≥0.9: the share of interpolants classified, with p ≥ 0.9, as one of the two end digits' classes; switch a: the mean a at which the predicted class first changes (different classes only).",
-		Header: []string{"path", "same class: mean p", "same class: ends ≥0.9", "different: mean p", "different: ends ≥0.9", "different: switch a"}}
+		Header: []string{"path", "same class: mean p", "same class: ends ≥0.9", "different: mean p", "different: ends ≥0.9", "different: switch a"},
+		Best:   []report.Best{report.NoBest, report.Highest, report.Highest, report.Highest, report.Highest, report.NoBest}}
 	same, diff := summaries["same_class"], summaries["different_classes"]
 	if judge == nil {
 		sec.Title = "Interpolations"
@@ -193,7 +195,8 @@ func (st *Studies) walks(ctx context.Context, backend graph.Backend, cfg *Config
 	sec := Section{Title: "Walks from noise to the data manifold",
 		Text: fmt.Sprintf("energy: the mean ‖r(x) − x‖² over the chains, at the start and the end; nearest: the mean Euclidean distance to the closest training image; near: the share of chains within %.2f of a training image (as near as 99%% of test digits are); p: the digit classifier's mean probability of its most likely digit (its softmax has an eleventh class, not a digit); plausible: the share of chains classified as a digit with p ≥ 0.9 and near the training images.",
 			ref.NearDistance),
-		Header: []string{"model", "walk", "energy", "nearest at end", "near at end", "p at end", "plausible at end"}}
+		Header: []string{"model", "walk", "energy", "nearest at end", "near at end", "p at end", "plausible at end"},
+		Best:   []report.Best{6: report.Highest}}
 	st.Data["near_distance"] = ref.NearDistance
 	var data []map[string]any
 	for _, spec := range cfg.Walks {
