@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/aelab/aelab/models/report"
 	"github.com/aelab/aelab/models/study"
 )
@@ -45,18 +47,11 @@ type Spread struct {
 
 func spreadOf(values []float64) Spread {
 	s := Spread{N: len(values)}
-	if s.N == 0 {
-		return s
-	}
-	for _, v := range values {
-		s.Mean += v / float64(s.N)
-	}
-	if s.N > 1 {
-		var ss float64
-		for _, v := range values {
-			ss += (v - s.Mean) * (v - s.Mean)
-		}
-		s.SD = math.Sqrt(ss / float64(s.N-1))
+	switch {
+	case s.N == 1:
+		s.Mean = values[0]
+	case s.N > 1:
+		s.Mean, s.SD = stat.MeanStdDev(values, nil) // the sample standard deviation
 	}
 	return s
 }

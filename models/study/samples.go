@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
@@ -71,13 +72,13 @@ func (j SampleJudge) Score(ctx context.Context, backend graph.Backend, samples [
 	best := math.Inf(-1)
 	for _, sigma := range parzenSigmas() {
 		ll := ParzenLogLikelihoods(mul, samples, val.Pixels, d, sigma)
-		if m := mean(ll); m > best {
+		if m := stat.Mean(ll, nil); m > best {
 			best, s.ParzenSigma = m, sigma
 		}
 	}
 	ll := ParzenLogLikelihoods(mul, samples, test.Pixels, d, s.ParzenSigma)
-	s.ParzenLL = mean(ll)
-	s.ParzenSE = stdDev(ll) / math.Sqrt(float64(len(ll)))
+	s.ParzenLL = stat.Mean(ll, nil)
+	s.ParzenSE = stat.StdDev(ll, nil) / math.Sqrt(float64(len(ll)))
 
 	// The classifier's verdicts, and nearness to the training images.
 	ref := NewReference(mul, set.Train, set.Test)
@@ -225,23 +226,15 @@ func FrechetDistance(a, b *mat.Dense) (float64, error) {
 	return diff + mat.Trace(ca) + mat.Trace(cb) - 2*rootTrace, nil
 }
 
-// meanCov returns the rows' mean and covariance.
+// meanCov returns the rows' mean and covariance (gonum's stat).
 func meanCov(x *mat.Dense) ([]float64, *mat.SymDense) {
-	rows, cols := x.Dims()
+	_, cols := x.Dims()
 	mu := make([]float64, cols)
 	for j := range cols {
-		for i := range rows {
-			mu[j] += x.At(i, j) / float64(rows)
-		}
-	}
-	centred := mat.NewDense(rows, cols, nil)
-	for i := range rows {
-		for j := range cols {
-			centred.Set(i, j, x.At(i, j)-mu[j])
-		}
+		mu[j] = stat.Mean(mat.Col(nil, j, x), nil)
 	}
 	cov := mat.NewSymDense(cols, nil)
-	cov.SymOuterK(1/float64(max(1, rows-1)), centred.T())
+	stat.CovarianceMatrix(cov, x, nil)
 	return mu, cov
 }
 
@@ -273,21 +266,4 @@ func rowNorms(x []float32, d int) []float64 {
 		}
 	}
 	return out
-}
-
-func mean(x []float64) float64 {
-	var s float64
-	for _, v := range x {
-		s += v
-	}
-	return s / float64(len(x))
-}
-
-func stdDev(x []float64) float64 {
-	m := mean(x)
-	var ss float64
-	for _, v := range x {
-		ss += (v - m) * (v - m)
-	}
-	return math.Sqrt(ss / float64(max(1, len(x)-1)))
 }
