@@ -134,31 +134,56 @@ func plainIDX(magic uint32, n int) []byte {
 	return b.Bytes()
 }
 
-func TestBadInput(t *testing.T) {
-	dir := t.TempDir()
-	notCkpt := filepath.Join(dir, "notes.txt")
-	os.WriteFile(notCkpt, []byte("these are my notes, not a model\n"), 0o644)
-	good := filepath.Join(dir, "good.safetensors")
+// tinyModel saves an untrained 784-8 autoencoder in dir and returns its path.
+func tinyModel(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "good.safetensors")
 	ae, err := models.New(models.Spec{Kind: models.AE, Layers: []int{784, 8}}, models.InitRand(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := models.Save(good, &models.Model{AE: ae}); err != nil {
+	if err := models.Save(path, &models.Model{AE: ae}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// linearJudge saves an untrained one-layer digit classifier (784-10) in dir and returns its path.
+func linearJudge(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "classifier.safetensors")
+	head := graph.NewDense("layers.0", 784, 10, graph.Linear, models.InitRand(1))
+	if err := models.SaveClassifier(path, &models.Classifier{Layers: []*graph.Dense{head}, Record: models.ClassifierRecord{Layers: []int{784, 10}}}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// unlabelledDir is a copy of the default MNIST without its label files.
+func unlabelledDir(t *testing.T) string {
+	t.Helper()
+	dir := badDataDir(t, func(b []byte) []byte { return b })
+	os.Remove(filepath.Join(dir, datasets.TrainLabelsFile))
+	os.Remove(filepath.Join(dir, datasets.TestLabelsFile))
+	return dir
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notCkpt := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notCkpt, []byte("these are my notes, not a model\n"), 0o644)
+	good := tinyModel(t, dir)
+	m, err := models.Load(good)
+	if err != nil {
 		t.Fatal(err)
 	}
 	stack := filepath.Join(dir, "stack.safetensors")
-	if err := models.Save(stack, &models.Model{AE: ae, Record: models.Record{
+	if err := models.Save(stack, &models.Model{AE: m.AE, Record: models.Record{
 		Training: models.TrainingSettings{Procedure: "pretrain", Batch: 32}, Levels: []models.LevelRecord{{Level: 1}}}}); err != nil {
 		t.Fatal(err)
 	}
-	unlabelled := badDataDir(t, func(b []byte) []byte { return b })
-	os.Remove(filepath.Join(unlabelled, datasets.TrainLabelsFile))
-	os.Remove(filepath.Join(unlabelled, datasets.TestLabelsFile))
-	classifier := filepath.Join(dir, "classifier.safetensors")
-	head := graph.NewDense("layers.0", 784, 10, graph.Linear, models.InitRand(1))
-	if err := models.SaveClassifier(classifier, &models.Classifier{Layers: []*graph.Dense{head}, Record: models.ClassifierRecord{Layers: []int{784, 10}}}); err != nil {
-		t.Fatal(err)
-	}
+	unlabelled := unlabelledDir(t)
+	classifier := linearJudge(t, dir)
 	badConfig := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(badConfig, []byte("name: x\nruns:\n  - name: a\n    kind: ae\n    hidden: [128, 0]\n    epochs: 1\n"), 0o644)
 	full, _ := os.ReadFile(good)
@@ -352,19 +377,7 @@ func TestTrainEvalReconstruct(t *testing.T) {
 // A walk's default snapshots follow --steps: 0, 1, 2, 5, 10, 20 for 20 steps.
 func TestWalkSnapshotsFollowSteps(t *testing.T) {
 	dir := t.TempDir()
-	model := filepath.Join(dir, "m.safetensors")
-	ae, err := models.New(models.Spec{Kind: models.AE, Layers: []int{784, 8}}, models.InitRand(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := models.Save(model, &models.Model{AE: ae}); err != nil {
-		t.Fatal(err)
-	}
-	judge := filepath.Join(dir, "judge.safetensors")
-	head := graph.NewDense("layers.0", 784, 10, graph.Linear, models.InitRand(1))
-	if err := models.SaveClassifier(judge, &models.Classifier{Layers: []*graph.Dense{head}, Record: models.ClassifierRecord{Layers: []int{784, 10}}}); err != nil {
-		t.Fatal(err)
-	}
+	model, judge := tinyModel(t, dir), linearJudge(t, dir)
 	for _, tc := range []struct {
 		steps string
 		want  []string
@@ -396,17 +409,7 @@ func TestWalkSnapshotsFollowSteps(t *testing.T) {
 // On data without labels the studies run, unjudged, and say so.
 func TestUnlabelledStudies(t *testing.T) {
 	dir := t.TempDir()
-	model := filepath.Join(dir, "m.safetensors")
-	ae, err := models.New(models.Spec{Kind: models.AE, Layers: []int{784, 8}}, models.InitRand(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := models.Save(model, &models.Model{AE: ae}); err != nil {
-		t.Fatal(err)
-	}
-	unlabelled := badDataDir(t, func(b []byte) []byte { return b })
-	os.Remove(filepath.Join(unlabelled, datasets.TrainLabelsFile))
-	os.Remove(filepath.Join(unlabelled, datasets.TestLabelsFile))
+	model, unlabelled := tinyModel(t, dir), unlabelledDir(t)
 	for _, tc := range []struct {
 		name string
 		args []string
