@@ -224,14 +224,10 @@ func Means(title, ylabel string, categories []string, groups []MeanGroup) ([]byt
 			return nil, fmt.Errorf("report: means %s: %w", g.Name, err)
 		}
 		s.GlyphStyle = draw.GlyphStyle{Shape: draw.CircleGlyph{}, Radius: vg.Points(3), Color: palette(gi)}
-		bars, err := plotter.NewYErrorBars(struct {
-			plotter.XYs
-			plotter.YErrors
-		}{pts, errs})
+		bars, err := errorBars(pts, errs, palette(gi))
 		if err != nil {
 			return nil, fmt.Errorf("report: means %s: %w", g.Name, err)
 		}
-		bars.LineStyle.Color = palette(gi)
 		p.Add(bars, s)
 		p.Legend.Add(g.Name, s)
 	}
@@ -286,14 +282,10 @@ func Sweep(setting string, values []string, panels []SweepPanel) ([]byte, error)
 			}
 			line.Color, points.Color = palette(li), palette(li)
 			points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(2.5)
-			bars, err := plotter.NewYErrorBars(struct {
-				plotter.XYs
-				plotter.YErrors
-			}{pts, errs})
+			bars, err := errorBars(pts, errs, palette(li))
 			if err != nil {
 				return nil, fmt.Errorf("report: sweep line %s: %w", l.Name, err)
 			}
-			bars.LineStyle.Color = palette(li)
 			p.Add(line, points, bars)
 			p.Legend.Add(l.Name, line, points)
 		}
@@ -313,4 +305,17 @@ func Sweep(setting string, values []string, panels []SweepPanel) ([]byte, error)
 		row[pi] = p
 	}
 	return render([][]*plot.Plot{row}, vg.Length(len(panels))*10*vg.Centimeter, 8*vg.Centimeter)
+}
+
+// errorBars draws ±errs around pts in one colour.
+func errorBars(pts plotter.XYs, errs plotter.YErrors, c color.Color) (*plotter.YErrorBars, error) {
+	bars, err := plotter.NewYErrorBars(struct {
+		plotter.XYs
+		plotter.YErrors
+	}{pts, errs})
+	if err != nil {
+		return nil, err
+	}
+	bars.LineStyle.Color = c
+	return bars, nil
 }
