@@ -21,22 +21,34 @@ type Group struct {
 
 // groups gathers results by configuration, in the order they first appear.
 func groups(results []Result) []Group {
-	var out []Group
-	index := map[string]int{}
-	for _, r := range results {
-		name := r.Run.Config
-		if name == "" {
-			name = r.Run.Name
-		}
-		i, ok := index[name]
-		if !ok {
-			i = len(out)
-			index[name] = i
-			out = append(out, Group{Name: name})
-		}
-		out[i].Results = append(out[i].Results, r)
+	names, sets := byConfig(results, func(r Result) (string, string) { return r.Run.Config, r.Run.Name })
+	out := make([]Group, len(names))
+	for i := range names {
+		out[i] = Group{Name: names[i], Results: sets[i]}
 	}
 	return out
+}
+
+// byConfig gathers items by the configuration they are a run of (their own name when they
+// belong to none), in the order the configurations first appear.
+func byConfig[T any](items []T, names func(T) (config, name string)) ([]string, [][]T) {
+	var order []string
+	var sets [][]T
+	index := map[string]int{}
+	for _, it := range items {
+		config, name := names(it)
+		if config == "" {
+			config = name
+		}
+		i, ok := index[config]
+		if !ok {
+			i = len(order)
+			index[config] = i
+			order, sets = append(order, config), append(sets, nil)
+		}
+		sets[i] = append(sets[i], it)
+	}
+	return order, sets
 }
 
 // Spread is a figure's mean over a group's seeds, its sample standard deviation and n.

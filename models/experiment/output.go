@@ -71,37 +71,24 @@ type Summary struct {
 
 // Summaries gathers rows by configuration (a row without one is its own).
 func Summaries(rows []Row) []Summary {
-	var out []Summary
-	index := map[string]int{}
-	values := map[string]map[string][]float64{}
-	for _, r := range rows {
-		name := r.Config
-		if name == "" {
-			name = r.Name
+	names, sets := byConfig(rows, func(r Row) (string, string) { return r.Config, r.Name })
+	out := make([]Summary, len(names))
+	for i, set := range sets {
+		over := func(value func(Row) *float64) Spread {
+			var vs []float64
+			for _, r := range set {
+				if v := value(r); v != nil {
+					vs = append(vs, *v)
+				}
+			}
+			return spreadOf(vs)
 		}
-		if _, ok := index[name]; !ok {
-			index[name] = len(out)
-			out = append(out, Summary{Name: name, Kind: r.Kind, Layers: r.Layers, Procedure: r.Procedure, Epochs: r.Epochs})
-			values[name] = map[string][]float64{}
-		}
-		v := values[name]
-		out[index[name]].N++
-		add := func(k string, x float64) { v[k] = append(v[k], x) }
-		add("train", r.TrainSeconds)
-		add("mse", r.TestMSE)
-		add("noisy", r.TestMSENoisy)
-		add("sse", r.PerImageSSE)
-		add("psnr", r.PSNR)
-		add("jac", r.JacobianFro2)
-		if r.ProbeAccuracy != nil {
-			add("probe", *r.ProbeAccuracy)
-		}
-	}
-	for i := range out {
-		v := values[out[i].Name]
-		s := &out[i]
-		s.TrainSeconds, s.TestMSE, s.TestMSENoisy = spreadOf(v["train"]), spreadOf(v["mse"]), spreadOf(v["noisy"])
-		s.PerImageSSE, s.PSNR, s.JacobianFro2, s.ProbeAccuracy = spreadOf(v["sse"]), spreadOf(v["psnr"]), spreadOf(v["jac"]), spreadOf(v["probe"])
+		first := set[0]
+		out[i] = Summary{Name: names[i], Kind: first.Kind, Layers: first.Layers, Procedure: first.Procedure, Epochs: first.Epochs, N: len(set),
+			TrainSeconds: over(func(r Row) *float64 { return &r.TrainSeconds }), TestMSE: over(func(r Row) *float64 { return &r.TestMSE }),
+			TestMSENoisy: over(func(r Row) *float64 { return &r.TestMSENoisy }), PerImageSSE: over(func(r Row) *float64 { return &r.PerImageSSE }),
+			PSNR: over(func(r Row) *float64 { return &r.PSNR }), ProbeAccuracy: over(func(r Row) *float64 { return r.ProbeAccuracy }),
+			JacobianFro2: over(func(r Row) *float64 { return &r.JacobianFro2 })}
 	}
 	return out
 }
