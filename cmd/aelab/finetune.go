@@ -99,8 +99,8 @@ func finetuneAction(c *cli.Context, s streams) error {
 	}
 	defer backend.Close()
 
-	fmt.Fprintf(s.Err, "fine-tuning %s %s (%s, noise %s) on %d %s images, batch %d, lr %g, %d epochs\n",
-		ae.Spec.Kind, ae.Spec, objective, noise, set.Train.Len(), set.Name, cfg.Batch, cfg.Adam.LR, cfg.Epochs)
+	fmt.Fprintf(s.Err, "fine-tuning %s %s (%s, noise %s) on %d %s images, batch %d, lr %g, %s\n",
+		ae.Spec.Kind, ae.Spec, objective, noise, set.Train.Len(), set.Name, cfg.Batch, cfg.Adam.LR, plural(cfg.Epochs, "epoch"))
 	show, bar := progress(s, cfg.Batch)
 	job := train.Job{Set: set, Config: cfg, TrainLimit: c.Int("train-limit"), Path: out, Progress: show}
 	if err := train.Finetune(c.Context, backend, model, objective, noise, job); err != nil {

@@ -118,3 +118,19 @@ func TestSamplesScore(t *testing.T) {
 		t.Errorf("n = %v, want 200", got["n"])
 	}
 }
+
+// One epoch is said "1 epoch" wherever aelab speaks of it.
+func TestOneEpochIsSingular(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.safetensors")
+	code, stdout, stderr := aelab(t, "train", "--hidden", "8", "--epochs", "1", "--train-limit", "200", "--batch", "50", "--device", "cpu", "--out", out)
+	if code != exitOK {
+		t.Fatalf("train: %s", stderr)
+	}
+	_, info, _ := aelab(t, "info", "--model", out)
+	for _, text := range []string{stdout, stderr, info} {
+		if strings.Contains(text, "1 epochs") || !strings.Contains(text, "1 epoch") {
+			t.Errorf("%q: want \"1 epoch\", never \"1 epochs\"", text)
+		}
+	}
+}

@@ -23,7 +23,7 @@ func pretrainCommand(s streams) *cli.Command {
 }
 
 func pretrainAction(c *cli.Context, s streams) error {
-	return makeModel(c, s, "epochs-per-layer", "pretraining %s %s level by level on %d %s images, batch %d, %d epochs per level\n",
+	return makeModel(c, s, "epochs-per-layer", "pretraining %s %s level by level on %d %s images, batch %d, %s per level\n",
 		train.NewStack, func(m *models.Model) string {
 			if n := len(m.Record.Levels); n > 0 {
 				return fmt.Sprintf("level %d, epoch %d", n, len(m.Record.Levels[n-1].History))

@@ -60,7 +60,7 @@ func resumeAction(c *cli.Context, s streams, epochsFlag string) error {
 	}
 	defer backend.Close()
 	before := m.Record.Epochs()
-	fmt.Fprintf(s.Err, "going on with %s (%s %s) after %d epochs\n", path, m.AE.Spec.Kind, m.AE.Spec, before)
+	fmt.Fprintf(s.Err, "going on with %s (%s %s) after %s\n", path, m.AE.Spec.Kind, m.AE.Spec, plural(before, "epoch"))
 	show, bar := progress(s, m.Record.Training.Batch)
 	job := train.Job{Set: set, Config: train.Config{Epochs: epochs}, TrainLimit: limit, Path: path, Progress: show}
 	if err := train.Continue(c.Context, backend, m, job); err != nil {

@@ -195,7 +195,7 @@ func progress(s streams, batch int) (train.Progress, *trainProgress) {
 }
 
 func trainAction(c *cli.Context, s streams) error {
-	return makeModel(c, s, "epochs", "training %s %s on %d %s images, batch %d, %d epochs\n", train.NewModel,
+	return makeModel(c, s, "epochs", "training %s %s on %d %s images, batch %d, %s\n", train.NewModel,
 		func(m *models.Model) string {
 			if n := len(m.Record.History); n > 0 {
 				return fmt.Sprintf("epoch %d", n)
@@ -218,7 +218,7 @@ func makeModel(c *cli.Context, s streams, epochsFlag, announce string, proc proc
 		return err
 	}
 	defer run.backend.Close()
-	fmt.Fprintf(s.Err, announce, run.spec.Kind, joinInts(run.spec.Layers), run.set.Train.Len(), run.set.Name, run.cfg.Batch, run.cfg.Epochs)
+	fmt.Fprintf(s.Err, announce, run.spec.Kind, joinInts(run.spec.Layers), run.set.Train.Len(), run.set.Name, run.cfg.Batch, plural(run.cfg.Epochs, "epoch"))
 	show, bar := progress(s, run.cfg.Batch)
 	m, err := proc(c.Context, run.backend, run.spec, run.job(c, show))
 	if err != nil {
