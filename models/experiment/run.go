@@ -597,8 +597,8 @@ func made(results []Result) []Result {
 // (none without labels unless given) and whether it must be trained, and their work.
 type studyPlan struct {
 	any        bool
-	classifier string // "" when nothing judges
-	trainJudge bool
+	classifier string             // "" when nothing judges
+	judge      *models.Classifier // read from classifier; nil when it must be trained first
 	work       float64
 }
 
@@ -609,14 +609,14 @@ func planStudies(cfg *Config, set *datasets.Set, opts Options) (studyPlan, error
 	}
 	switch {
 	case opts.Classifier != "":
-		if _, err := models.LoadClassifier(opts.Classifier); err != nil {
+		judge, err := models.LoadClassifier(opts.Classifier)
+		if err != nil {
 			return p, err
 		}
-		p.classifier = opts.Classifier
+		p.classifier, p.judge = opts.Classifier, judge
 	case set.Train.Labels != nil:
 		p.classifier = study.ClassifierCachePath(set)
-		if _, err := models.LoadClassifier(p.classifier); err != nil {
-			p.trainJudge = true
+		if p.judge, _ = models.LoadClassifier(p.classifier); p.judge == nil {
 			p.work += study.DigitClassifierCost(set)
 		}
 	}
@@ -659,8 +659,8 @@ func (r *runner) judge(ctx context.Context, plan studyPlan) (*models.Classifier,
 	if plan.classifier == "" {
 		return nil, nil
 	}
-	if !plan.trainJudge {
-		return models.LoadClassifier(plan.classifier)
+	if plan.judge != nil {
+		return plan.judge, nil
 	}
 	r.logf("training the digit classifier that judges the images (once; kept in %s)\n", plan.classifier)
 	per := study.DigitClassifierCost(r.set) / float64(study.DigitClassifierEpochs)
