@@ -49,6 +49,7 @@ const workspaceBytes = 32 << 20
 type backend struct {
 	name      string
 	replay    bool
+	tf32      bool
 	work      chan func()
 	stop      chan struct{}
 	stopped   chan struct{} // closed when the owner has released everything
@@ -89,7 +90,7 @@ func Open(ordinal int) (graph.Backend, error) { return OpenWith(ordinal, Options
 
 // OpenWith is Open with options.
 func OpenWith(ordinal int, opt Options) (graph.Backend, error) {
-	b := &backend{replay: !opt.NoReplay, work: make(chan func()), stop: make(chan struct{}), stopped: make(chan struct{})}
+	b := &backend{replay: !opt.NoReplay, tf32: opt.TF32, work: make(chan func()), stop: make(chan struct{}), stopped: make(chan struct{})}
 	ready := make(chan struct{})
 	go b.loop(ordinal, ready)
 	<-ready
@@ -161,6 +162,9 @@ func (b *backend) start(ordinal int) error {
 		return fmt.Errorf("cuda: device %d: %w", ordinal, err)
 	}
 	b.name = fmt.Sprintf("cuda:%d (%s)", ordinal, name)
+	if b.tf32 {
+		b.name = fmt.Sprintf("cuda:%d (%s, TF32 products)", ordinal, name)
+	}
 	o := &b.owner
 	o.params, o.seqs, o.fns = map[*graph.Param]*paramBuffer{}, map[*sequence]bool{}, map[string]C.CUfunction{}
 	o.generated, o.major, o.minor = map[string]cu.Module{}, major, minor
@@ -200,6 +204,11 @@ func (b *backend) start(ordinal int) error {
 	}
 	if s := C.cublasSetWorkspace(o.blas, devicePointer(C.CUdeviceptr(o.workspace)), workspaceBytes); s != C.CUBLAS_STATUS_SUCCESS {
 		return fmt.Errorf("cuda: cuBLAS workspace: status %d", int(s))
+	}
+	if b.tf32 {
+		if s := C.cublasSetMathMode(o.blas, C.CUBLAS_TF32_TENSOR_OP_MATH); s != C.CUBLAS_STATUS_SUCCESS {
+			return fmt.Errorf("cuda: cuBLAS TF32 math: status %d", int(s))
+		}
 	}
 	return nil
 }
@@ -469,14 +478,15 @@ func (b *backend) Sync() error {
 // sequence is a prepared list of operations in C memory, and, once it has run, its capture
 // as a CUDA graph.
 type sequence struct {
-	b       *backend
-	ops     *C.aelab_op
-	n       int
-	names   []string         // what each op computes, for errors
-	mallocs []unsafe.Pointer // argument blocks and the op array
-	device  []cu.DevicePtr   // Adam's tables, sum_all's partial sums
-	exec    C.CUgraphExec
-	runs    int
+	b        *backend
+	ops      *C.aelab_op
+	n        int
+	names    []string         // what each op computes, for errors
+	mallocs  []unsafe.Pointer // argument blocks and the op array
+	device   []cu.DevicePtr   // Adam's tables, sum_all's partial sums
+	exec     C.CUgraphExec    // one run, captured
+	execMany C.CUgraphExec    // unrolled runs, captured
+	runs     int
 }
 
 // Prepare implements plan.Device: every op's function, grid and arguments are resolved
@@ -764,30 +774,49 @@ func (s *sequence) failed(r C.CUresult, f C.aelab_failure) error {
 	return fmt.Errorf("cuda: %s: %w", where, cuErr(r))
 }
 
+// unrolled is how many runs one captured graph holds: a long run replays it, so the device
+// goes from step to step inside one graph instead of between graph launches.
+const unrolled = 16
+
 // Run implements plan.Sequence. The first run queues the operations one by one (which also
-// loads every kernel and cuBLAS's own); later runs replay a CUDA graph captured from them,
-// one launch a run, unless the backend was opened without replay.
+// loads every kernel and cuBLAS's own); later runs replay CUDA graphs captured from them,
+// one launch for every unrolled runs and one for each run left over, unless the backend
+// was opened without replay.
 func (s *sequence) Run(n int) error {
 	if n <= 0 {
 		return nil
 	}
-	if s.exec == nil && s.b.replay && s.runs > 0 {
-		f := C.aelab_failure{index: -1}
-		if r := C.aelab_capture(s.ops, C.int(s.n), s.b.stream(), s.b.owner.blas, &s.exec, &f); r != C.CUDA_SUCCESS {
-			s.exec = nil
-			return fmt.Errorf("capture: %w", s.failed(r, f))
-		}
-	}
+	first := s.runs == 0
 	s.runs += n
-	if s.exec != nil {
-		if err := cuErr(C.aelab_replay(s.exec, C.int(n), s.b.stream())); err != nil {
-			return fmt.Errorf("cuda: replay: %w", err)
+	if first || !s.b.replay {
+		f := C.aelab_failure{index: -1}
+		if r := C.aelab_run(s.ops, C.int(s.n), C.int(n), s.b.stream(), s.b.owner.blas, &f); r != C.CUDA_SUCCESS {
+			return s.failed(r, f)
 		}
 		return nil
 	}
-	f := C.aelab_failure{index: -1}
-	if r := C.aelab_run(s.ops, C.int(s.n), C.int(n), s.b.stream(), s.b.owner.blas, &f); r != C.CUDA_SUCCESS {
-		return s.failed(r, f)
+	if err := s.replay(&s.execMany, unrolled, n/unrolled); err != nil {
+		return err
+	}
+	return s.replay(&s.exec, 1, n%unrolled)
+}
+
+// replay launches the graph of runs runs times, capturing it first if need be.
+func (s *sequence) replay(exec *C.CUgraphExec, runs, times int) error {
+	if times == 0 {
+		return nil
+	}
+	if *exec == nil {
+		// Captured into a local: cgo refuses a pointer into s, which holds Go pointers.
+		var captured C.CUgraphExec
+		f := C.aelab_failure{index: -1}
+		if r := C.aelab_capture(s.ops, C.int(s.n), C.int(runs), s.b.stream(), s.b.owner.blas, &captured, &f); r != C.CUDA_SUCCESS {
+			return fmt.Errorf("capture: %w", s.failed(r, f))
+		}
+		*exec = captured
+	}
+	if err := cuErr(C.aelab_replay(*exec, C.int(times), s.b.stream())); err != nil {
+		return fmt.Errorf("cuda: replay: %w", err)
 	}
 	return nil
 }
@@ -800,9 +829,11 @@ func (s *sequence) Close() error {
 
 func (s *sequence) free() error {
 	var errs []error
-	if s.exec != nil {
-		errs = append(errs, cuErr(C.cuGraphExecDestroy(s.exec)))
-		s.exec = nil
+	for _, exec := range []*C.CUgraphExec{&s.exec, &s.execMany} {
+		if *exec != nil {
+			errs = append(errs, cuErr(C.cuGraphExecDestroy(*exec)))
+			*exec = nil
+		}
 	}
 	for _, p := range s.device {
 		errs = append(errs, cu.MemFree(p))

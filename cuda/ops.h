@@ -65,15 +65,16 @@ static CUresult aelab_run(const aelab_op *ops, int n, int times, CUstream stream
     return CUDA_SUCCESS;
 }
 
-/* aelab_capture records ops[0..n) on stream into a graph, ready to replay; nothing runs. */
-static CUresult aelab_capture(const aelab_op *ops, int n, CUstream stream, cublasHandle_t h, CUgraphExec *exec, aelab_failure *f) {
+/* aelab_capture records ops[0..n), times times over, on stream into a graph, ready to replay;
+ * nothing runs. */
+static CUresult aelab_capture(const aelab_op *ops, int n, int times, CUstream stream, cublasHandle_t h, CUgraphExec *exec, aelab_failure *f) {
     CUgraph g = NULL;
     CUresult r = cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
     if (r != CUDA_SUCCESS) {
         f->index = -1;
         return r;
     }
-    CUresult queued = aelab_run(ops, n, 1, stream, h, f);
+    CUresult queued = aelab_run(ops, n, times, stream, h, f);
     r = cuStreamEndCapture(stream, &g);
     if (queued != CUDA_SUCCESS || r != CUDA_SUCCESS) {
         if (g != NULL) cuGraphDestroy(g);

@@ -7,13 +7,19 @@
 #   2. a DAE (784-128, gaussian:0.4, 10 epochs, batch 32) trained on the GPU and on the CPU
 #      from the same seed: both corrupt each batch with the same counter-based noise, so
 #      their test_mse_noisy must agree within 2%;
+#   2b. a deep CAE pretrained twice on the GPU from the same seed: the same test_mse exactly;
 #   3. seconds per epoch against PyTorch (scripts/torch_ref.py) and JAX with the whole epoch
 #      compiled (scripts/jax_ref.py) on the same card, in the same run: medians of the epochs
 #      after the first; aelab as it runs by default (steps replayed as CUDA graphs, chains of
-#      elementwise kernels fused into generated kernels), with --no-replay, with --no-fusion,
-#      and with both.
+#      elementwise kernels fused into generated kernels), with --tf32 (as JAX's default
+#      precision) and with --no-replay; JAX at its default and at float32 precision;
+#   4. where Nsight Systems is installed, the GPU kernels of two epochs, aelab's and JAX's;
+#   5. the seed preset on the GPU, timed.
+# GPU_CHECK_DAE=0 and GPU_CHECK_PRESET=0 leave sections 2 and 5 out; GPU_CHECK_SEEDS=3 runs the
+# preset with seeds 1-3, to set the GPU's spread beside the CPU's.
 # It writes OUT_DIR/gpu-check.md (the report), OUT_DIR/gpu-check.json (the figures),
-# OUT_DIR/cuda-test.log and OUT_DIR/bench.jsonl (every epoch of every run).
+# OUT_DIR/cuda-test.log, OUT_DIR/bench.jsonl (every epoch of every run), OUT_DIR/profiles.txt
+# and OUT_DIR/metrics.md (the seed preset's table).
 #
 # usage: scripts/gpu-check.sh DATA_DIR [OUT_DIR]   (DATA_DIR holds the four MNIST .gz files)
 # Go and CUDA must be on the machine (on the project's GPU machine: source .gpu/env.sh). The
@@ -53,6 +59,7 @@ else
   say "FAIL:"; grep -B2 -A12 -- '--- FAIL' "$out/cuda-test.log" | head -60 | sed 's/^/    /' | tee -a "$report"
 fi
 
+if [[ ${GPU_CHECK_DAE:-1} == 1 ]]; then
 say ""
 say "## 2. a DAE trained on the GPU and on the CPU"
 noisy=()
@@ -66,42 +73,91 @@ done
 gpu=${noisy[0]:-0} cpu=${noisy[1]:-0}
 if awk "BEGIN {d = ($gpu - $cpu) / $cpu; exit !($cpu > 0 && d < 0.02 && d > -0.02)}"; then dae=PASS; else dae=FAIL status=1; fi
 say "$dae: GPU $gpu against CPU $cpu (within 2%)"
+fi
+
+say ""
+say "## 2b. the same deep CAE pretrained twice on the GPU"
+again=()
+for run in 1 2; do
+  "$aelab" pretrain --kind cae --hidden 512,128 --epochs-per-layer 2 --device cuda --data-dir "$data" \
+    --out "$work/cae-$run.safetensors" > "$work/cae-$run.log" 2>&1 || { status=1; tail -3 "$work/cae-$run.log"; }
+  again+=("$("$aelab" eval --model "$work/cae-$run.safetensors" --no-probe --device cuda --data-dir "$data" --json 2>/dev/null | grep -o '"test_mse": *[0-9.e-]*' | sed 's/.*: *//')")
+done
+if [[ -n "${again[0]}" && "${again[0]}" == "${again[1]}" ]]; then repeat=PASS; else repeat=FAIL status=1; fi
+say "$repeat: test_mse ${again[0]:-missing} and ${again[1]:-missing} (the GPU repeats a run exactly)"
 
 say ""
 say "## 3. seconds per epoch on this card (60,000 images; median of the epochs after the first)"
+say ""
+say "JAX computes float32 products on tensor cores with TF32 inputs by default; aelab with --tf32"
+say "does the same, and both can be asked for full float32 products (JAX --precision float32)."
+say ""
 median() { tail -n +2 | sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "null"; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 field() { grep -o "\"$1\": *[0-9.e+-]*" | sed 's/.*: *//'; }
 ratio() { awk "BEGIN {if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"null\"}"; }
-say "| architecture | batch | PyTorch | JAX (compiled epoch) | aelab | aelab --no-replay | aelab --no-fusion | aelab --no-replay --no-fusion | PyTorch / aelab | JAX / aelab |"
-say "|---|---|---|---|---|---|---|---|---|---|"
+say "| architecture | batch | PyTorch | JAX (TF32) | aelab --tf32 | JAX float32 | aelab (float32) | aelab --no-replay | JAX / aelab, TF32 | JAX / aelab, float32 | PyTorch / aelab, float32 |"
+say "|---|---|---|---|---|---|---|---|---|---|---|"
 speed=""
 : > "$out/bench.jsonl"
 for cfg in "784-128 ae128 256" "784-128 ae128 32" "784-512-128 deep512 256" "hinton hinton 256"; do
   set -- $cfg
   timeout 300 "$python" scripts/torch_ref.py --data "$data" --device cuda --arch "$2" --batch "$3" --epochs 4 2>>"$work/ref.err" > "$work/torch.json"
-  timeout 300 "$python" scripts/jax_ref.py --data "$data" --arch "$2" --batch "$3" --epochs 4 2>>"$work/ref.err" > "$work/jax.json"
-  for v in default no-replay no-fusion no-replay-no-fusion; do
+  for p in default float32; do
+    timeout 300 "$python" scripts/jax_ref.py --data "$data" --arch "$2" --batch "$3" --epochs 4 --precision $p 2>>"$work/ref.err" > "$work/jax-$p.json"
+  done
+  for v in float32 tf32 no-replay; do
     flag=()
-    [[ $v == no-replay* ]] && flag+=(--no-replay)
-    [[ $v == *no-fusion ]] && flag+=(--no-fusion)
+    [[ $v == tf32 ]] && flag+=(--tf32)
+    [[ $v == no-replay ]] && flag+=(--no-replay)
     timeout 300 "$aelab" bench --arch "$1" --batch "$3" --epochs 4 --device cuda "${flag[@]}" --data-dir "$data" --json \
       2>>"$work/bench.err" > "$work/aelab-$v.json"
   done
-  cat "$work/torch.json" "$work/jax.json" "$work"/aelab-*.json >> "$out/bench.jsonl"
-  t=$(field epoch_seconds < "$work/torch.json" | median) j=$(field epoch_seconds < "$work/jax.json" | median)
-  a=$(field epoch_seconds < "$work/aelab-default.json" | median)
-  q=$(field epoch_seconds < "$work/aelab-no-replay.json" | median) u=$(field epoch_seconds < "$work/aelab-no-fusion.json" | median)
-  qu=$(field epoch_seconds < "$work/aelab-no-replay-no-fusion.json" | median)
-  mse=$(field test_mse < "$work/aelab-default.json" | tail -1) mseq=$(field test_mse < "$work/aelab-no-replay.json" | tail -1)
+  cat "$work/torch.json" "$work"/jax-*.json "$work"/aelab-*.json >> "$out/bench.jsonl"
+  t=$(field epoch_seconds < "$work/torch.json" | median)
+  j=$(field epoch_seconds < "$work/jax-default.json" | median) j32=$(field epoch_seconds < "$work/jax-float32.json" | median)
+  a=$(field epoch_seconds < "$work/aelab-float32.json" | median) a16=$(field epoch_seconds < "$work/aelab-tf32.json" | median)
+  q=$(field epoch_seconds < "$work/aelab-no-replay.json" | median)
+  mse=$(field test_mse < "$work/aelab-float32.json" | tail -1) mseq=$(field test_mse < "$work/aelab-no-replay.json" | tail -1)
+  mset=$(field test_mse < "$work/aelab-tf32.json" | tail -1)
   name=$1; [[ $1 == hinton ]] && name=784-1000-500-250-30
-  say "| $name | $3 | $t | $j | $a | $q | $u | $qu | $(ratio "$t" "$a") | $(ratio "$j" "$a") |"
+  say "| $name | $3 | $t | $j | $a16 | $j32 | $a | $q | $(ratio "$j" "$a16") | $(ratio "$j32" "$a") | $(ratio "$t" "$a") |"
   speed+="${speed:+,
-  }{\"arch\": \"$name\", \"batch\": $3, \"aelab_s\": $a, \"aelab_no_replay_s\": $q, \"aelab_no_fusion_s\": $u, \"aelab_no_replay_no_fusion_s\": $qu, \"torch_s\": $t, \"jax_s\": $j, \"test_mse_after_4\": ${mse:-null}, \"test_mse_after_4_no_replay\": ${mseq:-null}}"
+  }{\"arch\": \"$name\", \"batch\": $3, \"aelab_s\": $a, \"aelab_tf32_s\": $a16, \"aelab_no_replay_s\": $q, \"torch_s\": $t, \"jax_s\": $j, \"jax_float32_s\": $j32, \"test_mse_after_4\": ${mse:-null}, \"test_mse_after_4_tf32\": ${mset:-null}, \"test_mse_after_4_no_replay\": ${mseq:-null}}"
 done
 tail -3 "$work/ref.err" "$work/bench.err" 2>/dev/null | sed 's/^/    /' >> "$report"
 
+# Where a step's time goes, when Nsight Systems is on the machine: every GPU kernel of two
+# epochs of 784-128 at batch 256, aelab (float32 and TF32) and JAX, summed by kernel.
+nsys=$(command -v nsys || ls /usr/local/cuda/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys /usr/local/cuda/nsight-systems-*/bin/nsys 2>/dev/null | head -1)
+if [[ -n "$nsys" ]]; then
+  say ""
+  say "## 4. kernels of two epochs of 784-128, batch 256 (Nsight Systems; profiles.txt)"
+  : > "$out/profiles.txt"
+  prof() {
+    local name=$1; shift
+    timeout 120 "$nsys" profile -o "$work/$name" --force-overwrite true "$@" > "$work/$name.log" 2>&1
+    { echo "### $name: $*"; "$nsys" stats --report cuda_gpu_kern_sum --format csv "$work/$name.nsys-rep" 2>&1 | tail -n +1; echo; } >> "$out/profiles.txt"
+  }
+  prof aelab "$build/aelab-cuda-runner" bench --arch 784-128 --batch 256 --epochs 2 --device cuda --data-dir "$data" --json
+  prof aelab-tf32 "$build/aelab-cuda-runner" bench --arch 784-128 --batch 256 --epochs 2 --device cuda --tf32 --data-dir "$data" --json
+  prof jax "$python" scripts/jax_ref.py --data "$data" --arch ae128 --batch 256 --epochs 2
+  say "$(grep -c . "$out/profiles.txt") lines in profiles.txt"
+fi
+
+if [[ ${GPU_CHECK_PRESET:-1} == 1 ]]; then
+  say ""
+  say "## 5. the seed preset on the GPU (seeds: ${GPU_CHECK_SEEDS:-1})"
+  begin=$(date +%s.%N)
+  if "$aelab" experiment --preset seed --seeds "${GPU_CHECK_SEEDS:-1}" --device cuda --data-dir "$data" --out "$work/seed" > "$work/seed.log" 2>&1; then
+    say "$(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $begin}") s wall (metrics.md)"
+    cp "$work/seed/metrics.md" "$out/metrics.md"
+  else
+    status=1; say "FAIL:"; tail -5 "$work/seed.log" | tee -a "$report"
+  fi
+fi
+
 cat > "$out/gpu-check.json" <<EOF
-{"device": "${device:-unknown}", "date": "$date", "parity": "$parity", "dae_noisy_gpu": ${gpu:-null}, "dae_noisy_cpu": ${cpu:-null},
+{"device": "${device:-unknown}", "date": "$date", "parity": "$parity", "dae_noisy_gpu": ${gpu:-null}, "dae_noisy_cpu": ${cpu:-null}, "repeat": "${repeat:-}",
  "speed": [$speed]}
 EOF
 exit $status

@@ -23,6 +23,7 @@ func benchCommand(s streams) *cli.Command {
 			&cli.Float64Flag{Name: "lr", Value: 0.001, Usage: "Adam's learning rate"},
 			seedFlag(),
 			deviceFlag(),
+			tf32Flag(),
 			&cli.BoolFlag{Name: "no-replay", Usage: "CUDA: queue every operation of every step from the host instead of replaying the captured step"},
 			&cli.BoolFlag{Name: "no-fusion", Usage: "run every elementwise kernel as a step of its own instead of fusing chains of them"},
 			jsonFlag(),
@@ -41,6 +42,7 @@ type benchEpoch struct {
 	Device       string  `json:"device"`
 	Replay       bool    `json:"replay"`
 	Fusion       bool    `json:"fusion"`
+	TF32         bool    `json:"tf32"`
 	Epoch        int     `json:"epoch"`
 	EpochSeconds float64 `json:"epoch_seconds"`
 	ImagesPerSec float64 `json:"images_per_second"`
@@ -82,6 +84,7 @@ func benchAction(c *cli.Context, s streams) error {
 	hooks := train.Hooks{EpochEnd: func(st models.EpochStats) error {
 		e := benchEpoch{Impl: "aelab " + models.Version, Arch: c.String("arch"), Kind: string(kind), Batch: cfg.Batch, Device: backend.Name(),
 			Replay: !c.Bool("no-replay") && strings.HasPrefix(backend.Name(), "cuda"), Fusion: !c.Bool("no-fusion"),
+			TF32:  c.Bool("tf32") && strings.HasPrefix(backend.Name(), "cuda"),
 			Epoch: st.Epoch, EpochSeconds: st.Seconds, ImagesPerSec: float64(images) / st.Seconds, TrainMSE: st.TrainLoss, TestMSE: st.ValLoss}
 		if c.Bool("json") {
 			return json.NewEncoder(s.Out).Encode(e)

@@ -174,7 +174,7 @@ func openBackend(c *cli.Context, s streams) (graph.Backend, error) {
 	if s.runner != nil {
 		fallback = s.runner.fallback
 	}
-	opt := backendOptions{noReplay: c.Bool("no-replay"), noFusion: c.Bool("no-fusion")}
+	opt := backendOptions{noReplay: c.Bool("no-replay"), noFusion: c.Bool("no-fusion"), tf32: c.Bool("tf32")}
 	b, note, err := chooseBackend(d, fallback, opt)
 	if err != nil {
 		return nil, err
@@ -187,6 +187,7 @@ func openBackend(c *cli.Context, s streams) (graph.Backend, error) {
 type backendOptions struct {
 	noReplay bool // CUDA: queue every operation from the host, no captured steps
 	noFusion bool // every elementwise kernel a step of its own
+	tf32     bool // CUDA: matrix products on tensor cores with TF32 inputs
 }
 
 // chooseBackend opens d; fallback, when not empty, says why the CUDA runner did not take
@@ -207,7 +208,7 @@ func chooseBackend(d device, fallback string, opt backendOptions) (backend graph
 	case !cuda.Built:
 		err = &cuda.NotBuiltError{}
 	default:
-		b, err = cuda.OpenWith(d.ordinal, cuda.Options{NoReplay: opt.noReplay, Plan: planOpt})
+		b, err = cuda.OpenWith(d.ordinal, cuda.Options{NoReplay: opt.noReplay, TF32: opt.tf32, Plan: planOpt})
 	}
 	if d.kind == "cuda" {
 		if err != nil {

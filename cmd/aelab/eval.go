@@ -20,6 +20,7 @@ func evalCommand(s streams) *cli.Command {
 			&cli.BoolFlag{Name: "no-probe", Usage: "skip probe_accuracy (a linear classifier trained on the top code of the training images)"},
 			jsonFlag(),
 			deviceFlag(),
+			tf32Flag(),
 			dataDirFlag(),
 		},
 		Action: func(c *cli.Context) error { return evalAction(c, s) },

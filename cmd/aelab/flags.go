@@ -24,6 +24,10 @@ func deviceFlag() cli.Flag {
 	return &cli.StringFlag{Name: "device", Value: "auto", Usage: "where to compute: auto, cpu, cuda or cuda:N (tape: gorgonia's TapeMachine on the CPU, the reference)"}
 }
 
+func tf32Flag() cli.Flag {
+	return &cli.BoolFlag{Name: "tf32", Usage: "CUDA: matrix products on tensor cores with TF32 inputs, as JAX does by default (faster; about 1e-3 relative error a product)"}
+}
+
 func seedFlag() cli.Flag {
 	return &cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of every random draw (weights, shuffling, noise)"}
 }

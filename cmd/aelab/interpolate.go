@@ -30,6 +30,7 @@ func interpolateCommand(s streams) *cli.Command {
 			jsonFlag(),
 			classifierFlag(),
 			deviceFlag(),
+			tf32Flag(),
 			dataDirFlag(),
 		},
 		Action: func(c *cli.Context) error { return interpolateAction(c, s) },

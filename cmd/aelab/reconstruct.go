@@ -20,6 +20,7 @@ func reconstructCommand(s streams) *cli.Command {
 			seedFlag(),
 			&cli.StringFlag{Name: "out", Value: "reconstructions.png", Usage: "PNG `FILE` to write"},
 			deviceFlag(),
+			tf32Flag(),
 			dataDirFlag(),
 		},
 		Action: func(c *cli.Context) error { return reconstructAction(c, s) },

@@ -22,6 +22,7 @@ func samplesCommand(s streams) *cli.Command {
 				classifierFlag(),
 				jsonFlag(),
 				deviceFlag(),
+				tf32Flag(),
 				dataDirFlag(),
 			},
 			Action: func(c *cli.Context) error { return samplesScoreAction(c, s) },

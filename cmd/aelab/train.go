@@ -37,6 +37,7 @@ func trainingFlags(epochsFlag string, epochsDefault int) []cli.Flag {
 		keepFlag(),
 		seedFlag(),
 		deviceFlag(),
+		tf32Flag(),
 		trainLimitFlag(),
 		dataDirFlag(),
 	}

@@ -34,6 +34,7 @@ func walkCommand(s streams) *cli.Command {
 			jsonFlag(),
 			classifierFlag(),
 			deviceFlag(),
+			tf32Flag(),
 			dataDirFlag(),
 		},
 		Action: func(c *cli.Context) error { return walkAction(c, s) },

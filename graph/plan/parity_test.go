@@ -18,6 +18,12 @@ func TestPlanMatchesTapeMachine(t *testing.T) {
 	plantest.Compare(t, graph.Tape{}, New(NewCPU()), 1e-5)
 }
 
+// TestPlanMatchesTapeMachineAtMNISTSizes checks the seed preset's programs at their own sizes,
+// where the CPU's products are tiled and split across goroutines.
+func TestPlanMatchesTapeMachineAtMNISTSizes(t *testing.T) {
+	plantest.CompareCases(t, plantest.MNISTSized(), graph.Tape{}, New(NewCPU()), 1e-4)
+}
+
 // deviceLikeCPU keeps its own copy of every parameter while a plan holds it, as a GPU
 // backend does: the host's values change only through SyncParams.
 type deviceLikeCPU struct {

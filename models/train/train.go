@@ -390,8 +390,9 @@ func hostEpoch(ctx context.Context, ex graph.Executor, batcher *datasets.Batcher
 const reportEvery = 100 * time.Millisecond
 
 // deviceEpoch runs one epoch's steps (order: their images, batch after batch) with batches
-// built on the device; it returns the sum of the losses. Steps are queued one at a time, so
-// an interrupt stops within a step. first numbers the epoch's first step for the noise.
+// built on the device; it returns the sum of the losses. Steps are queued in chunks
+// (nextChunk), so an interrupt stops within a few milliseconds of work on the CPU. first
+// numbers the epoch's first step for the noise.
 func deviceEpoch(ctx context.Context, dd graph.DeviceData, order []int32, steps int, hooks Hooks, epoch int, first uint32) (float64, error) {
 	if err := dd.StartEpoch(order, first); err != nil {
 		return 0, err
@@ -415,16 +416,21 @@ func deviceEpoch(ctx context.Context, dd graph.DeviceData, order []int32, steps 
 		return nil
 	}
 	last := time.Now()
-	for range steps {
+	chunk := 1
+	for done := 0; done < steps; {
 		if ctx.Err() != nil {
 			if err := report(); err != nil {
 				return sum, err
 			}
 			return sum, fmt.Errorf("models: %w in epoch %d", models.ErrInterrupted, epoch)
 		}
-		if err := dd.StepBatches(1); err != nil {
+		n := min(chunk, steps-done)
+		start := time.Now()
+		if err := dd.StepBatches(n); err != nil {
 			return sum, err
 		}
+		done += n
+		chunk = nextChunk(chunk, time.Since(start))
 		if time.Since(last) >= reportEvery {
 			if err := report(); err != nil {
 				return sum, err
@@ -433,6 +439,24 @@ func deviceEpoch(ctx context.Context, dd graph.DeviceData, order []int32, steps 
 		}
 	}
 	return sum, report()
+}
+
+// queueTime is how long queueing one chunk of steps may take before the chunk shrinks, and
+// maxChunk the most steps queued at once. A device that runs steps as they are queued (the
+// CPU) keeps chunks of a few milliseconds, so interruptions and progress stay prompt; one
+// that queues them for later (CUDA) takes many steps a call, so the host hands work over
+// once every many steps instead of every step.
+const (
+	queueTime = 10 * time.Millisecond
+	maxChunk  = 512
+)
+
+// nextChunk is the size of the chunk after one of chunk steps that took took to queue.
+func nextChunk(chunk int, took time.Duration) int {
+	if took < queueTime {
+		return min(2*chunk, maxChunk)
+	}
+	return max(chunk/2, 1)
 }
 
 func diverged(loss float32, epoch, step int) error {

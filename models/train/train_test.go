@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
@@ -153,6 +154,27 @@ func TestDeviceBatchesMatchHostBatches(t *testing.T) {
 			}
 			if !(deviceHist[1].ValLoss < deviceHist[0].ValLoss) {
 				t.Errorf("no learning: %+v", deviceHist)
+			}
+		})
+	}
+}
+
+func TestNextChunk(t *testing.T) {
+	cases := []struct {
+		name  string
+		chunk int
+		took  time.Duration
+		want  int
+	}{
+		{"queued at once: doubles", 1, time.Microsecond, 2},
+		{"queued at once: stops at the cap", maxChunk, time.Microsecond, maxChunk},
+		{"ran as queued, slowly: halves", 64, 3 * queueTime, 32},
+		{"one slow step stays one", 1, time.Second, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := nextChunk(tc.chunk, tc.took); got != tc.want {
+				t.Errorf("nextChunk(%d, %v) = %d, want %d", tc.chunk, tc.took, got, tc.want)
 			}
 		})
 	}
