@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	"gorgonia.org/cu"
@@ -50,6 +51,7 @@ type backend struct {
 	name      string
 	replay    bool
 	tf32      bool
+	fold      bool // Adam and the counters' advance in one launch (not with the plan's NoFusion)
 	work      chan func()
 	stop      chan struct{}
 	stopped   chan struct{} // closed when the owner has released everything
@@ -90,7 +92,7 @@ func Open(ordinal int) (graph.Backend, error) { return OpenWith(ordinal, Options
 
 // OpenWith is Open with options.
 func OpenWith(ordinal int, opt Options) (graph.Backend, error) {
-	b := &backend{replay: !opt.NoReplay, tf32: opt.TF32, work: make(chan func()), stop: make(chan struct{}), stopped: make(chan struct{})}
+	b := &backend{replay: !opt.NoReplay, tf32: opt.TF32, fold: !opt.Plan.NoFusion, work: make(chan func()), stop: make(chan struct{}), stopped: make(chan struct{})}
 	ready := make(chan struct{})
 	go b.loop(ordinal, ready)
 	<-ready
@@ -506,9 +508,19 @@ func (b *backend) Prepare(ops []plan.Op) (_ plan.Sequence, err error) {
 	s.mallocs = append(s.mallocs, arr)
 	s.ops = (*C.aelab_op)(arr)
 	all := unsafe.Slice(s.ops, len(ops))
-	for i, op := range ops {
-		all[i] = C.aelab_op{}
-		if err := s.resolve(&all[i], op, gen[i]); err != nil {
+	s.n = 0
+	for i := 0; i < len(ops); i++ {
+		o := &all[s.n]
+		*o = C.aelab_op{}
+		s.n++
+		if adam, adv, ok := foldable(ops, i); ok && b.fold {
+			if err := s.adamAdvance(o, adam, adv); err != nil {
+				return nil, err
+			}
+			i++
+			continue
+		}
+		if err := s.resolve(o, ops[i], gen[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -619,7 +631,7 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op, gen generated) error {
 	var a kernelArgs
 	switch op := op.(type) {
 	case plan.KernelOp:
-		s.names = append(s.names, op.Kernel+" ("+op.Node+")")
+		s.names = append(s.names, plan.Describe(op))
 		switch op.Kernel {
 		case "gemm":
 			s.gemm(o, op)
@@ -650,7 +662,7 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op, gen generated) error {
 		}
 		s.kernel(o, l.fn, l.grid, 1, threads, &a)
 	case plan.GatherOp:
-		s.names = append(s.names, "gather_corrupt")
+		s.names = append(s.names, plan.Describe(op))
 		kind := map[datasets.NoiseKind]int{datasets.Gaussian: noiseGaussian, datasets.Mask: noiseMask, datasets.SaltPepper: noiseSaltPepper}[op.Noise.Kind]
 		if op.Noise.IsNone() {
 			kind = noiseNone
@@ -667,54 +679,104 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op, gen generated) error {
 		a.u64(op.Seed)
 		s.kernel(o, "gather_corrupt", blocks(op.B*op.D), 1, threads, &a)
 	case plan.AdamOp:
-		s.names = append(s.names, "adam")
-		if len(op.Params) == 0 || len(op.Grads) != len(op.Params) || len(op.M) != len(op.Params) || len(op.V) != len(op.Params) {
-			return fmt.Errorf("cuda: Adam over %d parameters with %d gradients and %d, %d moments", len(op.Params), len(op.Grads), len(op.M), len(op.V))
-		}
-		largest := 0
-		sizes := make([]int32, len(op.Params))
-		for i, p := range op.Params {
-			sizes[i] = int32(p.Len)
-			largest = max(largest, p.Len)
-		}
-		for _, list := range [][]plan.Slice{op.Params, op.Grads, op.M, op.V} {
-			table := make([]uint64, len(list))
-			for i, sl := range list {
-				table[i] = uint64(ptr(sl))
-			}
-			p, err := s.deviceTable(unsafe.Pointer(&table[0]), 8*len(table))
-			if err != nil {
-				return err
-			}
-			a.ptr(p)
-		}
-		p, err := s.deviceTable(unsafe.Pointer(&sizes[0]), 4*len(sizes))
+		s.names = append(s.names, plan.Describe(op))
+		grid, err := s.adamArgs(op, &a)
 		if err != nil {
 			return err
 		}
-		a.ptr(p)
-		a.ptr(devptr(op.Counters))
-		s.kernel(o, "adam", min(blocks(largest), 4096), len(op.Params), threads, &a)
+		s.kernel(o, "adam", grid, len(op.Params), threads, &a)
 	case plan.AdvanceOp:
-		s.names = append(s.names, "advance")
-		cfg := op.Adam.WithDefaults()
+		s.names = append(s.names, plan.Describe(op))
 		a.ptr(devptr(op.Counters))
-		a.double(cfg.LR)
-		a.double(cfg.Beta1)
-		a.double(cfg.Beta2)
-		a.double(cfg.Eps)
-		if op.Losses.Mem != nil {
-			a.ptr(ptr(op.Losses))
-			a.ptr(ptr(op.Loss))
-		} else {
-			a.ptr(0)
-			a.ptr(0)
-		}
+		advanceArgs(op, &a)
 		s.kernel(o, "advance", 1, 1, 1, &a)
 	default:
 		return fmt.Errorf("cuda: no operation %T", op)
 	}
 	return nil
+}
+
+// adamArgs appends the adam kernel's arguments (the parameters', gradients' and moments'
+// tables, the sizes, the counters) and returns its grid along x.
+func (s *sequence) adamArgs(op plan.AdamOp, a *kernelArgs) (grid int, err error) {
+	if len(op.Params) == 0 || len(op.Grads) != len(op.Params) || len(op.M) != len(op.Params) || len(op.V) != len(op.Params) {
+		return 0, fmt.Errorf("cuda: Adam over %d parameters with %d gradients and %d, %d moments", len(op.Params), len(op.Grads), len(op.M), len(op.V))
+	}
+	largest := 0
+	sizes := make([]int32, len(op.Params))
+	for i, p := range op.Params {
+		sizes[i] = int32(p.Len)
+		largest = max(largest, p.Len)
+	}
+	for _, list := range [][]plan.Slice{op.Params, op.Grads, op.M, op.V} {
+		table := make([]uint64, len(list))
+		for i, sl := range list {
+			table[i] = uint64(ptr(sl))
+		}
+		p, err := s.deviceTable(unsafe.Pointer(&table[0]), 8*len(table))
+		if err != nil {
+			return 0, err
+		}
+		a.ptr(p)
+	}
+	p, err := s.deviceTable(unsafe.Pointer(&sizes[0]), 4*len(sizes))
+	if err != nil {
+		return 0, err
+	}
+	a.ptr(p)
+	a.ptr(devptr(op.Counters))
+	return min(blocks(largest), 4096), nil
+}
+
+// advanceArgs appends the advance kernel's arguments after its counters: Adam's settings,
+// and where the step's loss goes.
+func advanceArgs(op plan.AdvanceOp, a *kernelArgs) {
+	cfg := op.Adam.WithDefaults()
+	a.double(cfg.LR)
+	a.double(cfg.Beta1)
+	a.double(cfg.Beta2)
+	a.double(cfg.Eps)
+	if op.Losses.Mem != nil {
+		a.ptr(ptr(op.Losses))
+		a.ptr(ptr(op.Loss))
+	} else {
+		a.ptr(0)
+		a.ptr(0)
+	}
+}
+
+// adamAdvance fills o with one launch that makes Adam's update and then advances the
+// counters (adam_advance), in place of the two ops.
+func (s *sequence) adamAdvance(o *C.aelab_op, adam plan.AdamOp, adv plan.AdvanceOp) error {
+	s.names = append(s.names, plan.Describe(adam)+" + advance")
+	var a kernelArgs
+	grid, err := s.adamArgs(adam, &a)
+	if err != nil {
+		return err
+	}
+	done, err := s.b.alloc(4) // blocks finished, back to 0 after every launch
+	if err != nil {
+		return err
+	}
+	s.device = append(s.device, done)
+	a.ptr(C.CUdeviceptr(done))
+	advanceArgs(adv, &a)
+	s.kernel(o, "adam_advance", grid, len(adam.Params), threads, &a)
+	return nil
+}
+
+// foldable reports whether ops[i] and ops[i+1] are an Adam update and the advance of the
+// same counters, which one launch can do (adamAdvance).
+func foldable(ops []plan.Op, i int) (plan.AdamOp, plan.AdvanceOp, bool) {
+	if i+1 >= len(ops) {
+		return plan.AdamOp{}, plan.AdvanceOp{}, false
+	}
+	adam, ok := ops[i].(plan.AdamOp)
+	adv, ok2 := ops[i+1].(plan.AdvanceOp)
+	if !ok || !ok2 || adam.Counters != adv.Counters {
+		return plan.AdamOp{}, plan.AdvanceOp{}, false
+	}
+	return adam, adv, true
 }
 
 // fused fills o with a launch of a fused step's generated kernel fn.
@@ -819,6 +881,25 @@ func (s *sequence) replay(exec *C.CUgraphExec, runs, times int) error {
 		return fmt.Errorf("cuda: replay: %w", err)
 	}
 	return nil
+}
+
+// Profile implements plan.Profiler: each operation is captured times times over into a
+// graph of its own, so that it is timed as a replayed step runs it, node after node.
+func (s *sequence) Profile(times int) ([]plan.OpTime, error) {
+	all := unsafe.Slice(s.ops, s.n)
+	out := make([]plan.OpTime, s.n)
+	for i := range all {
+		var ms C.float
+		f := C.aelab_failure{index: -1}
+		if r := C.aelab_time(&all[i], C.int(times), s.b.stream(), s.b.owner.blas, &ms, &f); r != C.CUDA_SUCCESS {
+			if f.index >= 0 {
+				f.index = C.int(i)
+			}
+			return nil, fmt.Errorf("profile: %w", s.failed(r, f))
+		}
+		out[i] = plan.OpTime{Op: s.names[i], Time: time.Duration(float64(ms) * 1e6 / float64(times))}
+	}
+	return out, nil
 }
 
 // Close implements plan.Sequence.

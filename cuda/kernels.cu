@@ -107,9 +107,9 @@ extern "C" __global__ void copy(float* out, const float* in, int n) {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) out[i] = in[i];
 }
 
-// adam updates every parameter in one launch, with the update the counters hold:
-// blockIdx.y picks the parameter, whose pointers and size are in the tables.
-extern "C" __global__ void adam(float** w, float** g, float** m, float** v, const int* sizes, const counters* c) {
+// adam_update is one block's share of Adam over every parameter, with the update the
+// counters hold: blockIdx.y picks the parameter, whose pointers and size are in the tables.
+__device__ void adam_update(float** w, float** g, float** m, float** v, const int* sizes, const counters* c) {
     int p = blockIdx.y, n = sizes[p];
     float stepSize = c->stepSize, beta1 = c->beta1, beta2 = c->beta2, eps = c->eps, invSqrtC2 = c->invSqrtC2;
     float *wp = w[p], *gp = g[p], *mp = m[p], *vp = v[p];
@@ -123,10 +123,10 @@ extern "C" __global__ void adam(float** w, float** g, float** m, float** v, cons
     }
 }
 
-// advance moves the counters on by one step and computes the next Adam update in double
-// precision, as graph/plan's AdamAt does on the host (one thread); with losses, it first
-// keeps the step's loss in losses[batch], so an epoch's losses are read at once.
-extern "C" __global__ void advance(counters* c, double lr, double beta1, double beta2, double eps, float* losses, const float* loss) {
+// advance_counters moves the counters on by one step and computes the next Adam update in
+// double precision, as graph/plan's AdamAt does on the host; with losses, it first keeps
+// the step's loss in losses[batch], so an epoch's losses are read at once.
+__device__ void advance_counters(counters* c, double lr, double beta1, double beta2, double eps, float* losses, const float* loss) {
     if (losses) losses[c->batch] = loss[0];
     unsigned int t = c->steps + 1;
     c->steps = t;
@@ -138,6 +138,36 @@ extern "C" __global__ void advance(counters* c, double lr, double beta1, double 
     c->beta2 = (float)beta2;
     c->eps = (float)eps;
     c->invSqrtC2 = (float)(1.0 / sqrt(1.0 - pow(beta2, next)));
+}
+
+// adam updates every parameter in one launch.
+extern "C" __global__ void adam(float** w, float** g, float** m, float** v, const int* sizes, const counters* c) {
+    adam_update(w, g, m, v, sizes, c);
+}
+
+// advance moves the counters on (one thread).
+extern "C" __global__ void advance(counters* c, double lr, double beta1, double beta2, double eps, float* losses, const float* loss) {
+    advance_counters(c, lr, beta1, beta2, eps, losses, loss);
+}
+
+// adam_advance is adam then advance in one launch, one graph node fewer a step: the last
+// block to finish its share of the update (counted in *done, which it sets back to 0) moves
+// the counters on, when every block has read them.
+extern "C" __global__ void adam_advance(float** w, float** g, float** m, float** v, const int* sizes, counters* c, unsigned int* done,
+                                        double lr, double beta1, double beta2, double eps, float* losses, const float* loss) {
+    adam_update(w, g, m, v, sizes, c);
+    __shared__ bool last;
+    __syncthreads(); // every thread of the block has read the counters
+    if (threadIdx.x == 0) {
+        __threadfence();
+        last = atomicAdd(done, 1u) == gridDim.x * gridDim.y - 1;
+    }
+    __syncthreads();
+    if (last && threadIdx.x == 0) {
+        __threadfence();
+        advance_counters(c, lr, beta1, beta2, eps, losses, loss);
+        *done = 0;
+    }
 }
 
 // hash32 is datasets' hashAt: a PCG output permutation of a counter mixed with the seed.

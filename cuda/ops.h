@@ -96,4 +96,25 @@ static CUresult aelab_replay(CUgraphExec exec, int times, CUstream stream) {
     return CUDA_SUCCESS;
 }
 
+/* aelab_time times one op alone: captured times times over into a graph, launched once to
+ * warm up, then once between two events; *ms is that launch's time. */
+static CUresult aelab_time(const aelab_op *op, int times, CUstream stream, cublasHandle_t h, float *ms, aelab_failure *f) {
+    CUgraphExec exec = NULL;
+    CUevent start = NULL, stop = NULL;
+    CUresult r = aelab_capture(op, 1, times, stream, h, &exec, f);
+    if (r != CUDA_SUCCESS) return r;
+    if ((r = cuEventCreate(&start, CU_EVENT_DEFAULT)) == CUDA_SUCCESS &&
+        (r = cuEventCreate(&stop, CU_EVENT_DEFAULT)) == CUDA_SUCCESS &&
+        (r = cuGraphLaunch(exec, stream)) == CUDA_SUCCESS &&
+        (r = cuEventRecord(start, stream)) == CUDA_SUCCESS &&
+        (r = cuGraphLaunch(exec, stream)) == CUDA_SUCCESS &&
+        (r = cuEventRecord(stop, stream)) == CUDA_SUCCESS &&
+        (r = cuEventSynchronize(stop)) == CUDA_SUCCESS)
+        r = cuEventElapsedTime(ms, start, stop);
+    if (start != NULL) cuEventDestroy(start);
+    if (stop != NULL) cuEventDestroy(stop);
+    cuGraphExecDestroy(exec);
+    return r;
+}
+
 #endif /* AELAB_OPS_H */

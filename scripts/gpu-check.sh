@@ -13,7 +13,9 @@
 #      after the first; aelab as it runs by default (steps replayed as CUDA graphs, chains of
 #      elementwise kernels fused into generated kernels), with --tf32 (as JAX's default
 #      precision) and with --no-replay; JAX at its default and at float32 precision;
-#   4. where Nsight Systems is installed, the GPU kernels of two epochs, aelab's and JAX's;
+#   4. each operation of aelab's training step timed alone (bench --profile), against the
+#      step's time; where Nsight Systems is installed, the GPU kernels of two epochs, aelab's
+#      and JAX's;
 #   5. the seed preset on the GPU, timed.
 # GPU_CHECK_DAE=0 and GPU_CHECK_PRESET=0 leave sections 2 and 5 out; GPU_CHECK_SEEDS=3 runs the
 # preset with seeds 1-3, to set the GPU's spread beside the CPU's.
@@ -126,12 +128,22 @@ for cfg in "784-128 ae128 256" "784-128 ae128 32" "784-512-128 deep512 256" "hin
 done
 tail -3 "$work/ref.err" "$work/bench.err" 2>/dev/null | sed 's/^/    /' >> "$report"
 
+say ""
+say "## 4. where a step's time goes: each operation of the step timed alone (bench --profile)"
+for cfg in "256" "256 --tf32" "32 --tf32"; do
+  set -- $cfg
+  say ""
+  say "784-128, batch $*:"
+  timeout 120 "$aelab" bench --arch 784-128 --batch "$@" --epochs 2 --device cuda --profile --data-dir "$data" 2>&1 \
+    | sed -n '/operations, each run/,$p' | sed 's/^/    /' | tee -a "$report"
+done
+
 # Where a step's time goes, when Nsight Systems is on the machine: every GPU kernel of two
 # epochs of 784-128 at batch 256, aelab (float32 and TF32) and JAX, summed by kernel.
 nsys=$(command -v nsys || ls /usr/local/cuda/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys /usr/local/cuda/nsight-systems-*/bin/nsys 2>/dev/null | head -1)
 if [[ -n "$nsys" ]]; then
   say ""
-  say "## 4. kernels of two epochs of 784-128, batch 256 (Nsight Systems; profiles.txt)"
+  say "## 4b. kernels of two epochs of 784-128, batch 256 (Nsight Systems; profiles.txt)"
   : > "$out/profiles.txt"
   prof() {
     local name=$1; shift

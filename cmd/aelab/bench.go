@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/graph/plan"
 	"github.com/aelab/aelab/models"
 	"github.com/aelab/aelab/models/train"
 )
@@ -25,6 +29,7 @@ func benchCommand(s streams) *cli.Command {
 			deviceFlag(),
 			tf32Flag(),
 			&cli.BoolFlag{Name: "no-replay", Usage: "CUDA: queue every operation of every step from the host instead of replaying the captured step"},
+			&cli.BoolFlag{Name: "profile", Usage: "after the epochs, time each operation of the training step alone and set their sum beside the step's time"},
 			&cli.BoolFlag{Name: "no-fusion", Usage: "run every elementwise kernel as a step of its own instead of fusing chains of them"},
 			jsonFlag(),
 			dataDirFlag(),
@@ -92,6 +97,71 @@ func benchAction(c *cli.Context, s streams) error {
 		_, err := fmt.Fprintf(s.Out, "epoch %d  %.3fs  %.0f images/s  train mse %.5f  test mse %.5f\n", st.Epoch, st.Seconds, e.ImagesPerSec, st.TrainLoss, st.ValLoss)
 		return err
 	}}
-	_, err = train.Autoencoder(c.Context, backend, ae.Graph(), ae.Spec.Cost(), train.Run{Train: trainSet, Val: set.Test, Noise: ae.Spec.Noise, Config: cfg, Hooks: hooks})
-	return err
+	hist, err := train.Autoencoder(c.Context, backend, ae.Graph(), ae.Spec.Cost(), train.Run{Train: trainSet, Val: set.Test, Noise: ae.Spec.Noise, Config: cfg, Hooks: hooks})
+	if err != nil || !c.Bool("profile") {
+		return err
+	}
+	step := time.Duration(0)
+	if n := len(hist); n > 0 {
+		step = time.Duration(hist[n-1].Seconds / float64(images/cfg.Batch) * float64(time.Second))
+	}
+	return benchProfile(c, s, backend, ae, cfg, trainSet, step)
+}
+
+// profileRuns is how many times --profile runs each operation of the step.
+const profileRuns = 200
+
+// opProfile is one line of `aelab bench --profile --json`.
+type opProfile struct {
+	Op          string  `json:"op"`
+	Microsecond float64 `json:"microseconds"`
+	Share       float64 `json:"share"`
+}
+
+// benchProfile times each operation of the training step alone (plan.Profiler) after the
+// timed epochs, and sets their sum beside the step's time in the last epoch: the difference
+// is what running them one after another costs beyond their own time.
+func benchProfile(c *cli.Context, s streams, backend graph.Backend, ae *models.Autoencoder, cfg train.Config, images *datasets.Images, step time.Duration) error {
+	prog, err := graph.NewTrainingProgram(ae.Graph(), ae.Spec.Cost(), cfg.Batch)
+	if err != nil {
+		return err
+	}
+	ex, err := backend.Compile(prog, cfg.Adam)
+	if err != nil {
+		return err
+	}
+	defer ex.Close()
+	p, ok := ex.(plan.Profiler)
+	if !ok {
+		return usagef("--profile: the %s executor does not time its operations; use --device cpu or cuda", backend.Name())
+	}
+	batch := images.Pixels[:cfg.Batch*images.Dim()]
+	if _, err := ex.Step(batch, batch); err != nil { // the first run prepares what later runs reuse
+		return err
+	}
+	ops, err := p.Profile(profileRuns)
+	if err != nil {
+		return err
+	}
+	var sum time.Duration
+	for _, o := range ops {
+		sum += o.Time
+	}
+	lines := make([]opProfile, len(ops))
+	for i, o := range ops {
+		lines[i] = opProfile{Op: o.Op, Microsecond: float64(o.Time) / 1e3, Share: float64(o.Time) / float64(max(sum, 1))}
+	}
+	if c.Bool("json") {
+		return json.NewEncoder(s.Out).Encode(struct {
+			Ops       []opProfile `json:"profile"`
+			SumMicros float64     `json:"sum_microseconds"`
+			StepMicro float64     `json:"step_microseconds"`
+		}{lines, float64(sum) / 1e3, float64(step) / 1e3})
+	}
+	fmt.Fprintf(s.Out, "\nthe training step's operations, each run %d times alone:\n", profileRuns)
+	for _, l := range lines {
+		fmt.Fprintf(s.Out, "  %9.1f µs  %4.1f%%  %s\n", l.Microsecond, 100*l.Share, l.Op)
+	}
+	fmt.Fprintf(s.Out, "  %9.1f µs  in all; a step of the last epoch took %.1f µs\n", float64(sum)/1e3, float64(step)/1e3)
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -79,6 +80,34 @@ func TestBenchJSONCountsEpochsFromOne(t *testing.T) {
 	}
 	if !slices.Equal(epochs, []int{1, 2}) {
 		t.Errorf("epochs %v, want [1 2]", epochs)
+	}
+}
+
+// bench --profile times every operation of the step after the epochs: the 784-128
+// autoencoder's five products among them, and their sum beside the step's own time.
+func TestBenchProfile(t *testing.T) {
+	code, out, stderr := aelab(t, "bench", "--epochs", "1", "--batch", "256", "--device", "cpu", "--profile", "--json")
+	if code != exitOK {
+		t.Fatalf("bench --profile: %s", stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var prof struct {
+		Ops  []opProfile `json:"profile"`
+		Sum  float64     `json:"sum_microseconds"`
+		Step float64     `json:"step_microseconds"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &prof); err != nil {
+		t.Fatalf("%q: %v", lines[len(lines)-1], err)
+	}
+	gemms, shares := 0, 0.0
+	for _, o := range prof.Ops {
+		if strings.HasPrefix(o.Op, "gemm") {
+			gemms++
+		}
+		shares += o.Share
+	}
+	if gemms != 5 || prof.Sum <= 0 || prof.Step <= 0 || math.Abs(shares-1) > 1e-6 {
+		t.Errorf("%d products (want 5), sum %g µs, step %g µs, shares adding to %g: %+v", gemms, prof.Sum, prof.Step, shares, prof)
 	}
 }
 

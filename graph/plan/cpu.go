@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/graph/sgemm"
@@ -147,23 +148,27 @@ func (c *CPU) parallelChunks(n, unit, workers int, fn func(w, lo, hi int)) {
 
 // Prepare implements Device: each op becomes a closure over its slices, resolved once.
 func (c *CPU) Prepare(ops []Op) (Sequence, error) {
-	seq := make(cpuSequence, 0, len(ops))
+	seq := &cpuSequence{steps: make([]func() error, 0, len(ops))}
 	for _, op := range ops {
 		fn, err := c.prepare(op)
 		if err != nil {
 			return nil, err
 		}
-		seq = append(seq, fn)
+		seq.steps = append(seq.steps, fn)
+		seq.names = append(seq.names, Describe(op))
 	}
 	return seq, nil
 }
 
 // cpuSequence runs its closures in order.
-type cpuSequence []func() error
+type cpuSequence struct {
+	steps []func() error
+	names []string // Describe of each
+}
 
-func (s cpuSequence) Run(n int) error {
+func (s *cpuSequence) Run(n int) error {
 	for range n {
-		for _, fn := range s {
+		for _, fn := range s.steps {
 			if err := fn(); err != nil {
 				return err
 			}
@@ -172,7 +177,22 @@ func (s cpuSequence) Run(n int) error {
 	return nil
 }
 
-func (cpuSequence) Close() error { return nil }
+// Profile implements Profiler.
+func (s *cpuSequence) Profile(times int) ([]OpTime, error) {
+	out := make([]OpTime, len(s.steps))
+	for i, fn := range s.steps {
+		start := time.Now()
+		for range times {
+			if err := fn(); err != nil {
+				return nil, err
+			}
+		}
+		out[i] = OpTime{Op: s.names[i], Time: time.Since(start) / time.Duration(times)}
+	}
+	return out, nil
+}
+
+func (*cpuSequence) Close() error { return nil }
 
 func (c *CPU) prepare(op Op) (func() error, error) {
 	switch op := op.(type) {

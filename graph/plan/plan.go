@@ -72,14 +72,7 @@ func (p *Plan) String() string {
 		out := fmt.Sprint(s.Out)
 		if s.Fusion != nil {
 			out = fmt.Sprint(s.Outs)
-			var code []string
-			for _, c := range s.Fusion.Code {
-				code = append(code, c.Kernel)
-			}
-			if r := s.Fusion.Reduce; r != nil {
-				code = append(code, fmt.Sprintf("Σ%d", r.Axis))
-			}
-			s.Node = strings.Join(code, " ") + ": " + s.Node
+			s.Node = s.Fusion.kernels() + ": " + s.Node
 		}
 		fmt.Fprintf(&b, "%3d %-14s %v ← %v %v  # %s\n", i, s.Kernel, out, s.In, s.Dims, s.Node)
 	}
@@ -108,4 +101,16 @@ func Kernels() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// kernels lists the fusion's kernels in order, and its sum: "add sigmoid sub square Σ2".
+func (f *Fusion) kernels() string {
+	var code []string
+	for _, c := range f.Code {
+		code = append(code, c.Kernel)
+	}
+	if r := f.Reduce; r != nil {
+		code = append(code, fmt.Sprintf("Σ%d", r.Axis))
+	}
+	return strings.Join(code, " ")
 }
