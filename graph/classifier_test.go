@@ -12,7 +12,7 @@ func TestClassifierGradients(t *testing.T) {
 	const d, h, c, batch = 5, 4, 3, 4
 	rng := rand.New(rand.NewPCG(5, 6))
 	layers := []*Dense{NewDense("encoder.0", d, h, Sigmoid, rng), NewDense("classifier", h, c, Linear, rng)}
-	prog, err := NewClassifierTrainingProgram(layers, batch)
+	prog, err := NewClassifierTrainingProgram(layers, batch, false)
 	if err != nil {
 		t.Fatal(err)
 	}

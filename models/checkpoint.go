@@ -80,6 +80,7 @@ type FinetuneRecord struct {
 	Keep         string       `json:"keep,omitempty"`
 	KeptEpoch    int          `json:"kept_epoch,omitempty"` // when not the last (0)
 	StoppedEarly bool         `json:"stopped_early,omitempty"`
+	Dropout      float64      `json:"dropout,omitempty"` // share of hidden units dropped a step (classify)
 }
 
 // Fine-tuning objectives: what a pretrained stack is fine-tuned for.

@@ -12,6 +12,7 @@ const (
 	StreamWalk
 	StreamChain
 	StreamNotDigits // the digit classifier's made-up non-digits
+	StreamDropout   // the seeds of the dropout masks
 )
 
 // NewRand returns the generator for one use (a stream) of seed.

@@ -24,6 +24,7 @@ func finetuneCommand(s streams) *cli.Command {
 			&cli.Float64Flag{Name: "lr", DefaultText: "0.0001 for reconstruct, a tenth of pretraining's so the first steps keep what the levels learned; 0.001 for classify", Usage: "Adam's learning rate"},
 			patienceFlag(),
 			keepFlag(),
+			&cli.Float64Flag{Name: "dropout", Usage: "with --objective classify: the share `p` of hidden units each training step drops (a fresh mask a step; evaluation drops none)"},
 			seedFlag(),
 			&cli.StringFlag{Name: "hidden", Usage: "the hidden sizes the checkpoint must have, e.g. 512,128 (a check; default: no check)"},
 			deviceFlag(),
@@ -75,6 +76,15 @@ func finetuneAction(c *cli.Context, s streams) error {
 	cfg, err := trainConfigFromFlags(c, "epochs", rec.Training.Batch, train.FinetuneLR(objective))
 	if err != nil {
 		return err
+	}
+	if c.IsSet("dropout") {
+		if objective != models.ObjectiveClassify {
+			return usagef("--dropout is for --objective classify, not %s", objective)
+		}
+		cfg.Dropout = c.Float64("dropout")
+		if err := cfg.Validate(); err != nil {
+			return settingError(err, nil)
+		}
 	}
 	set, err := loadData(c)
 	if err != nil {

@@ -43,8 +43,12 @@ func infoCommand(s streams) *cli.Command {
 			fmt.Fprintf(s.Out, "training   %s: %s%s, batch %d, lr %g, seed %d, %s, %.1fs\n",
 				tr.Procedure, plural(tr.Epochs, "epoch"), per, tr.Batch, tr.LR, tr.Seed, tr.Device, tr.Seconds)
 			if ft := m.Record.Finetune; ft != nil {
-				fmt.Fprintf(s.Out, "finetune   %s: %s, noise %s, batch %d, lr %g, seed %d, %s, %.1fs\n",
-					ft.Objective, plural(ft.Epochs, "epoch"), ft.Noise, ft.Batch, ft.LR, ft.Seed, ft.Device, ft.Seconds)
+				dropout := ""
+				if ft.Dropout > 0 {
+					dropout = fmt.Sprintf(", dropout %g", ft.Dropout)
+				}
+				fmt.Fprintf(s.Out, "finetune   %s: %s, noise %s%s, batch %d, lr %g, seed %d, %s, %.1fs\n",
+					ft.Objective, plural(ft.Epochs, "epoch"), ft.Noise, dropout, ft.Batch, ft.LR, ft.Seed, ft.Device, ft.Seconds)
 			}
 			fmt.Fprintf(s.Out, "data       %s, %d training images, checksum %s\n", m.Record.Data.Name, m.Record.Data.TrainImages, m.Record.Data.Checksum)
 			fmt.Fprintf(s.Out, "aelab      %s\n", m.Record.Aelab)

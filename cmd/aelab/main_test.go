@@ -250,6 +250,8 @@ func TestBadInput(t *testing.T) {
 		{"finetune hidden mismatch", []string{"finetune", "--model", stack, "--hidden", "512,128"}, "--hidden 512,128 does not match"},
 		{"classify without labels", []string{"finetune", "--model", stack, "--objective", "classify", "--data-dir", unlabelled}, "needs labels"},
 		{"unknown objective", []string{"finetune", "--model", stack, "--objective", "sparse"}, `--objective "sparse"`},
+		{"dropout in reconstruction", []string{"finetune", "--model", stack, "--dropout", "0.5"}, "--dropout is for --objective classify"},
+		{"dropout of every unit", []string{"finetune", "--model", stack, "--objective", "classify", "--dropout", "1"}, "--dropout must be in [0, 1), got 1"},
 		{"pretrain zero layers", []string{"pretrain", "--hidden", " ", "--out", filepath.Join(dir, "p.safetensors")}, "no layer sizes given"},
 		{"pretrain layer of size 0", []string{"pretrain", "--hidden", "512,0", "--out", filepath.Join(dir, "p.safetensors")}, "layer size 0 must be positive"},
 		{"pretrain level noise", []string{"pretrain", "--kind", "ae", "--level-noise", "gaussian:0.2", "--out", filepath.Join(dir, "p.safetensors")}, "--level-noise is for --kind dae"},

@@ -213,7 +213,7 @@ func Finetune(ctx context.Context, backend graph.Backend, m *models.Model, objec
 		rec.ConfigHash = job.ConfigHash
 	}
 	rec.Finetune = &models.FinetuneRecord{Objective: objective, Noise: noise.String(), Epochs: cfg.Epochs, Batch: cfg.Batch,
-		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name(), Patience: cfg.Patience, Keep: cfg.Keep}
+		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name(), Patience: cfg.Patience, Keep: cfg.Keep, Dropout: cfg.Dropout}
 	switch objective {
 	case models.ObjectiveClassify:
 		if set.Train.Labels == nil {
@@ -307,7 +307,7 @@ func Continue(ctx context.Context, backend graph.Backend, m *models.Model, job J
 	switch {
 	case rec.Finetune != nil:
 		ft := rec.Finetune
-		cfg = Config{Epochs: epochs(ft.Epochs), Batch: ft.Batch, Adam: graph.Adam{LR: ft.LR}, Seed: ft.Seed, Patience: ft.Patience, Keep: ft.Keep}
+		cfg = Config{Epochs: epochs(ft.Epochs), Batch: ft.Batch, Adam: graph.Adam{LR: ft.LR}, Seed: ft.Seed, Patience: ft.Patience, Keep: ft.Keep, Dropout: ft.Dropout}
 		params := m.AE.Graph().Params()
 		if ft.Objective == models.ObjectiveClassify {
 			if m.AE.Head == nil {

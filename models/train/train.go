@@ -31,6 +31,10 @@ type Config struct {
 	// Keep says which epoch's weights training ends with: KeepBest (the lowest validation
 	// loss) or KeepLast; "" means KeepBest with a patience and KeepLast without.
 	Keep string
+	// Dropout is the share of hidden units a classifier's training drops at each step (a
+	// fresh mask per step, drawn from Seed; evaluation drops nothing); 0 means none. Only
+	// supervised training uses it.
+	Dropout float64
 }
 
 // The epochs Config.Keep can keep.
@@ -67,6 +71,8 @@ func (c Config) Validate() error {
 		return &models.SettingError{Setting: "patience", Problem: fmt.Sprintf("must be 0 (none) or more, got %d", c.Patience)}
 	case c.Keep != "" && c.Keep != KeepBest && c.Keep != KeepLast:
 		return &models.SettingError{Setting: "keep", Problem: fmt.Sprintf("%q: want best or last", c.Keep)}
+	case !(c.Dropout >= 0 && c.Dropout < 1): // NaN too
+		return &models.SettingError{Setting: "dropout", Problem: fmt.Sprintf("must be in [0, 1), got %g", c.Dropout)}
 	}
 	return CheckLR("lr", c.Adam.LR)
 }
@@ -167,7 +173,7 @@ func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dens
 	if train.Dim() != d {
 		return nil, fmt.Errorf("models: the classifier takes %d inputs but the images have %d values", d, train.Dim())
 	}
-	prog, err := graph.NewClassifierTrainingProgram(layers, cfg.Batch)
+	prog, err := graph.NewClassifierTrainingProgram(layers, cfg.Batch, cfg.Dropout > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +198,7 @@ func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dens
 	x := make([]float32, cfg.Batch*d)            // B×D
 	onehot := make([]float32, cfg.Batch*classes) // B×C
 	labels := make([]uint8, cfg.Batch)
+	masks := newDropout(layers, cfg)
 	return fit(ctx, backend, prog, train, cfg, hooks, run, fitter{
 		fill: func(b *datasets.Batcher, step int, counter uint32) [][]float32 {
 			b.Gather(step, x, labels)
@@ -200,7 +207,7 @@ func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dens
 			for i, l := range labels {
 				onehot[i*classes+int(l)] = 1
 			}
-			return [][]float32{x, onehot}
+			return append([][]float32{x, onehot}, masks.draw(counter)...)
 		},
 		validate: func(ctx context.Context) (float64, float64, error) {
 			if fwd == nil {

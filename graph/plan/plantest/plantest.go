@@ -55,7 +55,8 @@ func uniform(rng *rand.Rand, p *graph.Program) [][]float32 {
 	return in
 }
 
-// labelled feeds a batch and one-hot labels.
+// labelled feeds a batch, one-hot labels and, to a program with dropout, masks that drop
+// half the units and double the rest.
 func labelled(rng *rand.Rand, p *graph.Program) [][]float32 {
 	in := uniform(rng, p)
 	y := in[1]
@@ -63,6 +64,11 @@ func labelled(rng *rand.Rand, p *graph.Program) [][]float32 {
 	classes := p.Inputs[1].Shape()[1]
 	for r := range len(y) / classes {
 		y[r*classes+rng.IntN(classes)] = 1
+	}
+	for _, mask := range in[2:] {
+		for i := range mask {
+			mask[i] = float32(2 * rng.IntN(2))
+		}
 	}
 	return in
 }
@@ -120,10 +126,13 @@ func Programs() []Case {
 			return graph.NewEnergyProgram(autoencoder(rng, []int{12, 6}, s, s, s), 4)
 		}},
 		{Name: "classifier", Feed: labelled, Build: func(rng *rand.Rand) (*graph.Program, error) {
-			return graph.NewClassifierTrainingProgram(stack(rng, []int{12, 8, 4}, s, l, "encoder"), 6)
+			return graph.NewClassifierTrainingProgram(stack(rng, []int{12, 8, 4}, s, l, "encoder"), 6, false)
+		}},
+		{Name: "classifier dropout", Feed: labelled, Build: func(rng *rand.Rand) (*graph.Program, error) {
+			return graph.NewClassifierTrainingProgram(stack(rng, []int{12, 8, 6, 4}, r, l, "encoder"), 6, true)
 		}},
 		{Name: "probe", Feed: labelled, Build: func(rng *rand.Rand) (*graph.Program, error) {
-			return graph.NewClassifierTrainingProgram(stack(rng, []int{5, 10}, l, l, "probe"), 6)
+			return graph.NewClassifierTrainingProgram(stack(rng, []int{5, 10}, l, l, "probe"), 6, false)
 		}},
 	}
 }
