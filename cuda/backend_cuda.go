@@ -697,10 +697,13 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op, gen generated) error {
 }
 
 // adamArgs appends the adam kernel's arguments (the parameters', gradients' and moments'
-// tables, the sizes, the counters) and returns its grid along x.
+// tables, the sizes, the counters, the weight decay factor) and returns its grid along x.
 func (s *sequence) adamArgs(op plan.AdamOp, a *kernelArgs) (grid int, err error) {
 	if len(op.Params) == 0 || len(op.Grads) != len(op.Params) || len(op.M) != len(op.Params) || len(op.V) != len(op.Params) {
 		return 0, fmt.Errorf("cuda: Adam over %d parameters with %d gradients and %d, %d moments", len(op.Params), len(op.Grads), len(op.M), len(op.V))
+	}
+	if !(op.Decay > 0 && op.Decay <= 1) {
+		return 0, fmt.Errorf("cuda: Adam's weight decay factor %g is not in (0, 1]", op.Decay)
 	}
 	largest := 0
 	sizes := make([]int32, len(op.Params))
@@ -725,6 +728,7 @@ func (s *sequence) adamArgs(op plan.AdamOp, a *kernelArgs) (grid int, err error)
 	}
 	a.ptr(p)
 	a.ptr(devptr(op.Counters))
+	a.float(op.Decay)
 	return min(blocks(largest), 4096), nil
 }
 
@@ -886,6 +890,14 @@ func (s *sequence) replay(exec *C.CUgraphExec, runs, times int) error {
 // Profile implements plan.Profiler: each operation is captured times times over into a
 // graph of its own, so that it is timed as a replayed step runs it, node after node.
 func (s *sequence) Profile(times int) ([]plan.OpTime, error) {
+	if times <= 0 {
+		return nil, fmt.Errorf("cuda: profile %d times", times)
+	}
+	if s.runs == 0 { // the first run loads what capturing must not
+		if err := s.Run(1); err != nil {
+			return nil, err
+		}
+	}
 	all := unsafe.Slice(s.ops, s.n)
 	out := make([]plan.OpTime, s.n)
 	for i := range all {

@@ -108,8 +108,9 @@ extern "C" __global__ void copy(float* out, const float* in, int n) {
 }
 
 // adam_update is one block's share of Adam over every parameter, with the update the
-// counters hold: blockIdx.y picks the parameter, whose pointers and size are in the tables.
-__device__ void adam_update(float** w, float** g, float** m, float** v, const int* sizes, const counters* c) {
+// counters hold, each weight first multiplied by decay (AdamW's weight decay; 1: none):
+// blockIdx.y picks the parameter, whose pointers and size are in the tables.
+__device__ void adam_update(float** w, float** g, float** m, float** v, const int* sizes, const counters* c, float decay) {
     int p = blockIdx.y, n = sizes[p];
     float stepSize = c->stepSize, beta1 = c->beta1, beta2 = c->beta2, eps = c->eps, invSqrtC2 = c->invSqrtC2;
     float *wp = w[p], *gp = g[p], *mp = m[p], *vp = v[p];
@@ -119,7 +120,9 @@ __device__ void adam_update(float** w, float** g, float** m, float** v, const in
         float vi = beta2 * vp[i] + (1.f - beta2) * gi * gi;
         mp[i] = mi;
         vp[i] = vi;
-        wp[i] -= stepSize * mi / (sqrtf(vi) * invSqrtC2 + eps);
+        float wi = wp[i];
+        if (decay != 1.f) wi *= decay;
+        wp[i] = wi - stepSize * mi / (sqrtf(vi) * invSqrtC2 + eps);
     }
 }
 
@@ -141,8 +144,8 @@ __device__ void advance_counters(counters* c, double lr, double beta1, double be
 }
 
 // adam updates every parameter in one launch.
-extern "C" __global__ void adam(float** w, float** g, float** m, float** v, const int* sizes, const counters* c) {
-    adam_update(w, g, m, v, sizes, c);
+extern "C" __global__ void adam(float** w, float** g, float** m, float** v, const int* sizes, const counters* c, float decay) {
+    adam_update(w, g, m, v, sizes, c, decay);
 }
 
 // advance moves the counters on (one thread).
@@ -153,9 +156,9 @@ extern "C" __global__ void advance(counters* c, double lr, double beta1, double 
 // adam_advance is adam then advance in one launch, one graph node fewer a step: the last
 // block to finish its share of the update (counted in *done, which it sets back to 0) moves
 // the counters on, when every block has read them.
-extern "C" __global__ void adam_advance(float** w, float** g, float** m, float** v, const int* sizes, counters* c, unsigned int* done,
-                                        double lr, double beta1, double beta2, double eps, float* losses, const float* loss) {
-    adam_update(w, g, m, v, sizes, c);
+extern "C" __global__ void adam_advance(float** w, float** g, float** m, float** v, const int* sizes, counters* c, float decay,
+                                        unsigned int* done, double lr, double beta1, double beta2, double eps, float* losses, const float* loss) {
+    adam_update(w, g, m, v, sizes, c, decay);
     __shared__ bool last;
     __syncthreads(); // every thread of the block has read the counters
     if (threadIdx.x == 0) {

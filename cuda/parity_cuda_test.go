@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/aelab/aelab/datasets"
@@ -59,7 +60,51 @@ func TestCUDAMatchesCPU(t *testing.T) {
 // TestCUDAMatchesCPUAtMNISTSizes runs the seed preset's programs at their own sizes on the GPU
 // and on the CPU plan, where grids and partial sums are as training makes them.
 func TestCUDAMatchesCPUAtMNISTSizes(t *testing.T) {
-	plantest.CompareCases(t, plantest.MNISTSized(), plan.New(plan.NewCPU()), plan.New(openDevice(t, Options{})), 1e-4)
+	plantest.CompareCases(t, plantest.MNISTSized(), plan.New(plan.NewCPU()), plan.New(openDevice(t, Options{})), graph.Adam{LR: 0.01}, 1e-4)
+}
+
+// TestCUDAMatchesCPUWithWeightDecay trains every program with AdamW's weight decay on both.
+func TestCUDAMatchesCPUWithWeightDecay(t *testing.T) {
+	plantest.CompareCases(t, plantest.Programs(), plan.New(plan.NewCPU()), plan.New(openDevice(t, Options{})), graph.Adam{LR: 0.01, WeightDecay: 0.5}, 1e-4)
+}
+
+// TestProfileOnTheGPU profiles a small autoencoder's training step on the GPU and on the CPU:
+// the GPU times one launch fewer (Adam and the counters' advance are one), each above zero,
+// and a step taken afterwards still works.
+func TestProfileOnTheGPU(t *testing.T) {
+	dev := openDevice(t, Options{})
+	profile := func(b graph.Backend) []plan.OpTime {
+		rng := rand.New(rand.NewPCG(1, 1))
+		ae := graph.Autoencoder{Encoder: []*graph.Dense{graph.NewDense("e", 20, 8, graph.ReLU, rng)},
+			Decoder: []*graph.Dense{graph.NewDense("d", 8, 20, graph.Sigmoid, rng)}}
+		prog, err := graph.NewTrainingProgram(ae, graph.Cost{Loss: graph.MSE}, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex, err := b.Compile(prog, graph.Adam{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ex.Close()
+		ops, err := ex.(plan.Profiler).Profile(5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float32, 4*20)
+		if _, err := ex.Step(x, x); err != nil {
+			t.Fatalf("a step after profiling: %v", err)
+		}
+		return ops
+	}
+	cpu, gpu := profile(plan.New(plan.NewCPU())), profile(plan.New(dev))
+	if len(gpu) != len(cpu)-1 || !strings.HasSuffix(gpu[len(gpu)-1].Op, "+ advance") {
+		t.Fatalf("GPU operations %v against the CPU's %v: want Adam and advance as one", gpu, cpu)
+	}
+	for _, o := range gpu {
+		if o.Time <= 0 {
+			t.Errorf("%s took %v", o.Op, o.Time)
+		}
+	}
 }
 
 // runOps prepares ops on be, runs them times times and reads out.

@@ -64,8 +64,20 @@ type MatMul interface {
 //	w ← w − LR · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε).
 //
 // Zero fields mean the defaults: LR 0.001, Beta1 0.9, Beta2 0.999, Eps 1e-8.
+//
+// WeightDecay, when positive, decays the weights apart from the gradient (AdamW, Loshchilov &
+// Hutter 2019, as torch.optim.AdamW does it): before each update w ← w·(1 − LR·WeightDecay),
+// for every parameter.
 type Adam struct {
 	LR, Beta1, Beta2, Eps float64
+	WeightDecay           float64
+}
+
+// Decay is the factor that multiplies every weight before an update: 1 − LR·WeightDecay in
+// float32 (1 without weight decay), the same on every executor.
+func (a Adam) Decay() float32 {
+	a = a.WithDefaults()
+	return float32(1 - a.LR*a.WeightDecay)
 }
 
 // WithDefaults returns a with every zero field set to its default.
@@ -129,9 +141,15 @@ func (s *adamState) update(weights, grads [][]float32) {
 	stepSize := float32(c.LR / (1 - math.Pow(c.Beta1, float64(s.t))))
 	invSqrtC2 := float32(1 / math.Sqrt(1-math.Pow(c.Beta2, float64(s.t))))
 	eps := float32(c.Eps)
+	decay := c.Decay()
 	for i, w := range weights {
 		g, m, v := grads[i], s.m[i], s.v[i]
 		g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+		if decay != 1 {
+			for j := range w {
+				w[j] *= decay
+			}
+		}
 		for j := range w {
 			gj := g[j]
 			mj := b1*m[j] + (1-b1)*gj

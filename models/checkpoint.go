@@ -36,14 +36,16 @@ const maxCheckpointBytes = 4 << 30
 
 // TrainingSettings records how a model was trained.
 type TrainingSettings struct {
-	Procedure  string  `json:"procedure"` // ProcedureTrain or ProcedurePretrain
-	Epochs     int     `json:"epochs"`    // per level, when pretraining
-	Batch      int     `json:"batch"`
-	LR         float64 `json:"lr"`
-	Seed       uint64  `json:"seed"`
-	Device     string  `json:"device"`
-	TrainLimit int     `json:"train_limit,omitempty"`
-	Seconds    float64 `json:"seconds"` // wall time of the training steps
+	Procedure string  `json:"procedure"` // ProcedureTrain or ProcedurePretrain
+	Epochs    int     `json:"epochs"`    // per level, when pretraining
+	Batch     int     `json:"batch"`
+	LR        float64 `json:"lr"`
+	// WeightDecay is AdamW's decoupled weight decay (graph.Adam); 0: none.
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	Seed        uint64  `json:"seed"`
+	Device      string  `json:"device"`
+	TrainLimit  int     `json:"train_limit,omitempty"`
+	Seconds     float64 `json:"seconds"` // wall time of the training steps
 	// Patience and Keep are the early stopping asked for; KeptEpoch the epoch whose weights
 	// training ended with, when not its last (0).
 	Patience     int    `json:"patience,omitempty"`
@@ -81,6 +83,7 @@ type FinetuneRecord struct {
 	KeptEpoch    int          `json:"kept_epoch,omitempty"` // when not the last (0)
 	StoppedEarly bool         `json:"stopped_early,omitempty"`
 	Dropout      float64      `json:"dropout,omitempty"` // share of hidden units dropped a step (classify)
+	WeightDecay  float64      `json:"weight_decay,omitempty"`
 }
 
 // Fine-tuning objectives: what a pretrained stack is fine-tuned for.

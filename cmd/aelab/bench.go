@@ -135,6 +135,9 @@ func benchProfile(c *cli.Context, s streams, backend graph.Backend, ae *models.A
 	if !ok {
 		return usagef("--profile: the %s executor does not time its operations; use --device cpu or cuda", backend.Name())
 	}
+	if images.Len() < cfg.Batch {
+		return usagef("--profile: %d training images do not make a batch of %d", images.Len(), cfg.Batch)
+	}
 	batch := images.Pixels[:cfg.Batch*images.Dim()]
 	if _, err := ex.Step(batch, batch); err != nil { // the first run prepares what later runs reuse
 		return err

@@ -40,15 +40,22 @@ func infoCommand(s streams) *cli.Command {
 			if tr.Procedure == "pretrain" {
 				per = " per level"
 			}
-			fmt.Fprintf(s.Out, "training   %s: %s%s, batch %d, lr %g, seed %d, %s, %.1fs\n",
-				tr.Procedure, plural(tr.Epochs, "epoch"), per, tr.Batch, tr.LR, tr.Seed, tr.Device, tr.Seconds)
+			decay := ""
+			if tr.WeightDecay > 0 {
+				decay = fmt.Sprintf(", weight decay %g", tr.WeightDecay)
+			}
+			fmt.Fprintf(s.Out, "training   %s: %s%s, batch %d, lr %g%s, seed %d, %s, %.1fs\n",
+				tr.Procedure, plural(tr.Epochs, "epoch"), per, tr.Batch, tr.LR, decay, tr.Seed, tr.Device, tr.Seconds)
 			if ft := m.Record.Finetune; ft != nil {
-				dropout := ""
+				extra := ""
 				if ft.Dropout > 0 {
-					dropout = fmt.Sprintf(", dropout %g", ft.Dropout)
+					extra = fmt.Sprintf(", dropout %g", ft.Dropout)
+				}
+				if ft.WeightDecay > 0 {
+					extra += fmt.Sprintf(", weight decay %g", ft.WeightDecay)
 				}
 				fmt.Fprintf(s.Out, "finetune   %s: %s, noise %s%s, batch %d, lr %g, seed %d, %s, %.1fs\n",
-					ft.Objective, plural(ft.Epochs, "epoch"), ft.Noise, dropout, ft.Batch, ft.LR, ft.Seed, ft.Device, ft.Seconds)
+					ft.Objective, plural(ft.Epochs, "epoch"), ft.Noise, extra, ft.Batch, ft.LR, ft.Seed, ft.Device, ft.Seconds)
 			}
 			fmt.Fprintf(s.Out, "data       %s, %d training images, checksum %s\n", m.Record.Data.Name, m.Record.Data.TrainImages, m.Record.Data.Checksum)
 			fmt.Fprintf(s.Out, "aelab      %s\n", m.Record.Aelab)

@@ -223,6 +223,8 @@ func TestBadInput(t *testing.T) {
 		{"negative batch", train("--batch", "-4"), "--batch must be positive"},
 		{"zero lr", train("--lr", "0"), "--lr must be in (0, 10]"},
 		{"negative lr", train("--lr", "-0.1"), "--lr must be in (0, 10]"},
+		{"negative weight decay", train("--weight-decay", "-1"), "--weight-decay must be 0 (none) or more, got -1"},
+		{"weight decay past the lr", train("--lr", "0.1", "--weight-decay", "10"), "--weight-decay 10 times the learning rate 0.1 must be below 1"},
 		{"empty hidden", train("--hidden", ""), "no layer sizes given"},
 		{"non-numeric hidden", train("--hidden", "12a"), `layer size "12a" is not a whole number`},
 		{"zero hidden", train("--hidden", "128,0"), "layer size 0 must be positive"},

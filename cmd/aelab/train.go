@@ -33,6 +33,7 @@ func trainingFlags(epochsFlag string, epochsDefault int) []cli.Flag {
 		&cli.IntFlag{Name: epochsFlag, Value: epochsDefault, Usage: "passes over the training set"},
 		&cli.IntFlag{Name: "batch", Value: train.DefaultBatch, Usage: "images per training step"},
 		&cli.Float64Flag{Name: "lr", Value: train.DefaultLR, Usage: "Adam's learning rate"},
+		weightDecayFlag(),
 		patienceFlag(),
 		keepFlag(),
 		seedFlag(),
@@ -41,6 +42,10 @@ func trainingFlags(epochsFlag string, epochsDefault int) []cli.Flag {
 		trainLimitFlag(),
 		dataDirFlag(),
 	}
+}
+
+func weightDecayFlag() cli.Flag {
+	return &cli.Float64Flag{Name: "weight-decay", DefaultText: "none", Usage: "decoupled weight decay λ (AdamW): each step first multiplies every weight by 1 − lr·λ"}
 }
 
 func patienceFlag() cli.Flag {
@@ -114,7 +119,7 @@ func specFromFlags(c *cli.Context) (models.Spec, error) {
 // trainConfigFromFlags reads the epochs flag, --batch, --lr and --seed; an unset --batch
 // takes defaultBatch when that is positive.
 func trainConfigFromFlags(c *cli.Context, epochsFlag string, defaultBatch int, defaultLR float64) (train.Config, error) {
-	cfg := train.Config{Epochs: c.Int(epochsFlag), Batch: c.Int("batch"), Adam: graph.Adam{LR: c.Float64("lr")}, Seed: c.Uint64("seed"),
+	cfg := train.Config{Epochs: c.Int(epochsFlag), Batch: c.Int("batch"), Adam: graph.Adam{LR: c.Float64("lr"), WeightDecay: c.Float64("weight-decay")}, Seed: c.Uint64("seed"),
 		Patience: c.Int("patience"), Keep: c.String("keep")}
 	if !c.IsSet("batch") && defaultBatch > 0 {
 		cfg.Batch = defaultBatch

@@ -140,10 +140,12 @@ type GatherOp struct {
 }
 
 // AdamOp updates the parameters Params in place from their gradients and moments, with the
-// counters' Adam update.
+// counters' Adam update, after multiplying them by Decay (graph.Adam.Decay; 1: no weight
+// decay).
 type AdamOp struct {
 	Params, Grads, M, V []Slice
 	Counters            Memory
+	Decay               float32
 }
 
 // AdvanceOp moves the counters on by one step (Counters.Advance with Adam). With Losses, it

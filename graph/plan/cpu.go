@@ -179,6 +179,9 @@ func (s *cpuSequence) Run(n int) error {
 
 // Profile implements Profiler.
 func (s *cpuSequence) Profile(times int) ([]OpTime, error) {
+	if times <= 0 {
+		return nil, fmt.Errorf("plan: Profile %d times", times)
+	}
 	out := make([]OpTime, len(s.steps))
 	for i, fn := range s.steps {
 		start := time.Now()
@@ -213,13 +216,23 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 			return nil
 		}, nil
 	case AdamOp:
+		if !(op.Decay > 0 && op.Decay <= 1) {
+			return nil, fmt.Errorf("plan: Adam's weight decay factor %g is not in (0, 1]", op.Decay)
+		}
 		ctr := op.Counters.(*Counters)
 		ws, gs, ms, vs := c.slices(op.Params), c.slices(op.Grads), c.slices(op.M), c.slices(op.V)
 		return func() error {
 			step := vec.AdamStep(ctr.Adam)
 			for i, w := range ws {
 				g, m, v := gs[i], ms[i], vs[i]
-				c.parallel(len(w), func(lo, hi int) { vec.Adam(step, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]) })
+				c.parallel(len(w), func(lo, hi int) {
+					if op.Decay != 1 {
+						for j := range w[lo:hi] {
+							w[lo+j] *= op.Decay
+						}
+					}
+					vec.Adam(step, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi])
+				})
 			}
 			return nil
 		}, nil

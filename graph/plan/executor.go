@@ -230,7 +230,7 @@ func (ex *executor) ops(more ...Op) []Op {
 // (keeping the loss in losses, when given).
 func (ex *executor) update(losses Slice) []Op {
 	return []Op{
-		AdamOp{Params: ex.params, Grads: ex.grads, M: ex.ms, V: ex.vs, Counters: ex.counters},
+		AdamOp{Params: ex.params, Grads: ex.grads, M: ex.ms, V: ex.vs, Counters: ex.counters, Decay: ex.adam.Decay()},
 		AdvanceOp{Counters: ex.counters, Adam: ex.adam, Loss: ex.loss, Losses: losses},
 	}
 }

@@ -21,7 +21,13 @@ func TestPlanMatchesTapeMachine(t *testing.T) {
 // TestPlanMatchesTapeMachineAtMNISTSizes checks the seed preset's programs at their own sizes,
 // where the CPU's products are tiled and split across goroutines.
 func TestPlanMatchesTapeMachineAtMNISTSizes(t *testing.T) {
-	plantest.CompareCases(t, plantest.MNISTSized(), graph.Tape{}, New(NewCPU()), 1e-4)
+	plantest.CompareCases(t, plantest.MNISTSized(), graph.Tape{}, New(NewCPU()), graph.Adam{LR: 0.01}, 1e-4)
+}
+
+// TestPlanMatchesTapeMachineWithWeightDecay trains every program with AdamW's decoupled
+// weight decay on both.
+func TestPlanMatchesTapeMachineWithWeightDecay(t *testing.T) {
+	plantest.CompareCases(t, plantest.Programs(), graph.Tape{}, New(NewCPU()), graph.Adam{LR: 0.01, WeightDecay: 0.5}, 1e-5)
 }
 
 // deviceLikeCPU keeps its own copy of every parameter while a plan holds it, as a GPU

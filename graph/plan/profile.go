@@ -52,8 +52,9 @@ func Describe(op Op) string {
 }
 
 // Profile times each operation of the training step alone (Profiler), times times over. It
-// changes the parameters and the counters: it is for an executor whose results no longer
-// matter, such as a benchmark's once it has timed its epochs.
+// changes the parameters and Adam's moments: it is for an executor whose results no longer
+// matter, such as a benchmark's once it has timed its epochs. The counters are put back, so
+// later steps still find their batches.
 func (ex *executor) Profile(times int) ([]OpTime, error) {
 	if ex.train == nil {
 		return nil, errors.New("plan: Profile of a program without a loss")
@@ -65,11 +66,19 @@ func (ex *executor) Profile(times int) ([]OpTime, error) {
 	if times <= 0 {
 		return nil, fmt.Errorf("plan: Profile %d times", times)
 	}
+	if ex.queued < ex.epochLen {
+		return nil, fmt.Errorf("plan: Profile in an epoch of device batches with %d of %d steps taken", ex.queued, ex.epochLen)
+	}
 	var out []OpTime
 	err := ex.onDevice(func() error {
-		var err error
-		out, err = p.Profile(times)
-		return err
+		saved, err := ex.be.ReadCounters(ex.counters)
+		if err != nil {
+			return err
+		}
+		if out, err = p.Profile(times); err != nil {
+			return err
+		}
+		return ex.be.SetCounters(ex.counters, saved)
 	})
 	return out, err
 }

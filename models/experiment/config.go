@@ -84,8 +84,9 @@ type Run struct {
 	Batch            int     `yaml:"batch"`
 	LR               float64 `yaml:"lr"`
 	Seed             uint64  `yaml:"seed"`
-	Patience         int     `yaml:"patience"` // early stopping of every stage; 0: none
-	Keep             string  `yaml:"keep"`     // best or last; default best with a patience
+	Patience         int     `yaml:"patience"`     // early stopping of every stage; 0: none
+	Keep             string  `yaml:"keep"`         // best or last; default best with a patience
+	WeightDecay      float64 `yaml:"weight_decay"` // AdamW's decoupled weight decay of every stage; 0: none
 
 	// Set by the expansion of a grid and seeds: the configuration the run is one seed of
 	// (its name without the seed) and the values the grid gave it.
@@ -473,7 +474,7 @@ func (r *Run) check() (field, problem string) {
 		return "lambda", fmt.Sprintf("%g is negative", r.Lambda)
 	}
 	for _, err := range []error{
-		train.Config{Epochs: 1, Batch: r.Batch, Adam: graph.Adam{LR: r.LR}, Patience: r.Patience, Keep: r.Keep}.Validate(),
+		train.Config{Epochs: 1, Batch: r.Batch, Adam: graph.Adam{LR: r.LR, WeightDecay: r.WeightDecay}, Patience: r.Patience, Keep: r.Keep}.Validate(),
 		train.CheckLR("finetune_lr", r.FinetuneLR),
 	} {
 		var se *models.SettingError

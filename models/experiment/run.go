@@ -131,6 +131,9 @@ func planStages(cfg *Config, set *datasets.Set, out string) (finals []*stage, al
 		if r.Patience > 0 || r.Keep != "" { // only then, so configurations without keep their hashes
 			base["patience"], base["keep"] = r.Patience, r.Keep
 		}
+		if r.WeightDecay != 0 {
+			base["weight_decay"] = r.WeightDecay
+		}
 		var st *stage
 		switch r.Procedure {
 		case models.ProcedureTrain:
@@ -403,7 +406,8 @@ func (r *runner) train(ctx context.Context, runIndex int, st *stage) error {
 	}
 	hidden := spec
 	hidden.Layers = spec.Layers[1:]
-	cfg := train.Config{Epochs: st.epochs, Batch: run.Batch, Adam: graph.Adam{LR: run.LR}, Seed: run.Seed, Patience: run.Patience, Keep: run.Keep}
+	cfg := train.Config{Epochs: st.epochs, Batch: run.Batch, Adam: graph.Adam{LR: run.LR, WeightDecay: run.WeightDecay}, Seed: run.Seed,
+		Patience: run.Patience, Keep: run.Keep}
 	job := train.Job{Set: r.set, Config: cfg, TrainLimit: r.cfg.TrainLimit, Path: st.path, ConfigHash: st.hash,
 		Progress: r.progress(runIndex, st)}
 	r.logf("[run %d/%d] %s: %s %s %s\n", runIndex+1, r.runsTotal, r.cfg.Runs[runIndex].Name, st.kind, spec.Kind, spec)

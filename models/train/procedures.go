@@ -75,7 +75,7 @@ func startModel(spec models.Spec, job Job, procedure, device string) (*models.Mo
 	return &models.Model{AE: ae, Record: models.Record{
 		ConfigHash: job.ConfigHash,
 		Training: models.TrainingSettings{Procedure: procedure, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.Adam.LR,
-			Seed: cfg.Seed, Device: device, TrainLimit: job.TrainLimit, Patience: cfg.Patience, Keep: cfg.Keep},
+			WeightDecay: cfg.Adam.WeightDecay, Seed: cfg.Seed, Device: device, TrainLimit: job.TrainLimit, Patience: cfg.Patience, Keep: cfg.Keep},
 		Data: models.NewDataInfo(job.Set),
 	}}, nil
 }
@@ -213,7 +213,8 @@ func Finetune(ctx context.Context, backend graph.Backend, m *models.Model, objec
 		rec.ConfigHash = job.ConfigHash
 	}
 	rec.Finetune = &models.FinetuneRecord{Objective: objective, Noise: noise.String(), Epochs: cfg.Epochs, Batch: cfg.Batch,
-		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name(), Patience: cfg.Patience, Keep: cfg.Keep, Dropout: cfg.Dropout}
+		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name(), Patience: cfg.Patience, Keep: cfg.Keep, Dropout: cfg.Dropout,
+		WeightDecay: cfg.Adam.WeightDecay}
 	switch objective {
 	case models.ObjectiveClassify:
 		if set.Train.Labels == nil {
@@ -303,11 +304,11 @@ func Continue(ctx context.Context, backend graph.Backend, m *models.Model, job J
 		return fmt.Errorf("models: %s stopped early, its patience run out: there is nothing to go on with", job.Path)
 	}
 	t := rec.Training
-	cfg := Config{Batch: t.Batch, Adam: graph.Adam{LR: t.LR}, Seed: t.Seed, Patience: t.Patience, Keep: t.Keep}
+	cfg := Config{Batch: t.Batch, Adam: graph.Adam{LR: t.LR, WeightDecay: t.WeightDecay}, Seed: t.Seed, Patience: t.Patience, Keep: t.Keep}
 	switch {
 	case rec.Finetune != nil:
 		ft := rec.Finetune
-		cfg = Config{Epochs: epochs(ft.Epochs), Batch: ft.Batch, Adam: graph.Adam{LR: ft.LR}, Seed: ft.Seed, Patience: ft.Patience, Keep: ft.Keep, Dropout: ft.Dropout}
+		cfg = Config{Epochs: epochs(ft.Epochs), Batch: ft.Batch, Adam: graph.Adam{LR: ft.LR, WeightDecay: ft.WeightDecay}, Seed: ft.Seed, Patience: ft.Patience, Keep: ft.Keep, Dropout: ft.Dropout}
 		params := m.AE.Graph().Params()
 		if ft.Objective == models.ObjectiveClassify {
 			if m.AE.Head == nil {

@@ -73,6 +73,10 @@ func (c Config) Validate() error {
 		return &models.SettingError{Setting: "keep", Problem: fmt.Sprintf("%q: want best or last", c.Keep)}
 	case !(c.Dropout >= 0 && c.Dropout < 1): // NaN too
 		return &models.SettingError{Setting: "dropout", Problem: fmt.Sprintf("must be in [0, 1), got %g", c.Dropout)}
+	case !(c.Adam.WeightDecay >= 0):
+		return &models.SettingError{Setting: "weight_decay", Problem: fmt.Sprintf("must be 0 (none) or more, got %g", c.Adam.WeightDecay)}
+	case c.Adam.LR*c.Adam.WeightDecay >= 1:
+		return &models.SettingError{Setting: "weight_decay", Problem: fmt.Sprintf("%g times the learning rate %g must be below 1 (each step multiplies the weights by 1 − lr·decay)", c.Adam.WeightDecay, c.Adam.LR)}
 	}
 	return CheckLR("lr", c.Adam.LR)
 }

@@ -146,15 +146,15 @@ func close32(a, b float32, tol float64) bool {
 // (outputs) for the others; tol is the relative tolerance of losses and outputs (gradients
 // get 10×, weights after 20 steps 100×).
 func Compare(t *testing.T, reference, backend graph.Backend, tol float64) {
-	CompareCases(t, Programs(), reference, backend, tol)
+	CompareCases(t, Programs(), reference, backend, graph.Adam{LR: 0.01}, tol)
 }
 
-// CompareCases is Compare over cases.
-func CompareCases(t *testing.T, cases []Case, reference, backend graph.Backend, tol float64) {
+// CompareCases is Compare over cases, training with adam.
+func CompareCases(t *testing.T, cases []Case, reference, backend graph.Backend, adam graph.Adam, tol float64) {
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			ref, got := twins(t, tc)
-			tape, ex := compileBoth(t, reference, backend, ref, got)
+			tape, ex := compileBoth(t, reference, backend, ref, got, adam)
 			rng := rand.New(rand.NewPCG(2, 2))
 			if !ref.Trains() {
 				in := tc.Feed(rng, ref)
@@ -201,7 +201,7 @@ func CompareCases(t *testing.T, cases []Case, reference, backend graph.Backend, 
 	}
 	for _, tc := range cases {
 		t.Run(tc.Name+" device data", func(t *testing.T) {
-			compareDeviceData(t, tc, reference, backend, tol)
+			compareDeviceData(t, tc, reference, backend, adam, tol)
 		})
 	}
 }
@@ -220,14 +220,14 @@ func twins(t *testing.T, tc Case) (ref, got *graph.Program) {
 }
 
 // compileBoth compiles ref on reference and got on backend, closing both when t ends.
-func compileBoth(t *testing.T, reference, backend graph.Backend, ref, got *graph.Program) (refEx, ex graph.Executor) {
+func compileBoth(t *testing.T, reference, backend graph.Backend, ref, got *graph.Program, adam graph.Adam) (refEx, ex graph.Executor) {
 	t.Helper()
 	var err error
-	if refEx, err = reference.Compile(ref, graph.Adam{LR: 0.01}); err != nil {
+	if refEx, err = reference.Compile(ref, adam); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { refEx.Close() })
-	if ex, err = backend.Compile(got, graph.Adam{LR: 0.01}); err != nil {
+	if ex, err = backend.Compile(got, adam); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ex.Close() })
@@ -256,12 +256,12 @@ func sameWeights(t *testing.T, refEx, gotEx graph.Executor, ref, got *graph.Prog
 // device-data path (graph.DeviceData: batches gathered and corrupted on the backend, losses
 // kept there) and through Step on the reference with the same batches built on the host.
 // Programs that are not autoencoder training programs are skipped.
-func compareDeviceData(t *testing.T, tc Case, reference, backend graph.Backend, tol float64) {
+func compareDeviceData(t *testing.T, tc Case, reference, backend graph.Backend, adam graph.Adam, tol float64) {
 	ref, got := twins(t, tc)
 	if !ref.Trains() || len(ref.Inputs) != 2 || ref.Inputs[0].Shape().TotalSize() != ref.Inputs[1].Shape().TotalSize() {
 		t.Skip("not an autoencoder training program")
 	}
-	refEx, ex := compileBoth(t, reference, backend, ref, got)
+	refEx, ex := compileBoth(t, reference, backend, ref, got, adam)
 	dd, ok := ex.(graph.DeviceData)
 	if !ok {
 		t.Fatalf("%T does not keep training data", ex)
