@@ -25,7 +25,7 @@ func finetuneCommand(s streams) *cli.Command {
 			weightDecayFlag(),
 			patienceFlag(),
 			keepFlag(),
-			&cli.Float64Flag{Name: "dropout", Usage: "with --objective classify: the share `p` of hidden units each training step drops (a fresh mask a step; evaluation drops none)"},
+			&cli.Float64Flag{Name: "dropout", DefaultText: "none", Usage: "with --objective classify: the share `p` of hidden units each training step drops (a fresh mask a step; evaluation drops none)"},
 			seedFlag(),
 			&cli.StringFlag{Name: "hidden", Usage: "the hidden sizes the checkpoint must have, e.g. 512,128 (a check; default: no check)"},
 			deviceFlag(),
