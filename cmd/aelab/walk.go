@@ -20,8 +20,8 @@ func walkCommand(s streams) *cli.Command {
 		Flags: []cli.Flag{
 			modelFlag(),
 			&cli.StringFlag{Name: "start", Value: study.DefaultWalkStart, Usage: "starting images: noise (standard normal pixels), uniform (pixels in [0,1]) or image:I (test image I)"},
-			&cli.StringFlag{Name: "method", Value: study.DefaultWalkMethod, Usage: "score: x += η(r(x) − x); energy: x −= η∇‖r(x) − x‖² (gorgonia's gradient); chain: x = r(corrupt(x)); annealed: the chain, its corruption falling from --anneal times the chain noise to the chain noise"},
-			&cli.Float64Flag{Name: "anneal", Value: study.DefaultAnneal, Usage: "annealed: the corruption's level at the first step, times the chain noise's"},
+			&cli.StringFlag{Name: "method", Value: study.DefaultWalkMethod, Usage: "score: x += η(r(x) − x); energy: x −= η∇‖r(x) − x‖² (gorgonia's gradient); chain: x = r(corrupt(x)); annealed: the chain, its corruption falling from --anneal times the chain noise to the chain noise; langevin: x += η(r(x) − x) + T·σ√(2η)·z, annealed Langevin along the DAE's score estimate, σ the chain noise's level, the temperature T falling from --anneal to 0"},
+			&cli.Float64Flag{Name: "anneal", Value: study.DefaultAnneal, Usage: "annealed: the corruption's level at the first step, times the chain noise's; langevin: the temperature at the first step"},
 			&cli.IntFlag{Name: "steps", Value: study.DefaultWalkSteps, Usage: "steps of the walk"},
 			&cli.Float64Flag{Name: "eta", Value: study.DefaultWalkEta, Usage: "step size η of score and energy"},
 			&cli.StringFlag{Name: "chain-noise", Usage: "corruption of the chain (default: the model's training noise, else gaussian:0.4)"},
@@ -114,6 +114,9 @@ func walkAction(c *cli.Context, s streams) error {
 		return err
 	}
 	step := fmt.Sprintf("η %g", cfg.Eta) // what sets the size of a step
+	if cfg.Method == study.WalkLangevin {
+		step += fmt.Sprintf(", temperature %g to 0", cfg.Anneal)
+	}
 	if cfg.Method == study.WalkChain || cfg.Method == study.WalkAnnealed {
 		step = "noise " + chainNoise.String()
 		if chainNoise.IsNone() {

@@ -124,7 +124,7 @@ func TestWalkMethods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, method := range []string{WalkScore, WalkEnergy, WalkChain, WalkAnnealed} {
+	for _, method := range []string{WalkScore, WalkEnergy, WalkChain, WalkAnnealed, WalkLangevin} {
 		t.Run(method, func(t *testing.T) {
 			cfg := WalkConfig{Method: method, Steps: 30, Eta: 0.5, Snapshots: []int{0, 10, 30}, Clip: method == WalkEnergy, Seed: 2, Anneal: DefaultAnneal}
 			if method == WalkEnergy {
@@ -158,6 +158,49 @@ func TestWalkMethods(t *testing.T) {
 	}
 	if _, err := Walk(context.Background(), backend, ae, start, WalkConfig{Method: WalkAnnealed, Steps: 5}); err == nil {
 		t.Error("an annealed walk without its starting level accepted")
+	}
+	if _, err := Walk(context.Background(), backend, ae, start, WalkConfig{Method: WalkLangevin, Steps: 5, Eta: 2}); err == nil {
+		t.Error("a Langevin walk with η > 1 accepted")
+	}
+}
+
+// TestLangevinStep checks one Langevin step against its definition: at temperature 0 it is
+// the score walk's step; at temperature T it moves by η(r(x) − x) plus Gaussian noise of
+// standard deviation T·σ√(2η).
+func TestLangevinStep(t *testing.T) {
+	_, val := modeltest.SmallMNIST(t, 10, 200)
+	ae := modeltest.NewModel(t, models.DAE, []int{784, 32}, 3) // gaussian:0.4
+	backend := plan.New(plan.NewCPU())
+	start, err := WalkStart("uniform", 200, val, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const eta, temp = 0.3, 2.0
+	one := func(method string, anneal float64) []float32 {
+		// Steps 2, snapshot after 1: the first step runs at the starting temperature.
+		snaps, err := Walk(context.Background(), backend, ae, slices.Clone(start), WalkConfig{Method: method, Steps: 2, Eta: eta, Anneal: anneal, Snapshots: []int{1}, Seed: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []float32
+		for _, im := range snaps[0].Images {
+			out = append(out, im...)
+		}
+		return out
+	}
+	score, cold, hot := one(WalkScore, 0), one(WalkLangevin, 0), one(WalkLangevin, temp)
+	if !slices.Equal(score, cold) {
+		t.Error("a Langevin step at temperature 0 is not the score walk's step")
+	}
+	var sum, sum2 float64
+	for i := range hot {
+		d := float64(hot[i] - score[i])
+		sum, sum2 = sum+d, sum2+d*d
+	}
+	n := float64(len(hot))
+	mean, sd := sum/n, math.Sqrt(sum2/n-(sum/n)*(sum/n))
+	if want := temp * 0.4 * math.Sqrt(2*eta); math.Abs(sd-want) > 0.01*want || math.Abs(mean) > 4*want/math.Sqrt(n) {
+		t.Errorf("the noise of a step: mean %.5f, sd %.5f; want 0 and %.5f", mean, sd, want)
 	}
 }
 

@@ -29,6 +29,12 @@ const (
 	// times the chain noise's and falls linearly to the chain noise's own by the last step,
 	// so early steps jump between modes and late ones settle where the model was trained.
 	WalkAnnealed = "annealed"
+	// WalkLangevin takes annealed Langevin steps along the score a denoising autoencoder
+	// estimates (Alain & Bengio 2014: r(x) − x ≈ σ²∇log p(x) for a DAE trained with Gaussian
+	// noise σ): x += η(r(x) − x) + T·σ√(2η)·z with z standard normal, which at temperature
+	// T = 1 is a Langevin step of size 2ησ². T falls linearly from Anneal at the first step
+	// to 0 at the last, so the walk explores first and then settles on the manifold.
+	WalkLangevin = "langevin"
 )
 
 // The defaults and limits of a walk, for the command line and configs alike.
@@ -45,13 +51,13 @@ const (
 
 // WalkConfig is a walk's settings.
 type WalkConfig struct {
-	Method     string         // score, energy or chain
+	Method     string         // score, energy, chain, annealed or langevin
 	Steps      int            // number of steps
 	Eta        float64        // step size (score, energy)
 	ChainNoise datasets.Noise // corruption of the chain; none means the model's training noise
 	Clip       bool           // keep pixels in [0,1] after every step
 	Snapshots  []int          // steps to record, 0 the start; nil means DefaultSnapshots(Steps)
-	Anneal     float64        // annealed: the corruption's level at the start, times ChainNoise's
+	Anneal     float64        // annealed: the corruption's level at the start, times ChainNoise's; langevin: the temperature at the start
 	Seed       uint64         // seeds the chain's corruption
 }
 
@@ -61,10 +67,14 @@ func (c WalkConfig) Validate() error {
 		return &models.SettingError{Setting: setting, Problem: fmt.Sprintf(format, args...)}
 	}
 	switch {
-	case c.Method != WalkScore && c.Method != WalkEnergy && c.Method != WalkChain && c.Method != WalkAnnealed:
-		return bad("method", "%q: want score, energy, chain or annealed", c.Method)
+	case c.Method != WalkScore && c.Method != WalkEnergy && c.Method != WalkChain && c.Method != WalkAnnealed && c.Method != WalkLangevin:
+		return bad("method", "%q: want score, energy, chain, annealed or langevin", c.Method)
 	case c.Method == WalkAnnealed && !(c.Anneal >= 0.1 && c.Anneal <= 100):
 		return bad("anneal", "must be between 0.1 and 100 (times the chain noise's level at the start), got %g", c.Anneal)
+	case c.Method == WalkLangevin && !(c.Anneal >= 0 && c.Anneal <= 100):
+		return bad("anneal", "must be between 0 and 100 (the temperature at the start), got %g", c.Anneal)
+	case c.Method == WalkLangevin && !(c.Eta > 0 && c.Eta <= 1):
+		return bad("eta", "must be in (0, 1] for a Langevin walk (the share of r(x) − x a step takes), got %g", c.Eta)
 	case c.Steps < 0:
 		return bad("steps", "must be 0 or more, got %d", c.Steps)
 	case (c.Method == WalkScore || c.Method == WalkEnergy) && !(c.Eta > 0 && c.Eta <= maxEta):
@@ -296,6 +306,17 @@ func (w *walker) step() error {
 		}
 		for i, g := range w.grad.Output(1) {
 			x[i] -= eta * g
+		}
+	case WalkLangevin:
+		r, err := w.reconstruct(x)
+		if err != nil {
+			return err
+		}
+		// σ is the chain noise's level: the Gaussian σ the DAE was trained with, by default.
+		f := float64(w.steps) / float64(max(1, w.cfg.Steps-1))
+		spread := float32(w.cfg.Anneal * (1 - f) * w.noise.Level * math.Sqrt(2*w.cfg.Eta))
+		for i := range x {
+			x[i] += eta*(r[i]-x[i]) + spread*float32(w.rng.NormFloat64())
 		}
 	case WalkChain, WalkAnnealed:
 		noise := w.noise
