@@ -18,4 +18,4 @@ func gemm(mul *sgemm.Multiplier, transA, transB bool, m, n, k int, a, b, out []f
 }
 
 // BLASName names the BLAS behind the CPU backend's matrix products.
-func BLASName() string { return "aelab's pure-Go SGEMM (" + sgemm.Kernel() + ")" }
+func BLASName() string { return "aelab's pure-Go SGEMM (" + sgemm.Best().String() + ")" }
