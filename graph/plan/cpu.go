@@ -29,8 +29,9 @@ var _ Device = (*CPU)(nil)
 func NewCPU() *CPU { return NewCPUWithKernel(sgemm.Auto) }
 
 // NewCPUWithKernel is NewCPU with the matrix products forced onto one SGEMM kernel, for the
-// tests that check the plan with each; a kernel this processor lacks means sgemm.Best().
-// Every kernel on amd64 gives the same bits, so aelab itself has no reason to choose.
+// tests that check the plan with each; a kernel this processor lacks means sgemm.Best(), and
+// with the openblas tag OpenBLAS does every product whatever k is. The two assembly kernels
+// give the same bits, so aelab itself has no reason to choose.
 func NewCPUWithKernel(k sgemm.Kernel) *CPU {
 	c := &CPU{workers: runtime.GOMAXPROCS(0), gemmKernel: k, unaries: map[string]func(o, a []float32){}, binaries: map[string]*binaryLoops{}}
 	for _, k := range unaryKernels() {
