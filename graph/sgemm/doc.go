@@ -23,7 +23,7 @@
 // autoencoder is mostly matrix products; the AVX2 kernel is what lets the default pure-Go
 // build keep up with PyTorch on the same CPU (README, Performance). Why AVX-512 as well: on a
 // 2-core AMD EPYC of family 1Ah (Zen 5, whose FMA units are 512 bits wide) the 8×32 kernel
-// multiplies the plan's products 1.4 to 2 times as fast as the 6×16 one (BenchmarkKernels
+// multiplies the plan's products 1.3 to 1.8 times as fast as the 6×16 one (BenchmarkKernels
 // times both in one run). Each k step loads B once for 16 FMAs instead of 12, each FMA does
 // 16 multiply-adds instead of 8, and the tile of 8 rows leaves no edge on batches of 8, 32 or
 // 256. A processor that splits 512-bit operations into two 256-bit halves (Zen 4) gains less;
