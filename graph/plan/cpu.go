@@ -17,16 +17,24 @@ import (
 // run on several goroutines at once (experiment --parallel): a prepared step writes only
 // its plan's buffers and its own scratch.
 type CPU struct {
-	workers  int
-	unaries  map[string]func(o, a []float32)
-	binaries map[string]*binaryLoops
+	workers    int
+	gemmKernel sgemm.Kernel // the SGEMM kernel; sgemm.Auto, the fastest, unless a test forces one
+	unaries    map[string]func(o, a []float32)
+	binaries   map[string]*binaryLoops
 }
 
 var _ Device = (*CPU)(nil)
 
-// NewCPU returns the CPU backend using up to GOMAXPROCS goroutines per kernel.
-func NewCPU() *CPU {
-	c := &CPU{workers: runtime.GOMAXPROCS(0), unaries: map[string]func(o, a []float32){}, binaries: map[string]*binaryLoops{}}
+// NewCPU returns the CPU backend using up to GOMAXPROCS goroutines per kernel and the
+// fastest SGEMM kernel this processor runs.
+func NewCPU() *CPU { return NewCPUWithKernel(sgemm.Auto) }
+
+// NewCPUWithKernel is NewCPU with the matrix products forced onto one SGEMM kernel, for the
+// tests that check the plan with each; a kernel this processor lacks means sgemm.Best(), and
+// with the openblas tag OpenBLAS does every product whatever k is. The two assembly kernels
+// give the same bits, so aelab itself has no reason to choose.
+func NewCPUWithKernel(k sgemm.Kernel) *CPU {
+	c := &CPU{workers: runtime.GOMAXPROCS(0), gemmKernel: k, unaries: map[string]func(o, a []float32){}, binaries: map[string]*binaryLoops{}}
 	for _, k := range unaryKernels() {
 		c.unaries[k] = unary(k)
 	}
@@ -273,7 +281,7 @@ func (c *CPU) kernel(op KernelOp) (func() error, error) {
 		return c.fused(op)
 	case "gemm":
 		m, n, k, tA, tB := dims[0], dims[1], dims[2], dims[3] == 1, dims[4] == 1
-		mul := new(sgemm.Multiplier)
+		mul := &sgemm.Multiplier{Kernel: c.gemmKernel}
 		return func() error { gemm(mul, tA, tB, m, n, k, in[0], in[1], o); return nil }, nil
 	case "broadcast":
 		return func() error { broadcast(o, in[0], dims[0], dims[1], dims[2], dims[3]); return nil }, nil

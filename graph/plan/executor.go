@@ -26,8 +26,13 @@ var _ graph.Backend = planBackend{}
 func (b planBackend) Name() string { return b.be.Name() }
 func (b planBackend) Close() error { return b.be.Close() }
 
-// MatMul implements graph.Backend with aelab's SGEMM.
-func (b planBackend) MatMul() graph.MatMul { return new(sgemm.Multiplier) }
+// MatMul implements graph.Backend with aelab's SGEMM, on the CPU backend's kernel.
+func (b planBackend) MatMul() graph.MatMul {
+	if c, ok := b.be.(*CPU); ok {
+		return &sgemm.Multiplier{Kernel: c.gemmKernel}
+	}
+	return new(sgemm.Multiplier)
+}
 
 // Compile implements graph.Backend: it compiles p and binds the plan to the backend's
 // buffers, writing the parameters' host values into their device buffers.

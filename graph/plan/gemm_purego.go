@@ -17,5 +17,6 @@ func gemm(mul *sgemm.Multiplier, transA, transB bool, m, n, k int, a, b, out []f
 	mul.Gemm(transA, transB, m, n, k, a, lda, b, ldb, out, n)
 }
 
-// BLASName names the BLAS behind the CPU backend's matrix products.
-func BLASName() string { return "aelab's pure-Go SGEMM (" + sgemm.Kernel() + ")" }
+// BLASName names the BLAS behind the CPU backend's matrix products, with the SGEMM kernel
+// NewCPU's plans run on this processor.
+func BLASName() string { return "aelab's pure-Go SGEMM (" + sgemm.Best().String() + ")" }

@@ -10,18 +10,42 @@ import (
 
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/graph/plan/plantest"
+	"github.com/aelab/aelab/graph/sgemm"
 )
 
-// TestPlanMatchesTapeMachine runs every program on the CPU plan backend and on gorgonia's
-// TapeMachine from the same parameters and inputs.
+// sgemmKernels lists the SGEMM kernels this processor runs: the CPU plan is checked with each.
+func sgemmKernels() []sgemm.Kernel {
+	var ks []sgemm.Kernel
+	for _, k := range []sgemm.Kernel{sgemm.AVX512, sgemm.AVX2, sgemm.Gonum} {
+		if k.Available() {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+// TestPlanMatchesTapeMachine runs every program on the CPU plan backend, with each SGEMM
+// kernel, and on gorgonia's TapeMachine from the same parameters and inputs.
 func TestPlanMatchesTapeMachine(t *testing.T) {
-	plantest.Compare(t, graph.Tape{}, New(NewCPU()), 1e-5)
+	for _, k := range sgemmKernels() {
+		t.Run(k.String(), func(t *testing.T) {
+			plantest.Compare(t, graph.Tape{}, New(NewCPUWithKernel(k)), 1e-5)
+		})
+	}
 }
 
 // TestPlanMatchesTapeMachineAtMNISTSizes checks the seed preset's programs at their own sizes,
-// where the CPU's products are tiled and split across goroutines.
+// where the CPU's products are tiled and split across goroutines, with each SGEMM kernel
+// (under -short with the default one only).
 func TestPlanMatchesTapeMachineAtMNISTSizes(t *testing.T) {
-	plantest.CompareCases(t, plantest.MNISTSized(), graph.Tape{}, New(NewCPU()), graph.Adam{LR: 0.01}, 1e-4)
+	for _, k := range sgemmKernels() {
+		if testing.Short() && k != sgemm.Best() {
+			continue
+		}
+		t.Run(k.String(), func(t *testing.T) {
+			plantest.CompareCases(t, plantest.MNISTSized(), graph.Tape{}, New(NewCPUWithKernel(k)), graph.Adam{LR: 0.01}, 1e-4)
+		})
+	}
 }
 
 // TestPlanMatchesTapeMachineWithWeightDecay trains every program with AdamW's decoupled

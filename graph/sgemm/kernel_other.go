@@ -2,7 +2,8 @@
 
 package sgemm
 
-// useKernel is false: only amd64 has the assembly kernel; gonum does the work.
-func useKernel() bool { return false }
+// hasKernel is false: the assembly kernels are amd64's; gonum does the work elsewhere.
+func hasKernel(Kernel) bool { return false }
 
-func kernel(kc int, a, b, c *float32, ldc int, acc bool) {}
+// tilingOf is never called: Gemm asks for a tiling only for an available assembly kernel.
+func tilingOf(Kernel) tiling { return tiling{} }

@@ -1,6 +1,7 @@
 package sgemm
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 
@@ -8,21 +9,78 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// Blocking of the packed algorithm: a micro-tile is mr×nr, the k dimension is cut into
-// blocks of kc so a panel of B stays in the L1/L2 cache, and the rows into blocks of mc.
+// Blocking of the packed algorithm: the k dimension is cut into blocks of kc so a panel of
+// B stays in the L1/L2 cache, and the rows into blocks of mc. Every kernel adds up the same
+// kc-blocks in the same order (see doc.go), so kc is shared; mc is a multiple of every
+// kernel's mr.
 const (
-	mr = 6
-	nr = 16
 	kc = 256
 	mc = 72
 )
 
+// maxTile is the largest micro-tile, mr×nr, of any kernel.
+const maxTile = 8 * 32
+
 // parallelMin is the number of multiply-adds below which one goroutine does all the work.
 const parallelMin = 1 << 18
+
+// Kernel selects the code that computes the products. The zero value, Auto, is the fastest
+// one this processor runs.
+type Kernel uint8
+
+const (
+	Auto   Kernel = iota // the fastest kernel this processor runs: Best()
+	AVX512               // AVX-512F assembly, 8×32 micro-tiles (amd64)
+	AVX2                 // AVX2/FMA assembly, 6×16 micro-tiles (amd64)
+	Gonum                // gonum's pure-Go Sgemm (any processor)
+)
+
+// String names the kernel as aelab reports it.
+func (k Kernel) String() string {
+	switch k {
+	case Auto:
+		return "auto"
+	case AVX512:
+		return "AVX-512 assembly"
+	case AVX2:
+		return "AVX2/FMA assembly"
+	case Gonum:
+		return "gonum"
+	}
+	return fmt.Sprintf("sgemm.Kernel(%d)", uint8(k))
+}
+
+// Available reports whether this processor runs k. Auto and Gonum run everywhere.
+func (k Kernel) Available() bool { return k == Auto || k == Gonum || hasKernel(k) }
+
+// Best returns the kernel Auto runs on this processor: AVX-512 where the processor has
+// AVX-512F, else AVX2 where it has AVX2 and FMA, else gonum.
+func Best() Kernel {
+	for _, k := range []Kernel{AVX512, AVX2} {
+		if hasKernel(k) {
+			return k
+		}
+	}
+	return Gonum
+}
+
+// tiling is an assembly micro-kernel and the shape of its tiles.
+type tiling struct {
+	mr, nr int
+	// kernel computes the mr×nr tile c (ldc values per row) = (or += when acc) the product of
+	// a packed A panel (kc×mr) and a packed B panel (kc×nr).
+	kernel func(kc int, a, b, c *float32, ldc int, acc bool)
+}
 
 // Multiplier computes matrix products, keeping its packing buffers from one product to the
 // next. The zero value is ready to use; a Multiplier is not safe for concurrent use.
 type Multiplier struct {
+	// Kernel forces a kernel; the zero value, Auto, takes Best(). One this processor lacks
+	// (Available is false) is replaced by Best(). It is a field rather than a package setting
+	// or an environment variable so that tests can run every kernel side by side in one
+	// process, and so that nothing global changes what another caller's products compute.
+	Kernel Kernel
+
 	work []workspace // one per goroutine
 }
 
@@ -31,11 +89,11 @@ type workspace struct {
 	a, b []float32
 }
 
-func (w *workspace) size(nPanels int) {
-	if need := nPanels * kc * nr; len(w.b) < need {
+func (w *workspace) size(t tiling, nPanels int) {
+	if need := nPanels * kc * t.nr; len(w.b) < need {
 		w.b = make([]float32, need)
 	}
-	if need := (mc + mr - 1) / mr * mr * kc; len(w.a) < need {
+	if need := (mc + t.mr - 1) / t.mr * t.mr * kc; len(w.a) < need {
 		w.a = make([]float32, need)
 	}
 }
@@ -58,10 +116,15 @@ func (mul *Multiplier) Gemm(transA, transB bool, m, n, k int, a []float32, lda i
 		}
 		return
 	}
-	if !useKernel() {
+	kern := mul.Kernel
+	if kern == Auto || !kern.Available() {
+		kern = Best()
+	}
+	if kern == Gonum {
 		gonum.Implementation{}.Sgemm(trans(transA), trans(transB), m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
 		return
 	}
+	t := tilingOf(kern)
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelMin {
 		workers = 1
@@ -69,30 +132,31 @@ func (mul *Multiplier) Gemm(transA, transB bool, m, n, k int, a []float32, lda i
 	for len(mul.work) < workers {
 		mul.work = append(mul.work, workspace{})
 	}
+	am, bm := matrix{a, lda, transA}, matrix{b, ldb, transB}
 	if workers == 1 {
-		serial(&mul.work[0], matrix{a, lda, transA}, matrix{b, ldb, transB}, m, n, k, c, ldc, 0, 0)
+		serial(t, &mul.work[0], am, bm, m, n, k, c, ldc, 0, 0)
 		return
 	}
 	// Split the larger of m and n into one slice per worker, in whole micro-tiles.
 	var wg sync.WaitGroup
 	if m >= n {
-		chunk := (m/workers + mr) / mr * mr
+		chunk := (m + workers*t.mr - 1) / (workers * t.mr) * t.mr
 		for w, i0 := 0, 0; i0 < m; w, i0 = w+1, i0+chunk {
 			rows := min(chunk, m-i0)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				serial(&mul.work[w], matrix{a, lda, transA}, matrix{b, ldb, transB}, rows, n, k, c, ldc, i0, 0)
+				serial(t, &mul.work[w], am, bm, rows, n, k, c, ldc, i0, 0)
 			}()
 		}
 	} else {
-		chunk := (n/workers + nr) / nr * nr
+		chunk := (n + workers*t.nr - 1) / (workers * t.nr) * t.nr
 		for w, j0 := 0, 0; j0 < n; w, j0 = w+1, j0+chunk {
 			cols := min(chunk, n-j0)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				serial(&mul.work[w], matrix{a, lda, transA}, matrix{b, ldb, transB}, m, cols, k, c, ldc, 0, j0)
+				serial(t, &mul.work[w], am, bm, m, cols, k, c, ldc, 0, j0)
 			}()
 		}
 	}
@@ -121,18 +185,19 @@ func (m matrix) at(i, j int) float32 {
 }
 
 // serial computes the m×n block of c at (i0, j0) of op(a)·op(b) on one goroutine.
-func serial(w *workspace, a, b matrix, m, n, k int, c []float32, ldc, i0, j0 int) {
+func serial(t tiling, w *workspace, a, b matrix, m, n, k int, c []float32, ldc, i0, j0 int) {
+	mr, nr := t.mr, t.nr
 	nPanels := (n + nr - 1) / nr
-	w.size(nPanels)
+	w.size(t, nPanels)
 	bp, ap := w.b, w.a // B block: nPanels panels of kc×nr; A block: panels of kc×mr
-	var tile [mr * nr]float32
+	var tile [maxTile]float32
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
-		packB(bp, b, p0, kb, j0, n)
+		packB(bp, b, p0, kb, j0, n, nr)
 		acc := p0 > 0
 		for ib := 0; ib < m; ib += mc {
 			mb := min(mc, m-ib)
-			packA(ap, a, i0+ib, mb, p0, kb)
+			packA(ap, a, i0+ib, mb, p0, kb, mr)
 			for jp := range nPanels {
 				cols := min(nr, n-jp*nr)
 				bPanel := bp[jp*kb*nr:]
@@ -141,11 +206,11 @@ func serial(w *workspace, a, b matrix, m, n, k int, c []float32, ldc, i0, j0 int
 					aPanel := ap[ip*kb*mr:]
 					off := (i0+ib+ip*mr)*ldc + j0 + jp*nr
 					if rows == mr && cols == nr {
-						kernel(kb, &aPanel[0], &bPanel[0], &c[off], ldc, acc)
+						t.kernel(kb, &aPanel[0], &bPanel[0], &c[off], ldc, acc)
 						continue
 					}
 					// An edge tile: compute it whole, keep the part inside c.
-					kernel(kb, &aPanel[0], &bPanel[0], &tile[0], nr, false)
+					t.kernel(kb, &aPanel[0], &bPanel[0], &tile[0], nr, false)
 					for r := range rows {
 						row := c[off+r*ldc : off+r*ldc+cols]
 						if acc {
@@ -165,7 +230,7 @@ func serial(w *workspace, a, b matrix, m, n, k int, c []float32, ldc, i0, j0 int
 // packB copies rows [p0, p0+kb) and columns [j0, j0+n) of op(b) into panels of nr
 // columns: panel jp holds, for each k, nr consecutive values (zero past column n). Each
 // loop walks b in memory order.
-func packB(dst []float32, b matrix, p0, kb, j0, n int) {
+func packB(dst []float32, b matrix, p0, kb, j0, n, nr int) {
 	for jp := 0; jp*nr < n; jp++ {
 		panel := dst[jp*kb*nr : (jp+1)*kb*nr]
 		cols := min(nr, n-jp*nr)
@@ -195,7 +260,7 @@ func packB(dst []float32, b matrix, p0, kb, j0, n int) {
 // packA copies rows [i0, i0+mb) and columns [p0, p0+kb) of op(a) into panels of mr rows:
 // panel ip holds, for each k, mr consecutive values (zero past row mb). Each loop walks a
 // in memory order.
-func packA(dst []float32, a matrix, i0, mb, p0, kb int) {
+func packA(dst []float32, a matrix, i0, mb, p0, kb, mr int) {
 	for ip := 0; ip*mr < mb; ip++ {
 		panel := dst[ip*kb*mr : (ip+1)*kb*mr]
 		rows := min(mr, mb-ip*mr)
@@ -209,7 +274,9 @@ func packA(dst []float32, a matrix, i0, mb, p0, kb int) {
 			}
 			continue
 		}
-		if rows == mr {
+		if mr == 6 && rows == 6 {
+			// The AVX2 kernel's full panels, unrolled: a third faster than the loop below,
+			// which gathers 8-row panels as fast as this does 6.
 			r0 := a.x[(first+0)*a.ld+p0:][:kb]
 			r1 := a.x[(first+1)*a.ld+p0:][:kb]
 			r2 := a.x[(first+2)*a.ld+p0:][:kb]
@@ -217,12 +284,14 @@ func packA(dst []float32, a matrix, i0, mb, p0, kb int) {
 			r4 := a.x[(first+4)*a.ld+p0:][:kb]
 			r5 := a.x[(first+5)*a.ld+p0:][:kb]
 			for p := range kb {
-				d := panel[p*mr : p*mr+mr]
+				d := panel[p*6 : p*6+6]
 				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 			}
 			continue
 		}
-		clear(panel)
+		if rows < mr {
+			clear(panel)
+		}
 		for r := range rows {
 			src := a.x[(first+r)*a.ld+p0:][:kb]
 			for p, v := range src {
@@ -230,12 +299,4 @@ func packA(dst []float32, a matrix, i0, mb, p0, kb int) {
 			}
 		}
 	}
-}
-
-// Kernel names what computes the products on this machine.
-func Kernel() string {
-	if useKernel() {
-		return "AVX2/FMA assembly"
-	}
-	return "gonum"
 }
