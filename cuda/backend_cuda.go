@@ -448,7 +448,7 @@ func (b *backend) NewCounters() (plan.Memory, error) {
 // SetCounters implements plan.Device.
 func (b *backend) SetCounters(m plan.Memory, c plan.Counters) error {
 	v := C.struct_counters{
-		steps: C.uint(c.Steps), batch: C.uint(c.Batch), noise: C.uint(c.Noise),
+		steps: C.uint(c.Steps), batch: C.uint(c.Batch), noise: C.uint(c.Noise), scale: C.float(c.Adam.Scale),
 		stepSize: C.float(c.Adam.StepSize), beta1: C.float(c.Adam.Beta1), beta2: C.float(c.Adam.Beta2),
 		eps: C.float(c.Adam.Eps), invSqrtC2: C.float(c.Adam.InvSqrtC2),
 	}
@@ -466,6 +466,7 @@ func (b *backend) ReadCounters(m plan.Memory) (plan.Counters, error) {
 	}
 	return plan.Counters{Steps: uint32(v.steps), Batch: uint32(v.batch), Noise: uint32(v.noise), Adam: plan.AdamStep{
 		StepSize: float32(v.stepSize), Beta1: float32(v.beta1), Beta2: float32(v.beta2), Eps: float32(v.eps), InvSqrtC2: float32(v.invSqrtC2),
+		Scale: float32(v.scale),
 	}}, nil
 }
 

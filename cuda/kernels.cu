@@ -9,7 +9,8 @@
 
 // counters is graph/plan's Counters; ops.h declares the same struct for the host.
 struct counters {
-    unsigned int steps, batch, noise, pad;
+    unsigned int steps, batch, noise;
+    float scale; // the learning rate's factor (ScaleLR); advance keeps it
     float stepSize, beta1, beta2, eps, invSqrtC2;
 };
 
@@ -112,7 +113,7 @@ extern "C" __global__ void copy(float* out, const float* in, int n) {
 // blockIdx.y picks the parameter, whose pointers and size are in the tables.
 __device__ void adam_update(float** w, float** g, float** m, float** v, const int* sizes, const counters* c, float decay) {
     int p = blockIdx.y, n = sizes[p];
-    float stepSize = c->stepSize, beta1 = c->beta1, beta2 = c->beta2, eps = c->eps, invSqrtC2 = c->invSqrtC2;
+    float stepSize = c->stepSize * c->scale, beta1 = c->beta1, beta2 = c->beta2, eps = c->eps, invSqrtC2 = c->invSqrtC2;
     float *wp = w[p], *gp = g[p], *mp = m[p], *vp = v[p];
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
         float gi = gp[i];

@@ -16,7 +16,8 @@
 
 /* counters is graph/plan's Counters; kernels.cu declares the same struct for the device. */
 struct counters {
-    unsigned int steps, batch, noise, pad;
+    unsigned int steps, batch, noise;
+    float scale; // the learning rate's factor (ScaleLR); advance keeps it
     float stepSize, beta1, beta2, eps, invSqrtC2;
 };
 

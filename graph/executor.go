@@ -30,6 +30,10 @@ type Executor interface {
 	// without a loss.
 	AdamState() (AdamState, error)
 	SetAdamState(s AdamState) error
+	// ScaleLR multiplies the learning rate of the steps that follow by f (a schedule's
+	// factor; 1 gives the configured rate): each update's step size, LR/(1−β1ᵗ) rounded to
+	// float32, is multiplied by f in float32. It fails on a program without a loss.
+	ScaleLR(f float32) error
 	// Close releases what the executor holds.
 	Close() error
 }
@@ -119,13 +123,14 @@ func (s AdamState) Check(params []*Param) error {
 
 // adamState is Adam's moment estimates for a list of parameters, on the host.
 type adamState struct {
-	cfg  Adam
-	t    int
-	m, v [][]float32
+	cfg   Adam
+	t     int
+	m, v  [][]float32
+	scale float32 // Executor.ScaleLR's factor
 }
 
 func newAdamState(cfg Adam, params []*Param) *adamState {
-	s := &adamState{cfg: cfg.WithDefaults(), m: make([][]float32, len(params)), v: make([][]float32, len(params))}
+	s := &adamState{cfg: cfg.WithDefaults(), m: make([][]float32, len(params)), v: make([][]float32, len(params)), scale: 1}
 	for i, p := range params {
 		s.m[i] = make([]float32, len(p.Data))
 		s.v[i] = make([]float32, len(p.Data))
@@ -138,7 +143,7 @@ func (s *adamState) update(weights, grads [][]float32) {
 	s.t++
 	c := s.cfg
 	b1, b2 := float32(c.Beta1), float32(c.Beta2)
-	stepSize := float32(c.LR / (1 - math.Pow(c.Beta1, float64(s.t))))
+	stepSize := float32(c.LR/(1-math.Pow(c.Beta1, float64(s.t)))) * s.scale
 	invSqrtC2 := float32(1 / math.Sqrt(1-math.Pow(c.Beta2, float64(s.t))))
 	eps := float32(c.Eps)
 	decay := c.Decay()

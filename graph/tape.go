@@ -204,6 +204,15 @@ func (t *tapeExecutor) AdamState() (AdamState, error) {
 }
 
 // SetAdamState implements Executor.
+// ScaleLR implements Executor.
+func (t *tapeExecutor) ScaleLR(f float32) error {
+	if t.adam == nil {
+		return fmt.Errorf("graph: a program without a loss has no optimiser")
+	}
+	t.adam.scale = f
+	return nil
+}
+
 func (t *tapeExecutor) SetAdamState(s AdamState) error {
 	if t.adam == nil {
 		return fmt.Errorf("graph: a program without a loss has no optimiser")

@@ -40,8 +40,11 @@ type TrainingSettings struct {
 	Epochs    int     `json:"epochs"`    // per level, when pretraining
 	Batch     int     `json:"batch"`
 	LR        float64 `json:"lr"`
-	// WeightDecay is AdamW's decoupled weight decay (graph.Adam); 0: none.
+	// WeightDecay is AdamW's decoupled weight decay (graph.Adam); 0: none. LRSchedule and
+	// Warmup vary the learning rate over the epochs (train.Schedule); empty: constant.
 	WeightDecay float64 `json:"weight_decay,omitempty"`
+	LRSchedule  string  `json:"lr_schedule,omitempty"`
+	Warmup      int     `json:"warmup,omitempty"`
 	Seed        uint64  `json:"seed"`
 	Device      string  `json:"device"`
 	TrainLimit  int     `json:"train_limit,omitempty"`
@@ -84,6 +87,8 @@ type FinetuneRecord struct {
 	StoppedEarly bool         `json:"stopped_early,omitempty"`
 	Dropout      float64      `json:"dropout,omitempty"` // share of hidden units dropped a step (classify)
 	WeightDecay  float64      `json:"weight_decay,omitempty"`
+	LRSchedule   string       `json:"lr_schedule,omitempty"`
+	Warmup       int          `json:"warmup,omitempty"`
 }
 
 // Fine-tuning objectives: what a pretrained stack is fine-tuned for.

@@ -10,6 +10,8 @@ type EpochStats struct {
 	// ValAccuracy is a classifier's accuracy on the validation images.
 	ValAccuracy float64 `json:"val_accuracy,omitempty"`
 	Seconds     float64 `json:"seconds"` // wall time of the epoch's steps
+	// LR is the epoch's learning rate, when a schedule varied it.
+	LR float64 `json:"lr,omitempty"`
 }
 
 // LevelRecord is the training record of one level of a stack pretrained greedily.

@@ -23,6 +23,8 @@ func finetuneCommand(s streams) *cli.Command {
 			&cli.IntFlag{Name: "batch", DefaultText: "the pretraining batch", Usage: "images per training step"},
 			&cli.Float64Flag{Name: "lr", DefaultText: "0.0001 for reconstruct, a tenth of pretraining's so the first steps keep what the levels learned; 0.001 for classify", Usage: "Adam's learning rate"},
 			weightDecayFlag(),
+			scheduleFlag(),
+			warmupFlag(),
 			patienceFlag(),
 			keepFlag(),
 			&cli.Float64Flag{Name: "dropout", DefaultText: "none", Usage: "with --objective classify: the share `p` of hidden units each training step drops (a fresh mask a step; evaluation drops none)"},

@@ -40,19 +40,13 @@ func infoCommand(s streams) *cli.Command {
 			if tr.Procedure == "pretrain" {
 				per = " per level"
 			}
-			decay := ""
-			if tr.WeightDecay > 0 {
-				decay = fmt.Sprintf(", weight decay %g", tr.WeightDecay)
-			}
+			decay := optimiserNote(tr.WeightDecay, tr.LRSchedule, tr.Warmup)
 			fmt.Fprintf(s.Out, "training   %s: %s%s, batch %d, lr %g%s, seed %d, %s, %.1fs\n",
 				tr.Procedure, plural(tr.Epochs, "epoch"), per, tr.Batch, tr.LR, decay, tr.Seed, tr.Device, tr.Seconds)
 			if ft := m.Record.Finetune; ft != nil {
-				extra := ""
+				extra := optimiserNote(ft.WeightDecay, ft.LRSchedule, ft.Warmup)
 				if ft.Dropout > 0 {
-					extra = fmt.Sprintf(", dropout %g", ft.Dropout)
-				}
-				if ft.WeightDecay > 0 {
-					extra += fmt.Sprintf(", weight decay %g", ft.WeightDecay)
+					extra = fmt.Sprintf(", dropout %g", ft.Dropout) + extra
 				}
 				fmt.Fprintf(s.Out, "finetune   %s: %s, noise %s%s, batch %d, lr %g, seed %d, %s, %.1fs\n",
 					ft.Objective, plural(ft.Epochs, "epoch"), ft.Noise, extra, ft.Batch, ft.LR, ft.Seed, ft.Device, ft.Seconds)
@@ -64,6 +58,9 @@ func infoCommand(s streams) *cli.Command {
 					acc := ""
 					if h.ValAccuracy > 0 {
 						acc = fmt.Sprintf("  val accuracy %.4f", h.ValAccuracy)
+					}
+					if h.LR > 0 {
+						acc += fmt.Sprintf("  lr %.3g", h.LR)
 					}
 					fmt.Fprintf(s.Out, "%sepoch %3d  train %.5f  val %.5f%s  %.1fs\n", stage, h.Epoch, h.TrainLoss, h.ValLoss, acc, h.Seconds)
 				}
@@ -79,4 +76,19 @@ func infoCommand(s streams) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// optimiserNote describes the optimiser settings beyond Adam's rate, when there are any.
+func optimiserNote(weightDecay float64, schedule string, warmup int) string {
+	note := ""
+	if weightDecay > 0 {
+		note += fmt.Sprintf(", weight decay %g", weightDecay)
+	}
+	if schedule != "" {
+		note += ", lr schedule " + schedule
+	}
+	if warmup > 0 {
+		note += ", warm-up " + plural(warmup, "epoch")
+	}
+	return note
 }

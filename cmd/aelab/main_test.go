@@ -240,7 +240,7 @@ func TestBadInput(t *testing.T) {
 		{"interpolate a classifier", []string{"interpolate", "--model", classifier}, "an aelab classifier, not an aelab checkpoint"},
 		{"walk zero eta", []string{"walk", "--model", good, "--eta", "0"}, "--eta must be positive"},
 		{"walk negative eta", []string{"walk", "--model", good, "--eta", "-1"}, "--eta must be positive"},
-		{"walk bad method", []string{"walk", "--model", good, "--method", "langevin"}, `--method "langevin": want score, energy, chain or annealed`},
+		{"walk bad method", []string{"walk", "--model", good, "--method", "gibbs"}, `--method "gibbs": want score, energy, chain, annealed or langevin`},
 		{"walk too many chains", []string{"walk", "--model", good, "--chains", "100001"}, "--chains must be between 1 and 100000"},
 		{"walk bad start", []string{"walk", "--model", good, "--start", "image:99999"}, "want image:I with I a test image"},
 		{"walk snapshot past the end", []string{"walk", "--model", good, "--steps", "10", "--snapshots", "0,20"}, "--snapshots step 20 is outside"},

@@ -34,6 +34,8 @@ func trainingFlags(epochsFlag string, epochsDefault int) []cli.Flag {
 		&cli.IntFlag{Name: "batch", Value: train.DefaultBatch, Usage: "images per training step"},
 		&cli.Float64Flag{Name: "lr", Value: train.DefaultLR, Usage: "Adam's learning rate"},
 		weightDecayFlag(),
+		scheduleFlag(),
+		warmupFlag(),
 		patienceFlag(),
 		keepFlag(),
 		seedFlag(),
@@ -42,6 +44,14 @@ func trainingFlags(epochsFlag string, epochsDefault int) []cli.Flag {
 		trainLimitFlag(),
 		dataDirFlag(),
 	}
+}
+
+func scheduleFlag() cli.Flag {
+	return &cli.StringFlag{Name: "lr-schedule", Value: train.ScheduleConstant, Usage: "the learning rate over the epochs: constant; cosine (half a cosine towards 0); step:N[:γ] (times γ, 0.1 unless given, every N epochs); plateau:N[:γ] (times γ when the validation loss has not improved for N epochs)"}
+}
+
+func warmupFlag() cli.Flag {
+	return &cli.IntFlag{Name: "warmup", DefaultText: "none", Usage: "the first `N` epochs rise linearly to the learning rate (epoch e takes e/(N+1) of it); the schedule starts after them"}
 }
 
 func weightDecayFlag() cli.Flag {
@@ -127,8 +137,17 @@ func trainConfigFromFlags(c *cli.Context, epochsFlag string, defaultBatch int, d
 	if !c.IsSet("lr") && defaultLR > 0 {
 		cfg.Adam.LR = defaultLR
 	}
+	renamed := map[string]string{"epochs": epochsFlag, "lr_schedule": "lr-schedule"}
+	if c.IsSet("lr-schedule") {
+		s, err := train.ParseSchedule(c.String("lr-schedule"))
+		if err != nil {
+			return cfg, settingError(err, renamed)
+		}
+		cfg.Schedule = s
+	}
+	cfg.Schedule.Warmup = c.Int("warmup")
 	if err := cfg.Validate(); err != nil {
-		return cfg, settingError(err, map[string]string{"epochs": epochsFlag})
+		return cfg, settingError(err, renamed)
 	}
 	return cfg, nil
 }

@@ -84,9 +84,12 @@ type Counters struct {
 }
 
 // AdamStep holds the scalars of one Adam update (see graph.Adam):
-// w ← w − StepSize · m / (√v · InvSqrtC2 + Eps), after m and v take in the gradient.
+// w ← w − StepSize·Scale · m / (√v · InvSqrtC2 + Eps), after m and v take in the gradient.
+// Scale is the learning rate's factor (graph.Executor.ScaleLR), which advancing the counters
+// keeps.
 type AdamStep struct {
 	StepSize, Beta1, Beta2, Eps, InvSqrtC2 float32
+	Scale                                  float32
 }
 
 // AdamAt returns the update number t (from 1) that cfg makes. Backends that compute it on a
@@ -99,6 +102,7 @@ func AdamAt(cfg graph.Adam, t uint32) AdamStep {
 		Beta2:     float32(cfg.Beta2),
 		Eps:       float32(cfg.Eps),
 		InvSqrtC2: float32(1 / math.Sqrt(1-math.Pow(cfg.Beta2, float64(t)))),
+		Scale:     1,
 	}
 }
 
@@ -107,7 +111,9 @@ func (c Counters) Advance(cfg graph.Adam) Counters {
 	c.Steps++
 	c.Batch++
 	c.Noise++
+	scale := c.Adam.Scale
 	c.Adam = AdamAt(cfg, c.Steps+1)
+	c.Adam.Scale = scale
 	return c
 }
 

@@ -230,7 +230,8 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 		ctr := op.Counters.(*Counters)
 		ws, gs, ms, vs := c.slices(op.Params), c.slices(op.Grads), c.slices(op.M), c.slices(op.V)
 		return func() error {
-			step := vec.AdamStep(ctr.Adam)
+			a := ctr.Adam
+			step := vec.AdamStep{StepSize: a.StepSize * a.Scale, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, InvSqrtC2: a.InvSqrtC2}
 			for i, w := range ws {
 				g, m, v := gs[i], ms[i], vs[i]
 				c.parallel(len(w), func(lo, hi int) {

@@ -41,7 +41,7 @@ func (b planBackend) Compile(p *graph.Program, opt graph.Adam) (graph.Executor, 
 	if err != nil {
 		return nil, err
 	}
-	ex := &executor{be: b.be, plan: pl, adam: opt.WithDefaults()}
+	ex := &executor{be: b.be, plan: pl, adam: opt.WithDefaults(), lrScale: 1}
 	if err := ex.onDevice(ex.bind); err != nil {
 		return nil, err
 	}
@@ -87,6 +87,7 @@ type executor struct {
 	ms, vs   []Slice
 	counters Memory
 	steps    uint32   // Adam updates made, as the counters say
+	lrScale  float32  // ScaleLR's factor, which the counters hold too
 	train    Sequence // the steps, Adam, and the counters advanced (Step)
 	lossBuf  []float32
 	gradBuf  [][]float32 // gradients read since the last step
@@ -215,7 +216,7 @@ func (ex *executor) bind() (err error) {
 		return err
 	}
 	ex.owned = append(ex.owned, ex.counters)
-	if err := be.SetCounters(ex.counters, Counters{Adam: AdamAt(ex.adam, 1)}); err != nil {
+	if err := be.SetCounters(ex.counters, Counters{Adam: ex.adamAt(1)}); err != nil {
 		return err
 	}
 	ex.train, err = ex.prepare(ex.ops(ex.update(Slice{})...))
@@ -397,7 +398,32 @@ func (ex *executor) SetAdamState(st graph.AdamState) error {
 			}
 		}
 		ex.steps = uint32(st.Steps)
-		return ex.be.SetCounters(ex.counters, Counters{Steps: ex.steps, Adam: AdamAt(ex.adam, ex.steps+1)})
+		return ex.be.SetCounters(ex.counters, Counters{Steps: ex.steps, Adam: ex.adamAt(ex.steps + 1)})
+	})
+}
+
+// adamAt is update t with the executor's learning-rate factor.
+func (ex *executor) adamAt(t uint32) AdamStep {
+	a := AdamAt(ex.adam, t)
+	a.Scale = ex.lrScale
+	return a
+}
+
+// ScaleLR implements graph.Executor.
+func (ex *executor) ScaleLR(f float32) error {
+	if ex.plan.Loss == nil {
+		return errors.New("plan: a program without a loss has no optimiser")
+	}
+	if ex.queued < ex.epochLen {
+		return fmt.Errorf("plan: ScaleLR in an epoch of device batches with %d of %d steps taken", ex.queued, ex.epochLen)
+	}
+	return ex.onDevice(func() error {
+		c, err := ex.be.ReadCounters(ex.counters)
+		if err != nil {
+			return err
+		}
+		ex.lrScale, c.Adam.Scale = f, f
+		return ex.be.SetCounters(ex.counters, c)
 	})
 }
 
@@ -492,7 +518,7 @@ func (ex *executor) StartEpoch(order []int32, first uint32) error {
 			return err
 		}
 		ex.epochLen, ex.queued = len(order)/b, 0
-		return ex.be.SetCounters(ex.counters, Counters{Steps: ex.steps, Noise: first, Adam: AdamAt(ex.adam, ex.steps+1)})
+		return ex.be.SetCounters(ex.counters, Counters{Steps: ex.steps, Noise: first, Adam: ex.adamAt(ex.steps + 1)})
 	})
 }
 

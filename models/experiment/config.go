@@ -87,6 +87,8 @@ type Run struct {
 	Patience         int     `yaml:"patience"`     // early stopping of every stage; 0: none
 	Keep             string  `yaml:"keep"`         // best or last; default best with a patience
 	WeightDecay      float64 `yaml:"weight_decay"` // AdamW's decoupled weight decay of every stage; 0: none
+	LRSchedule       string  `yaml:"lr_schedule"`  // the learning rate over each stage's epochs (train.ParseSchedule); "": constant
+	Warmup           int     `yaml:"warmup"`       // epochs of each stage rising to the learning rate
 
 	// Set by the expansion of a grid and seeds: the configuration the run is one seed of
 	// (its name without the seed) and the values the grid gave it.
@@ -473,8 +475,10 @@ func (r *Run) check() (field, problem string) {
 	case r.Lambda < 0:
 		return "lambda", fmt.Sprintf("%g is negative", r.Lambda)
 	}
+	sched, err := r.Schedule()
 	for _, err := range []error{
-		train.Config{Epochs: 1, Batch: r.Batch, Adam: graph.Adam{LR: r.LR, WeightDecay: r.WeightDecay}, Patience: r.Patience, Keep: r.Keep}.Validate(),
+		err,
+		train.Config{Epochs: 1, Batch: r.Batch, Adam: graph.Adam{LR: r.LR, WeightDecay: r.WeightDecay}, Patience: r.Patience, Keep: r.Keep, Schedule: sched}.Validate(),
 		train.CheckLR("finetune_lr", r.FinetuneLR),
 	} {
 		var se *models.SettingError
@@ -490,6 +494,13 @@ func (r *Run) check() (field, problem string) {
 		return "", strings.TrimPrefix(err.Error(), "models: ")
 	}
 	return "", ""
+}
+
+// Schedule returns the run's learning-rate schedule, its warm-up included.
+func (r *Run) Schedule() (train.Schedule, error) {
+	s, err := train.ParseSchedule(r.LRSchedule)
+	s.Warmup = r.Warmup
+	return s, err
 }
 
 // Spec returns the run's autoencoder spec for inputs of d values, defaults filled in.

@@ -75,7 +75,7 @@ func startModel(spec models.Spec, job Job, procedure, device string) (*models.Mo
 	return &models.Model{AE: ae, Record: models.Record{
 		ConfigHash: job.ConfigHash,
 		Training: models.TrainingSettings{Procedure: procedure, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.Adam.LR,
-			WeightDecay: cfg.Adam.WeightDecay, Seed: cfg.Seed, Device: device, TrainLimit: job.TrainLimit, Patience: cfg.Patience, Keep: cfg.Keep},
+			WeightDecay: cfg.Adam.WeightDecay, LRSchedule: cfg.Schedule.spec(), Warmup: cfg.Schedule.Warmup, Seed: cfg.Seed, Device: device, TrainLimit: job.TrainLimit, Patience: cfg.Patience, Keep: cfg.Keep},
 		Data: models.NewDataInfo(job.Set),
 	}}, nil
 }
@@ -214,7 +214,7 @@ func Finetune(ctx context.Context, backend graph.Backend, m *models.Model, objec
 	}
 	rec.Finetune = &models.FinetuneRecord{Objective: objective, Noise: noise.String(), Epochs: cfg.Epochs, Batch: cfg.Batch,
 		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name(), Patience: cfg.Patience, Keep: cfg.Keep, Dropout: cfg.Dropout,
-		WeightDecay: cfg.Adam.WeightDecay}
+		WeightDecay: cfg.Adam.WeightDecay, LRSchedule: cfg.Schedule.spec(), Warmup: cfg.Schedule.Warmup}
 	switch objective {
 	case models.ObjectiveClassify:
 		if set.Train.Labels == nil {
@@ -305,10 +305,17 @@ func Continue(ctx context.Context, backend graph.Backend, m *models.Model, job J
 	}
 	t := rec.Training
 	cfg := Config{Batch: t.Batch, Adam: graph.Adam{LR: t.LR, WeightDecay: t.WeightDecay}, Seed: t.Seed, Patience: t.Patience, Keep: t.Keep}
+	var err error
+	if cfg.Schedule, err = recordedSchedule(t.LRSchedule, t.Warmup); err != nil {
+		return err
+	}
 	switch {
 	case rec.Finetune != nil:
 		ft := rec.Finetune
 		cfg = Config{Epochs: epochs(ft.Epochs), Batch: ft.Batch, Adam: graph.Adam{LR: ft.LR, WeightDecay: ft.WeightDecay}, Seed: ft.Seed, Patience: ft.Patience, Keep: ft.Keep, Dropout: ft.Dropout}
+		if cfg.Schedule, err = recordedSchedule(ft.LRSchedule, ft.Warmup); err != nil {
+			return err
+		}
 		params := m.AE.Graph().Params()
 		if ft.Objective == models.ObjectiveClassify {
 			if m.AE.Head == nil {

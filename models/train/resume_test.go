@@ -68,6 +68,17 @@ func TestStoppedTrainingGoesOnExactly(t *testing.T) {
 			m := pretrained(t, dir)
 			return m, Finetune(ctx, backend, m, models.ObjectiveClassify, datasets.Noise{}, Job{Set: set, Config: cfg, Path: path, Progress: p})
 		}},
+		{"train with a schedule after a warm-up, and weight decay", "train", func(ctx context.Context, dir, path string, p Progress) (*models.Model, error) {
+			c := cfg
+			c.Schedule, c.Adam.WeightDecay = Schedule{Kind: ScheduleStep, Every: 1, Gamma: 0.5, Warmup: 1}, 0.1
+			return NewModel(ctx, backend, dae, Job{Set: set, Config: c, Path: path, Progress: p})
+		}},
+		{"classify with dropout and a plateau schedule", "finetune", func(ctx context.Context, dir, path string, p Progress) (*models.Model, error) {
+			m := pretrained(t, dir)
+			c := cfg
+			c.Schedule, c.Dropout = Schedule{Kind: SchedulePlateau, Every: 1, Gamma: 0.5}, 0.3
+			return m, Finetune(ctx, backend, m, models.ObjectiveClassify, datasets.Noise{}, Job{Set: set, Config: c, Path: path, Progress: p})
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

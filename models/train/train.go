@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/aelab/aelab/datasets"
@@ -35,6 +36,8 @@ type Config struct {
 	// fresh mask per step, drawn from Seed; evaluation drops nothing); 0 means none. Only
 	// supervised training uses it.
 	Dropout float64
+	// Schedule varies the learning rate from epoch to epoch; the zero value keeps it.
+	Schedule Schedule
 }
 
 // The epochs Config.Keep can keep.
@@ -75,6 +78,8 @@ func (c Config) Validate() error {
 		return &models.SettingError{Setting: "dropout", Problem: fmt.Sprintf("must be in [0, 1), got %g", c.Dropout)}
 	case !(c.Adam.WeightDecay >= 0):
 		return &models.SettingError{Setting: "weight_decay", Problem: fmt.Sprintf("must be 0 (none) or more, got %g", c.Adam.WeightDecay)}
+	case c.Schedule.Warmup < 0:
+		return &models.SettingError{Setting: "warmup", Problem: fmt.Sprintf("must be 0 (none) or more epochs, got %d", c.Schedule.Warmup)}
 	case c.Adam.LR*c.Adam.WeightDecay >= 1:
 		return &models.SettingError{Setting: "weight_decay", Problem: fmt.Sprintf("%g times the learning rate %g must be below 1 (each step multiplies the weights by 1 − lr·decay)", c.Adam.WeightDecay, c.Adam.LR)}
 	}
@@ -286,8 +291,8 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 		}
 		first = run.From.Epochs + 1
 	}
-	if f.noVal && (cfg.Patience > 0 || cfg.Keep == KeepBest) {
-		return nil, fmt.Errorf("models: a patience or keeping the best epoch needs validation images")
+	if f.noVal && (cfg.Patience > 0 || cfg.Keep == KeepBest || cfg.Schedule.Kind == SchedulePlateau) {
+		return nil, fmt.Errorf("models: a patience, keeping the best epoch or a plateau schedule needs validation images")
 	}
 	bestLoss, bestEpoch := math.Inf(1), 0
 	var best [][]float32 // the best epoch's weights, when they are to be kept
@@ -302,7 +307,18 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 		}
 	}
 	var history []models.EpochStats
+	var before []models.EpochStats // the resumed run's epochs, for the schedule
+	if run.From != nil {
+		before = run.From.History
+	}
+	scale := 1.0
 	for epoch := first; epoch <= cfg.Epochs; epoch++ {
+		if f := cfg.Schedule.Factor(epoch, cfg.Epochs, append(slices.Clip(before), history...)); f != scale {
+			if err := ex.ScaleLR(float32(f)); err != nil {
+				return history, stop(err)
+			}
+			scale = f
+		}
 		if hooks.EpochStart != nil {
 			hooks.EpochStart(epoch, cfg.Epochs, steps)
 		}
@@ -324,6 +340,9 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 			return history, stop(fmt.Errorf("models: %w: validation loss %g after epoch %d (try a lower --lr)", models.ErrDiverged, valLoss, epoch))
 		}
 		stats := models.EpochStats{Epoch: epoch, TrainLoss: sum / float64(steps), ValLoss: valLoss, ValAccuracy: valAcc, Seconds: seconds}
+		if !cfg.Schedule.IsConstant() {
+			stats.LR = cfg.Adam.LR * scale
+		}
 		history = append(history, stats)
 		good = snapshot(prog.Params)
 		if run.SaveState != nil {
