@@ -63,6 +63,11 @@ func TestCUDAMatchesCPUAtMNISTSizes(t *testing.T) {
 	plantest.CompareCases(t, plantest.MNISTSized(), plan.New(plan.NewCPU()), plan.New(openDevice(t, Options{})), graph.Adam{LR: 0.01}, 1e-4)
 }
 
+// TestScaleLROnTheGPU checks a learning rate scaled between steps (a schedule's) against the CPU.
+func TestScaleLROnTheGPU(t *testing.T) {
+	plantest.CompareScaleLR(t, plan.New(plan.NewCPU()), plan.New(openDevice(t, Options{})), 1e-5)
+}
+
 // TestCUDAMatchesCPUWithWeightDecay trains every program with AdamW's weight decay on both.
 func TestCUDAMatchesCPUWithWeightDecay(t *testing.T) {
 	plantest.CompareCases(t, plantest.Programs(), plan.New(plan.NewCPU()), plan.New(openDevice(t, Options{})), graph.Adam{LR: 0.01, WeightDecay: 0.5}, 1e-4)

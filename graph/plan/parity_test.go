@@ -8,7 +8,6 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/graph/plan/plantest"
 	"github.com/aelab/aelab/graph/sgemm"
@@ -382,76 +381,7 @@ func TestPlansRunConcurrently(t *testing.T) {
 	}
 }
 
-// TestScaleLRMatchesTapeMachine takes steps at the configured rate, then at a tenth of it,
-// on the CPU plan and on the TapeMachine, host batches and device batches: the same weights.
+// TestScaleLRMatchesTapeMachine checks a learning rate scaled between steps on both.
 func TestScaleLRMatchesTapeMachine(t *testing.T) {
-	build := func() *graph.Program {
-		rng := rand.New(rand.NewPCG(4, 4))
-		ae := graph.Autoencoder{Encoder: []*graph.Dense{graph.NewDense("e", 12, 5, graph.ReLU, rng)},
-			Decoder: []*graph.Dense{graph.NewDense("d", 5, 12, graph.Sigmoid, rng)}}
-		p, err := graph.NewTrainingProgram(ae, graph.Cost{Loss: graph.MSE}, 4)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	ref, got := build(), build()
-	refEx, err := graph.Tape{}.Compile(ref, graph.Adam{LR: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer refEx.Close()
-	ex, err := New(NewCPU()).Compile(got, graph.Adam{LR: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ex.Close()
-	rng := rand.New(rand.NewPCG(5, 5))
-	images := make([]float32, 8*12)
-	for i := range images {
-		images[i] = rng.Float32()
-	}
-	for step := range 6 {
-		if step == 3 {
-			for _, e := range []graph.Executor{refEx, ex} {
-				if err := e.ScaleLR(0.1); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		x := images[(step%2)*48 : (step%2+1)*48]
-		if _, err := refEx.Step(x, x); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ex.Step(x, x); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Two more steps through the device-data path, at the scaled rate.
-	dd := ex.(graph.DeviceData)
-	if err := dd.SetData(images, 12, datasets.Noise{}, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := dd.StartEpoch([]int32{0, 1, 2, 3, 4, 5, 6, 7}, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := dd.StepBatches(2); err != nil {
-		t.Fatal(err)
-	}
-	for step := range 2 {
-		x := images[step*48 : (step+1)*48]
-		if _, err := refEx.Step(x, x); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := ex.SyncParams(); err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range ref.Params {
-		for j, w := range p.Data {
-			if d := got.Params[i].Data[j] - w; d > 1e-6 || d < -1e-6 {
-				t.Fatalf("%s[%d] = %g, TapeMachine %g", p.Name, j, got.Params[i].Data[j], w)
-			}
-		}
-	}
+	plantest.CompareScaleLR(t, graph.Tape{}, New(NewCPU()), 1e-6)
 }

@@ -321,3 +321,81 @@ func compareDeviceData(t *testing.T, tc Case, reference, backend graph.Backend, 
 	}
 	sameWeights(t, refEx, ex, ref, got, 100*tol, "after two epochs")
 }
+
+// CompareScaleLR takes steps at the configured rate, then at a tenth of it
+// (graph.Executor.ScaleLR), on reference and on backend, with host batches and then device
+// batches: the weights must agree within tol.
+func CompareScaleLR(t *testing.T, reference, backend graph.Backend, tol float64) {
+	build := func() *graph.Program {
+		rng := rand.New(rand.NewPCG(4, 4))
+		ae := graph.Autoencoder{Encoder: []*graph.Dense{graph.NewDense("e", 12, 5, graph.ReLU, rng)},
+			Decoder: []*graph.Dense{graph.NewDense("d", 5, 12, graph.Sigmoid, rng)}}
+		p, err := graph.NewTrainingProgram(ae, graph.Cost{Loss: graph.MSE}, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ref, got := build(), build()
+	refEx, err := reference.Compile(ref, graph.Adam{LR: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer refEx.Close()
+	ex, err := backend.Compile(got, graph.Adam{LR: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ex.Close()
+	rng := rand.New(rand.NewPCG(5, 5))
+	images := make([]float32, 8*12)
+	for i := range images {
+		images[i] = rng.Float32()
+	}
+	for step := range 6 {
+		if step == 3 {
+			for _, e := range []graph.Executor{refEx, ex} {
+				if err := e.ScaleLR(0.1); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		x := images[(step%2)*48 : (step%2+1)*48]
+		if _, err := refEx.Step(x, x); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ex.Step(x, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two more steps through the device-data path, at the scaled rate.
+	dd, ok := ex.(graph.DeviceData)
+	if !ok {
+		t.Fatalf("%T does not keep training data", ex)
+	}
+	if err := dd.SetData(images, 12, datasets.Noise{}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := dd.StartEpoch([]int32{0, 1, 2, 3, 4, 5, 6, 7}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := dd.StepBatches(2); err != nil {
+		t.Fatal(err)
+	}
+	for step := range 2 {
+		x := images[step*48 : (step+1)*48]
+		if _, err := refEx.Step(x, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ex.SyncParams(); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ref.Params {
+		for j, w := range p.Data {
+			if !close32(got.Params[i].Data[j], w, tol) {
+				t.Fatalf("%s[%d] = %g, reference %g", p.Name, j, got.Params[i].Data[j], w)
+			}
+		}
+	}
+}
