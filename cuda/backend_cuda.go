@@ -677,6 +677,11 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op, gen generated) error {
 		a.int(op.D)
 		a.int(kind)
 		a.float(float32(op.Noise.Level))
+		levelMax := float32(0)
+		if op.Noise.IsRange() {
+			levelMax = float32(op.Noise.Max)
+		}
+		a.float(levelMax)
 		a.u64(op.Seed)
 		s.kernel(o, "gather_corrupt", blocks(op.B*op.D), 1, threads, &a)
 	case plan.AdamOp:

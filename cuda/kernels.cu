@@ -187,11 +187,12 @@ __device__ __forceinline__ float uniform01(unsigned int h) { return (h >> 8) * (
 
 // gather_corrupt builds a training batch on the device: clean[k] = data[order[batch·B + k]]
 // with batch from the counters, and noisy its corruption (kind 0 none, 1 gaussian σ, 2 mask
-// ν, 3 salt-and-pepper ν) drawn from seed and the counters' noise counter exactly as
-// datasets.Noise.ApplyAt draws it: Gaussian values in pairs (2p, 2p+1) from one Box–Muller
+// ν, 3 salt-and-pepper ν; with levelMax above level, each image's level drawn from that
+// range) from seed and the counters' noise counter exactly as
+// datasets.Noise.ApplyImagesAt draws it: Gaussian values in pairs (2p, 2p+1) from one Box–Muller
 // transform of the uniforms of counters 2p and 2p+1.
 extern "C" __global__ void gather_corrupt(float* noisy, float* clean, const float* data, const int* order, const counters* c,
-                                          int batch, int d, int kind, float level, unsigned long long seed) {
+                                          int batch, int d, int kind, float level, float levelMax, unsigned long long seed) {
     const int* idx = order + (long long)c->batch * batch;
     unsigned int step = c->noise;
     int n = batch * d;
@@ -200,18 +201,21 @@ extern "C" __global__ void gather_corrupt(float* noisy, float* clean, const floa
         float x = data[(long long)idx[k] * d + j];
         clean[i] = x;
         float y = x;
+        float lv = level;
+        if (levelMax > level) // a range: image k's own level, as datasets.Noise.LevelAt draws it (no fused multiply-add)
+            lv = __fadd_rn(level, __fmul_rn(levelMax - level, uniform01(hash32(seed ^ 0xD1B54A32D192ED03ull, step, (unsigned int)k))));
         if (kind == 1) {
             unsigned int p = (unsigned int)i >> 1;
             float u1 = ((hash32(seed, step, 2 * p) >> 8) + 1) * (1.f / 16777216.f);
             float u2 = uniform01(hash32(seed, step, 2 * p + 1));
             float r = sqrtf(-2.f * logf(u1)), sn, cs;
             sincospif(2.f * u2, &sn, &cs);
-            y = x + level * (r * ((i & 1) ? sn : cs));
+            y = x + lv * (r * ((i & 1) ? sn : cs));
         } else if (kind == 2) {
-            if (uniform01(hash32(seed, step, i)) < level) y = 0.f;
+            if (uniform01(hash32(seed, step, i)) < lv) y = 0.f;
         } else if (kind == 3) {
             unsigned int h = hash32(seed, step, i);
-            if (uniform01(h) < level) y = (float)(h & 1u);
+            if (uniform01(h) < lv) y = (float)(h & 1u);
         }
         noisy[i] = y;
     }

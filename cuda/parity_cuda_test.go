@@ -208,7 +208,8 @@ func TestGatherCorruptMatchesCPU(t *testing.T) {
 		data[i] = rng.Float32()
 	}
 	order := []int32{0, 1, 2, 3, 7, 2, 2, 9} // the second batch is taken
-	for _, noise := range []datasets.Noise{{}, {Kind: datasets.Gaussian, Level: 0.4}, {Kind: datasets.Mask, Level: 0.3}, {Kind: datasets.SaltPepper, Level: 0.2}} {
+	for _, noise := range []datasets.Noise{{}, {Kind: datasets.Gaussian, Level: 0.4}, {Kind: datasets.Mask, Level: 0.3}, {Kind: datasets.SaltPepper, Level: 0.2},
+		{Kind: datasets.Gaussian, Level: 0.1, Max: 1}, {Kind: datasets.Mask, Level: 0, Max: 0.6}} {
 		var noisy, clean []float32
 		err := dev.Run(func() error {
 			dm, err := dev.Alloc(n * d)

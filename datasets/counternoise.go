@@ -12,38 +12,66 @@ import (
 // exactly this) equals the one the CPU makes, up to float32 rounding of log and sine.
 //
 // Gaussian noise pairs the values (2p, 2p+1) and draws both from one Box–Muller transform
-// of the uniforms (2p, 2p+1); mask and salt-and-pepper noise use one uniform per value.
+// of the uniforms (2p, 2p+1); mask and salt-and-pepper noise use one uniform per value. A
+// range of levels takes one level for all of src, the level of image 0 (ApplyImagesAt draws
+// one an image).
 func (n Noise) ApplyAt(dst, src []float32, seed uint64, step uint32) {
+	n.ApplyImagesAt(dst, src, len(src), seed, step)
+}
+
+// ApplyImagesAt is ApplyAt over images of d values each: with a range of levels, image k
+// takes the level LevelAt(seed, step, k); each value's noise is ApplyAt's, so a single
+// level gives ApplyAt's result whatever d is.
+func (n Noise) ApplyImagesAt(dst, src []float32, d int, seed uint64, step uint32) {
 	dst = dst[:len(src)]
 	if n.IsNone() {
 		copy(dst, src)
 		return
 	}
+	d = max(d, 1)
 	level := float32(n.Level)
+	levelOf := func(i int) float32 { return level }
+	if n.IsRange() {
+		levels := make([]float32, (len(src)+d-1)/d)
+		for k := range levels {
+			levels[k] = n.LevelAt(seed, step, uint32(k))
+		}
+		levelOf = func(i int) float32 { return levels[i/d] }
+	}
 	switch n.Kind {
 	case Gaussian:
 		for p := 0; 2*p < len(src); p++ {
 			z0, z1 := boxMuller(seed, step, uint32(p))
-			dst[2*p] = src[2*p] + level*z0
+			dst[2*p] = src[2*p] + levelOf(2*p)*z0
 			if 2*p+1 < len(src) {
-				dst[2*p+1] = src[2*p+1] + level*z1
+				dst[2*p+1] = src[2*p+1] + levelOf(2*p+1)*z1
 			}
 		}
 	case Mask:
 		for i, v := range src {
-			if uniformAt(hashAt(seed, step, uint32(i))) < level {
+			if uniformAt(hashAt(seed, step, uint32(i))) < levelOf(i) {
 				v = 0
 			}
 			dst[i] = v
 		}
 	case SaltPepper:
 		for i, v := range src {
-			if h := hashAt(seed, step, uint32(i)); uniformAt(h) < level {
+			if h := hashAt(seed, step, uint32(i)); uniformAt(h) < levelOf(i) {
 				v = float32(h & 1)
 			}
 			dst[i] = v
 		}
 	}
+}
+
+// rangeSalt separates the draws of images' levels from the draws of their values.
+const rangeSalt = 0xD1B54A32D192ED03
+
+// LevelAt is the level image k of step draws from a range: Level + (Max − Level)·u in
+// float32, u uniform in [0, 1) from (seed, step, k) (cuda's gather_corrupt draws the same).
+func (n Noise) LevelAt(seed uint64, step, k uint32) float32 {
+	lo, hi := float32(n.Level), float32(n.Max)
+	return lo + float32((hi-lo)*uniformAt(hashAt(seed^rangeSalt, step, k))) // the conversion keeps it from becoming a fused multiply-add
 }
 
 // hashAt mixes (seed, step, i) into 32 random bits: a PCG output permutation of a counter

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -14,7 +15,7 @@ func TestApplyAtStatistics(t *testing.T) {
 		noise Noise
 		check func(out []float32) (string, bool)
 	}{
-		{Noise{Gaussian, 0.4}, func(out []float32) (string, bool) {
+		{Noise{Kind: Gaussian, Level: 0.4}, func(out []float32) (string, bool) {
 			var s, sq, cross float64
 			for i, v := range out {
 				d := float64(v) - 0.5
@@ -27,7 +28,7 @@ func TestApplyAtStatistics(t *testing.T) {
 			return fmtStats("mean", m, "std", sd, "pair correlation", corr),
 				math.Abs(m) < 0.004 && math.Abs(sd-0.4) < 0.004 && math.Abs(corr) < 0.01
 		}},
-		{Noise{Mask, 0.3}, func(out []float32) (string, bool) {
+		{Noise{Kind: Mask, Level: 0.3}, func(out []float32) (string, bool) {
 			zeros := 0
 			for _, v := range out {
 				if v == 0 {
@@ -37,7 +38,7 @@ func TestApplyAtStatistics(t *testing.T) {
 			f := float64(zeros) / n
 			return fmtStats("masked", f), math.Abs(f-0.3) < 0.005
 		}},
-		{Noise{SaltPepper, 0.2}, func(out []float32) (string, bool) {
+		{Noise{Kind: SaltPepper, Level: 0.2}, func(out []float32) (string, bool) {
 			salt, pepper := 0, 0
 			for _, v := range out {
 				switch v {
@@ -84,7 +85,7 @@ func TestApplyAtStatistics(t *testing.T) {
 
 // TestApplyAtInPlace checks that dst and src may be the same slice.
 func TestApplyAtInPlace(t *testing.T) {
-	for _, noise := range []Noise{{Gaussian, 0.3}, {Mask, 0.5}, {SaltPepper, 0.5}} {
+	for _, noise := range []Noise{{Kind: Gaussian, Level: 0.3}, {Kind: Mask, Level: 0.5}, {Kind: SaltPepper, Level: 0.5}} {
 		src := []float32{0.1, 0.2, 0.3, 0.4, 0.5}
 		want := make([]float32, len(src))
 		noise.ApplyAt(want, src, 3, 1)
@@ -154,7 +155,7 @@ func fmtStats(kv ...any) string {
 }
 
 func BenchmarkApplyAt(b *testing.B) {
-	for _, noise := range []Noise{{Gaussian, 0.4}, {Mask, 0.3}} {
+	for _, noise := range []Noise{{Kind: Gaussian, Level: 0.4}, {Kind: Mask, Level: 0.3}} {
 		b.Run(string(noise.Kind), func(b *testing.B) {
 			src := make([]float32, 32*784)
 			dst := make([]float32, len(src))
@@ -163,5 +164,42 @@ func BenchmarkApplyAt(b *testing.B) {
 				noise.ApplyAt(dst, src, 1, uint32(i))
 			}
 		})
+	}
+}
+
+// TestApplyImagesAt checks images corrupted at levels of their own: one level gives
+// ApplyAt's values whatever the image size; a range gives each image the spread of its own
+// level (LevelAt), and the levels fill the range.
+func TestApplyImagesAt(t *testing.T) {
+	const d, images = 784, 200
+	src := make([]float32, d*images)
+	for i := range src {
+		src[i] = float32(i%7) / 7
+	}
+	one, want := make([]float32, len(src)), make([]float32, len(src))
+	fixed := Noise{Kind: Gaussian, Level: 0.3}
+	fixed.ApplyImagesAt(one, src, d, 5, 9)
+	fixed.ApplyAt(want, src, 5, 9)
+	if !slices.Equal(one, want) {
+		t.Error("one level: ApplyImagesAt differs from ApplyAt")
+	}
+	wide := Noise{Kind: Gaussian, Level: 0.1, Max: 1}
+	got := make([]float32, len(src))
+	wide.ApplyImagesAt(got, src, d, 5, 9)
+	lo, hi := float32(1), float32(0)
+	for k := range images {
+		level := wide.LevelAt(5, 9, uint32(k))
+		lo, hi = min(lo, level), max(hi, level)
+		var sum2 float64
+		for i := k * d; i < (k+1)*d; i++ {
+			diff := float64(got[i] - src[i])
+			sum2 += diff * diff
+		}
+		if sd := math.Sqrt(sum2 / d); math.Abs(sd-float64(level)) > 0.15*float64(level) {
+			t.Fatalf("image %d: noise of sd %.3f at level %.3f", k, sd, level)
+		}
+	}
+	if lo > 0.15 || hi < 0.95 {
+		t.Errorf("200 images drew levels from %.3f to %.3f of [0.1, 1]", lo, hi)
 	}
 }

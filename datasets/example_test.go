@@ -20,7 +20,7 @@ func ExampleParseNoise() {
 	// gaussian:0.4 false
 	// mask:0.25 false
 	// none true
-	// datasets: noise "blur:0.3": unknown kind "blur" (want none, gaussian:σ, mask:ν or saltpepper:ν)
+	// datasets: noise "blur:0.3": unknown kind "blur" (want none, gaussian:σ, mask:ν or saltpepper:ν, or a range such as gaussian:0.1..1)
 }
 
 // Counter-based noise: the same seed, step and index give the same corruption anywhere.

@@ -16,9 +16,9 @@ func TestParseNoise(t *testing.T) {
 	}{
 		{"", Noise{}, ""},
 		{"none", Noise{}, ""},
-		{"gaussian:0.4", Noise{Gaussian, 0.4}, ""},
-		{"mask:0.25", Noise{Mask, 0.25}, ""},
-		{"saltpepper:0.1", Noise{SaltPepper, 0.1}, ""},
+		{"gaussian:0.4", Noise{Kind: Gaussian, Level: 0.4}, ""},
+		{"mask:0.25", Noise{Kind: Mask, Level: 0.25}, ""},
+		{"saltpepper:0.1", Noise{Kind: SaltPepper, Level: 0.1}, ""},
 		{"gaussian", Noise{}, "level is missing"},
 		{"gaussian:", Noise{}, "level is missing"},
 		{"gaussian:abc", Noise{}, `level "abc" is not a number`},
@@ -26,6 +26,11 @@ func TestParseNoise(t *testing.T) {
 		{"mask:1.5", Noise{}, "ν must be in [0, 1]"},
 		{"blur:0.3", Noise{}, `unknown kind "blur"`},
 		{"gaussian:NaN", Noise{}, "σ must be"},
+		{"gaussian:0.1..1", Noise{Kind: Gaussian, Level: 0.1, Max: 1}, ""},
+		{"mask:0..0.5", Noise{Kind: Mask, Level: 0, Max: 0.5}, ""},
+		{"gaussian:1..0.5", Noise{}, "upper level must be above"},
+		{"mask:0.2..1.5", Noise{}, "ν must be in [0, 1]"},
+		{"gaussian:0.1..x", Noise{}, `level "x" is not a number`},
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
 			got, err := ParseNoise(tc.spec)
@@ -55,7 +60,7 @@ func TestNoiseStatistics(t *testing.T) {
 	dst := make([]float32, n)
 	rng := rand.New(rand.NewPCG(1, 1))
 
-	Noise{Gaussian, 0.4}.Apply(dst, src, rng)
+	Noise{Kind: Gaussian, Level: 0.4}.Apply(dst, src, rng)
 	var sum, sq float64
 	for _, v := range dst {
 		d := float64(v) - 0.5
@@ -70,7 +75,7 @@ func TestNoiseStatistics(t *testing.T) {
 		t.Error("gaussian noise was clipped to [0,1]; it must not be")
 	}
 
-	Noise{Mask, 0.3}.Apply(dst, src, rng)
+	Noise{Kind: Mask, Level: 0.3}.Apply(dst, src, rng)
 	zeros := 0
 	for _, v := range dst {
 		switch v {
@@ -85,7 +90,7 @@ func TestNoiseStatistics(t *testing.T) {
 		t.Errorf("mask:0.3 zeroed %.4f of the pixels", f)
 	}
 
-	Noise{SaltPepper, 0.2}.Apply(dst, src, rng)
+	Noise{Kind: SaltPepper, Level: 0.2}.Apply(dst, src, rng)
 	var salt, pepper int
 	for _, v := range dst {
 		switch v {
@@ -108,7 +113,7 @@ func TestNoiseIsFreshAndSeeded(t *testing.T) {
 	src := make([]float32, 100)
 	a, b, c := make([]float32, 100), make([]float32, 100), make([]float32, 100)
 	rng := rand.New(rand.NewPCG(7, 7))
-	noise := Noise{Gaussian, 0.1}
+	noise := Noise{Kind: Gaussian, Level: 0.1}
 	noise.Apply(a, src, rng)
 	noise.Apply(b, src, rng)
 	noise.Apply(c, src, rand.New(rand.NewPCG(7, 7)))

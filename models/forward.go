@@ -63,7 +63,7 @@ func (f *Forward) Run(ctx context.Context, images *datasets.Images, noise datase
 		}
 		hi := min(lo+evalBatch, n)
 		rows := hi - lo
-		noise.Apply(f.batch[:rows*f.d], images.Pixels[lo*f.d:hi*f.d], rng)
+		noise.ApplyImages(f.batch[:rows*f.d], images.Pixels[lo*f.d:hi*f.d], f.d, rng)
 		clear(f.batch[rows*f.d:])
 		if err := f.ex.Run(f.batch); err != nil {
 			return err

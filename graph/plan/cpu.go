@@ -220,7 +220,7 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 			for k, i := range order[first : first+op.B] {
 				copy(clean[k*op.D:(k+1)*op.D], data[int(i)*op.D:(int(i)+1)*op.D])
 			}
-			op.Noise.ApplyAt(noisy, clean, op.Seed, ctr.Noise)
+			op.Noise.ApplyImagesAt(noisy, clean, op.D, op.Seed, ctr.Noise)
 			return nil
 		}, nil
 	case AdamOp:

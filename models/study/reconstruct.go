@@ -19,7 +19,7 @@ type Digits struct {
 func PickDigits(test *datasets.Images, n int, noise datasets.Noise, seed uint64) Digits {
 	picked := datasets.PickByClass(test, n, models.NewRand(seed, 0))
 	noisy := &datasets.Images{Rows: picked.Rows, Cols: picked.Cols, Pixels: make([]float32, len(picked.Pixels))}
-	noise.Apply(noisy.Pixels, picked.Pixels, models.NewRand(seed, 1))
+	noise.ApplyImages(noisy.Pixels, picked.Pixels, picked.Dim(), models.NewRand(seed, 1))
 	return Digits{Clean: picked, Noisy: noisy, Noise: noise}
 }
 

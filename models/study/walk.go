@@ -312,9 +312,14 @@ func (w *walker) step() error {
 		if err != nil {
 			return err
 		}
-		// σ is the chain noise's level: the Gaussian σ the DAE was trained with, by default.
+		// σ is the chain noise's level: the Gaussian σ the DAE was trained with, by default
+		// (the middle of a range of them).
+		sigma := w.noise.Level
+		if w.noise.IsRange() {
+			sigma = (w.noise.Level + w.noise.Max) / 2
+		}
 		f := float64(w.steps) / float64(max(1, w.cfg.Steps-1))
-		spread := float32(w.cfg.Anneal * (1 - f) * w.noise.Level * math.Sqrt(2*w.cfg.Eta))
+		spread := float32(w.cfg.Anneal * (1 - f) * sigma * math.Sqrt(2*w.cfg.Eta))
 		for i := range x {
 			x[i] += eta*(r[i]-x[i]) + spread*float32(w.rng.NormFloat64())
 		}
@@ -322,9 +327,10 @@ func (w *walker) step() error {
 		noise := w.noise
 		if w.cfg.Method == WalkAnnealed { // from Anneal× the level down to the level itself, linearly
 			f := float64(w.steps) / float64(max(1, w.cfg.Steps-1))
-			noise.Level *= w.cfg.Anneal*(1-f) + f
+			k := w.cfg.Anneal*(1-f) + f
+			noise.Level, noise.Max = noise.Level*k, noise.Max*k
 		}
-		noise.Apply(w.corrupted, x, w.rng)
+		noise.ApplyImages(w.corrupted, x, w.d, w.rng)
 		r, err := w.reconstruct(w.corrupted)
 		if err != nil {
 			return err

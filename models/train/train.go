@@ -156,7 +156,7 @@ func Autoencoder(ctx context.Context, backend graph.Backend, ae graph.Autoencode
 	return fit(ctx, backend, prog, train, cfg, hooks, run, fitter{
 		fill: func(b *datasets.Batcher, step int, counter uint32) [][]float32 {
 			b.Gather(step, clean, nil)
-			noise.ApplyAt(noisy, clean, cfg.Seed, counter)
+			noise.ApplyImagesAt(noisy, clean, d, cfg.Seed, counter)
 			return [][]float32{noisy, clean}
 		},
 		onDevice: &deviceBatches{images: train.Pixels, d: d, noise: noise, seed: cfg.Seed},
@@ -211,7 +211,7 @@ func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dens
 	return fit(ctx, backend, prog, train, cfg, hooks, run, fitter{
 		fill: func(b *datasets.Batcher, step int, counter uint32) [][]float32 {
 			b.Gather(step, x, labels)
-			noise.ApplyAt(x, x, cfg.Seed, counter)
+			noise.ApplyImagesAt(x, x, d, cfg.Seed, counter)
 			clear(onehot)
 			for i, l := range labels {
 				onehot[i*classes+int(l)] = 1

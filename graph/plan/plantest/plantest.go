@@ -309,7 +309,7 @@ func compareDeviceData(t *testing.T, tc Case, reference, backend graph.Backend, 
 			for k, i := range order[s*batchRows : (s+1)*batchRows] {
 				copy(clean[k*d:(k+1)*d], images[int(i)*d:(int(i)+1)*d])
 			}
-			noise.ApplyAt(noisy, clean, seed, first+uint32(s))
+			noise.ApplyImagesAt(noisy, clean, d, seed, first+uint32(s))
 			want, err := refEx.Step(noisy, clean)
 			if err != nil {
 				t.Fatal(err)
