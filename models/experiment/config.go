@@ -55,7 +55,11 @@ type WalkSpec struct {
 	Steps  int      `yaml:"steps"`  // default 100
 	Eta    float64  `yaml:"eta"`    // default 1
 	Chains int      `yaml:"chains"` // default 8
-	Anneal float64  `yaml:"anneal"` // annealed: the corruption's level at the start, times the chain noise's; default 2.5
+	Anneal float64  `yaml:"anneal"` // annealed: the corruption's level at the start, times the chain noise's; langevin: the temperature at the start; default 2.5
+	// Score judges the chains' last images as samples (aelab samples score: Parzen
+	// estimate, classes, plausible digits, near-copies, Fréchet distance); the judge's
+	// figures need hundreds of chains or more.
+	Score bool `yaml:"score"`
 }
 
 // EvalSpec is how every model is measured.

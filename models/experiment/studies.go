@@ -199,6 +199,11 @@ func (st *Studies) walks(ctx context.Context, backend graph.Backend, cfg *Config
 		Best:   []report.Best{6: report.Highest}}
 	st.Data["near_distance"] = ref.NearDistance
 	var data []map[string]any
+	samples := Section{Title: "Walks judged as samplers",
+		Text:   "The chains' last images judged as samples, as aelab samples score judges any set: the Parzen-window estimate of the test images' log-likelihood (window width chosen on validation images; Goodfellow et al. 2014: deep GSN 214, GAN 225 nats), the digits the classifier finds and the normalised entropy of their counts, plausible digits, near-copies of training images, and the Fréchet distance to the test images in the classifier's features beside that of training images (its floor).",
+		Header: []string{"model", "walk", "samples", "Parzen (nats)", "digits, entropy", "plausible", "near-copies", "Fréchet distance (floor)"},
+		Best:   []report.Best{3: report.Highest, 5: report.Highest}}
+	var scores []map[string]any
 	for _, spec := range cfg.Walks {
 		snapshots := study.DefaultSnapshots(spec.Steps)
 		for _, name := range spec.Models {
@@ -249,10 +254,43 @@ func (st *Studies) walks(ctx context.Context, backend graph.Backend, cfg *Config
 				f3(last.MeanNearestDistance), percent(last.NearFraction), optional(last.MeanConfidence, f3), optional(last.PlausibleFraction, percent)})
 			data = append(data, map[string]any{"model": name, "method": spec.Method, "start": spec.Start, "steps": spec.Steps, "eta": spec.Eta,
 				"points": points, "summary": summary})
+			if !spec.Score {
+				continue
+			}
+			if judge == nil {
+				st.Reading = append(st.Reading, fmt.Sprintf("The samples of the %s walk of %s are not judged: there is no digit classifier.", spec.Method, name))
+				continue
+			}
+			final := snaps[len(snaps)-1].Images
+			var pixels []float32
+			for _, im := range final {
+				pixels = append(pixels, im...)
+			}
+			st.meter.enter(fmt.Sprintf("studies: judging the %d samples of the %s walk of %s", len(final), spec.Method, name))
+			score, err := study.SampleJudge{Classifier: judge, Set: set}.Score(ctx, backend, pixels)
+			if err != nil {
+				return fmt.Errorf("judging the samples of %s: %w", name, err)
+			}
+			png, err = pngOf(report.SamplesGrid(fmt.Sprintf("%s walk of %s: the last images of %d chains", spec.Method, name, min(100, len(final))), final, 100, 10, set.Test.Rows, set.Test.Cols))
+			if err != nil {
+				return err
+			}
+			st.Figures = append(st.Figures, Figure{File: fmt.Sprintf("samples-%s-%s-%d.png", name, spec.Method, spec.Steps), Title: fmt.Sprintf("samples of the %s walk of %s", spec.Method, name),
+				Caption: fmt.Sprintf("The last images of the first %d of %d chains from %s noise after %d steps: %.0f%% plausible digits, %d digits found, Parzen estimate %.1f nats.",
+					min(100, len(final)), len(final), spec.Start, spec.Steps, 100*score.PlausibleShare, score.ClassesCovered, score.ParzenLL),
+				PNG: png})
+			samples.Rows = append(samples.Rows, []string{name, walk, strconv.Itoa(score.N), fmt.Sprintf("%.1f ± %.1f", score.ParzenLL, score.ParzenSE),
+				fmt.Sprintf("%d, %.2f", score.ClassesCovered, score.ClassEntropy), percent(score.PlausibleShare), percent(score.NearCopyShare),
+				fmt.Sprintf("%.1f (%.2f)", score.FD, score.FDFloor)})
+			scores = append(scores, map[string]any{"model": name, "method": spec.Method, "steps": spec.Steps, "score": score})
 		}
 	}
 	st.Data["walks"] = data
 	st.Sections = append(st.Sections, sec)
+	if len(samples.Rows) > 0 {
+		st.Data["samples"] = scores
+		st.Sections = append(st.Sections, samples)
+	}
 	return nil
 }
 

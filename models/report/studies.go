@@ -65,6 +65,16 @@ func ReconstructionGrid(title string, d study.Digits, recons []study.Reconstruct
 const walkRows = 16
 
 // WalkGrid lays out a walk: one row per chain (the first 16), a column per snapshot.
+// SamplesGrid lays out the first n of images, perRow to a row, without labels.
+func SamplesGrid(title string, images [][]float32, n, perRow, rows, cols int) Grid {
+	g := Grid{Title: title, ImageRows: rows, ImageCols: cols}
+	images = images[:min(n, len(images))]
+	for lo := 0; lo < len(images); lo += perRow {
+		g.Rows = append(g.Rows, GridRow{Images: images[lo:min(lo+perRow, len(images))]})
+	}
+	return g
+}
+
 func WalkGrid(title string, snaps []study.Snapshot, rows, cols int) Grid {
 	g := Grid{Title: title, ImageRows: rows, ImageCols: cols}
 	for _, s := range snaps {
