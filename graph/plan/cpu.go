@@ -286,7 +286,8 @@ func (c *CPU) kernel(op KernelOp) (func() error, error) {
 	case "broadcast":
 		return func() error { broadcast(o, in[0], dims[0], dims[1], dims[2], dims[3]); return nil }, nil
 	case "sum":
-		return func() error { sum(o, in[0], dims[0], dims[1], dims[2]); return nil }, nil
+		rowSums := make([]float32, dims[0])
+		return func() error { c.sum(o, in[0], rowSums, dims[0], dims[1], dims[2]); return nil }, nil
 	case "softmax", "logsoftmax":
 		log := op.Kernel == "logsoftmax"
 		return func() error { softmax(o, in[0], dims[0], dims[1], log); return nil }, nil
