@@ -13,7 +13,8 @@ import (
 
 // CPU is the pure-Go backend: buffers are Go slices, parameters are their Param.Data
 // itself (so every plan and the host share them), GEMM goes to the build's BLAS and the
-// kernels are plain loops, split across the cores for large tensors. Plans of one CPU may
+// kernels are graph/vec's loops (AVX2 where the processor has it, with the plain loops'
+// bits) or plain loops, split across the cores for large tensors. Plans of one CPU may
 // run on several goroutines at once (experiment --parallel): a prepared step writes only
 // its plan's buffers and its own scratch.
 type CPU struct {

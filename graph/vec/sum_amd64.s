@@ -99,7 +99,8 @@ block:
 	VMOVUPS (R11)(BX*1), Y5
 	VMOVUPS (R11)(BX*2), Y6
 	VMOVUPS (R11)(R13*1), Y7
-	// Rows rᵢ, columns 0–7 → Y6, Y9…Y14, Y6: column j of the eight rows.
+	// Transpose: Y6, Y9, Y10, Y11, Y12, Y13, Y14 and Y7 end up holding columns 0 to 7 of
+	// the eight rows.
 	VUNPCKLPS Y1, Y0, Y8     // r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]
 	VUNPCKHPS Y1, Y0, Y0     // r0[2] r1[2] r0[3] r1[3] | r0[6] r1[6] r0[7] r1[7]
 	VUNPCKLPS Y3, Y2, Y1
