@@ -13,7 +13,8 @@ import (
 
 // CPU is the pure-Go backend: buffers are Go slices, parameters are their Param.Data
 // itself (so every plan and the host share them), GEMM goes to the build's BLAS and the
-// kernels are plain loops, split across the cores for large tensors. Plans of one CPU may
+// kernels are graph/vec's loops (AVX2 where the processor has it, with the plain loops'
+// bits) or plain loops, split across the cores for large tensors. Plans of one CPU may
 // run on several goroutines at once (experiment --parallel): a prepared step writes only
 // its plan's buffers and its own scratch.
 type CPU struct {
@@ -287,7 +288,8 @@ func (c *CPU) kernel(op KernelOp) (func() error, error) {
 	case "broadcast":
 		return func() error { broadcast(o, in[0], dims[0], dims[1], dims[2], dims[3]); return nil }, nil
 	case "sum":
-		return func() error { sum(o, in[0], dims[0], dims[1], dims[2]); return nil }, nil
+		rowSums := make([]float32, dims[0])
+		return func() error { c.sum(o, in[0], rowSums, dims[0], dims[1], dims[2]); return nil }, nil
 	case "softmax", "logsoftmax":
 		log := op.Kernel == "logsoftmax"
 		return func() error { softmax(o, in[0], dims[0], dims[1], log); return nil }, nil

@@ -53,8 +53,9 @@ func (c *CPU) fused(op KernelOp) (func() error, error) {
 	for i, reg := range f.Stores {
 		full[reg] = outs[i]
 	}
-	var reduced []float32
+	var reduced, rowSums []float32
 	if r := f.Reduce; r != nil {
+		rowSums = make([]float32, rows)
 		if reduced = full[r.Reg]; reduced == nil {
 			reduced = make([]float32, n)
 			full[r.Reg] = reduced
@@ -136,7 +137,7 @@ func (c *CPU) fused(op KernelOp) (func() error, error) {
 	return func() error {
 		c.parallelChunks(n, unit, workers, run)
 		if r := f.Reduce; r != nil {
-			sum(outs[len(outs)-1], reduced, rows, cols, r.Axis)
+			c.sum(outs[len(outs)-1], reduced, rowSums, rows, cols, r.Axis)
 		}
 		return nil
 	}, nil

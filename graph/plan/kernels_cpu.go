@@ -19,27 +19,14 @@ func unary(kernel string) func(o, a []float32) {
 			}
 		}
 	}
+	if op, ok := vecUnary(kernel); ok {
+		return func(o, a []float32) { vec.Map(op, o, a) }
+	}
 	switch kernel {
-	case "neg":
-		return func(o, a []float32) {
-			a = a[:len(o)]
-			for i, v := range a {
-				o[i] = -v
-			}
-		}
-	case "square":
-		return func(o, a []float32) {
-			a = a[:len(o)]
-			for i, v := range a {
-				o[i] = v * v
-			}
-		}
 	case "sigmoid":
 		return func(o, a []float32) { vec.Sigmoid(o, a[:len(o)]) }
 	case "exp":
 		return each(vec.Expf)
-	case "sqrt":
-		return each(func(v float32) float32 { return float32(math.Sqrt(float64(v))) })
 	case "log":
 		return each(func(v float32) float32 { return float32(math.Log(float64(v))) })
 	case "tanh":
@@ -49,8 +36,6 @@ func unary(kernel string) func(o, a []float32) {
 		return each(func(v float32) float32 {
 			return max(v, 0) + float32(math.Log1p(float64(vec.Expf(-abs32(v)))))
 		})
-	case "abs":
-		return each(abs32)
 	case "sign":
 		return each(func(v float32) float32 {
 			switch {
@@ -61,18 +46,33 @@ func unary(kernel string) func(o, a []float32) {
 			}
 			return 0
 		})
-	case "inv":
-		return each(func(v float32) float32 { return 1 / v })
 	case "invsqrt":
 		return each(func(v float32) float32 { return float32(1 / math.Sqrt(float64(v))) })
-	case "cube":
-		return each(func(v float32) float32 { return v * v * v })
 	case "log1p":
 		return each(func(v float32) float32 { return float32(math.Log1p(float64(v))) })
 	case "expm1":
 		return each(func(v float32) float32 { return float32(math.Expm1(float64(v))) })
 	}
 	return nil
+}
+
+// vecUnary returns the vec operation of a unary kernel that has one.
+func vecUnary(kernel string) (vec.UnaryOp, bool) {
+	switch kernel {
+	case "neg":
+		return vec.Neg, true
+	case "abs":
+		return vec.Abs, true
+	case "square":
+		return vec.Square, true
+	case "cube":
+		return vec.Cube, true
+	case "inv":
+		return vec.Inv, true
+	case "sqrt":
+		return vec.Sqrt, true
+	}
+	return 0, false
 }
 
 func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
@@ -116,90 +116,53 @@ func loops(f func(a, b float32) float32) *binaryLoops {
 	}
 }
 
-func truth(b bool) float32 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// binary returns the loops of a binary kernel, or nil. The arithmetic ones the graphs run
-// most are written out so the compiler inlines the operation.
-func binary(kernel string) *binaryLoops {
+// vecBinary returns the vec operation of a binary kernel that has one.
+func vecBinary(kernel string) (vec.Op, bool) {
 	switch kernel {
 	case "add":
-		l := loops(func(a, b float32) float32 { return a + b })
-		l.vv = func(o, a, b []float32) {
-			a, b = a[:len(o)], b[:len(o)]
-			for i := range o {
-				o[i] = a[i] + b[i]
-			}
-		}
-		return l
+		return vec.Add, true
 	case "sub":
-		l := loops(func(a, b float32) float32 { return a - b })
-		l.vv = func(o, a, b []float32) {
-			a, b = a[:len(o)], b[:len(o)]
-			for i := range o {
-				o[i] = a[i] - b[i]
-			}
-		}
-		return l
+		return vec.Sub, true
 	case "mul":
-		l := loops(func(a, b float32) float32 { return a * b })
-		l.vv = func(o, a, b []float32) {
-			a, b = a[:len(o)], b[:len(o)]
-			for i := range o {
-				o[i] = a[i] * b[i]
-			}
-		}
-		l.vs = func(o, a []float32, b float32) {
-			a = a[:len(o)]
-			for i := range o {
-				o[i] = a[i] * b
-			}
-		}
-		return l
+		return vec.Mul, true
 	case "div":
-		l := loops(func(a, b float32) float32 { return a / b })
-		l.vs = func(o, a []float32, b float32) {
-			a = a[:len(o)]
-			inv := 1 / b
-			for i := range o {
-				o[i] = a[i] * inv
-			}
-		}
-		return l
-	case "pow":
-		return loops(func(a, b float32) float32 { return float32(math.Pow(float64(a), float64(b))) })
+		return vec.Div, true
 	case "lt":
-		return loops(func(a, b float32) float32 { return truth(a < b) })
-	case "gt":
-		l := loops(func(a, b float32) float32 { return truth(a > b) })
-		l.vs = func(o, a []float32, b float32) {
-			a = a[:len(o)]
-			for i, v := range a {
-				o[i] = truth(v > b)
-			}
-		}
-		return l
+		return vec.Less, true
 	case "le":
-		return loops(func(a, b float32) float32 { return truth(a <= b) })
+		return vec.LessEq, true
+	case "gt":
+		return vec.Greater, true
 	case "ge":
-		l := loops(func(a, b float32) float32 { return truth(a >= b) })
-		l.vs = func(o, a []float32, b float32) {
-			a = a[:len(o)]
-			for i, v := range a {
-				o[i] = truth(v >= b)
-			}
-		}
-		return l
+		return vec.GreaterEq, true
 	case "eq":
-		return loops(func(a, b float32) float32 { return truth(a == b) })
+		return vec.Equal, true
 	case "ne":
-		return loops(func(a, b float32) float32 { return truth(a != b) })
+		return vec.NotEqual, true
 	}
-	return nil
+	return 0, false
+}
+
+// binary returns the loops of a binary kernel, or nil: vec's loops (vector ones where the
+// processor has them) for the arithmetic and the comparisons.
+func binary(kernel string) *binaryLoops {
+	if kernel == "pow" {
+		return loops(func(a, b float32) float32 { return float32(math.Pow(float64(a), float64(b))) })
+	}
+	op, ok := vecBinary(kernel)
+	if !ok {
+		return nil
+	}
+	l := loops(op.Apply) // for ss
+	l.vv = func(o, a, b []float32) { vec.VV(op, o, a, b) }
+	l.vs = func(o, a []float32, b float32) { vec.VS(op, o, a, b) }
+	l.sv = func(o []float32, a float32, b []float32) { vec.SV(op, o, a, b) }
+	if op == vec.Div {
+		// Division by one value multiplies by its inverse, as it always has: the results
+		// are the ones the tests and the committed runs were made with.
+		l.vs = func(o, a []float32, b float32) { vec.VS(vec.Mul, o, a, 1/b) }
+	}
+	return l
 }
 
 // broadcast fills o (rows × cols) from a (inRows × inCols, each 1 or the full size).
@@ -225,34 +188,28 @@ func broadcast(o, a []float32, rows, cols, inRows, inCols int) {
 	}
 }
 
-// sum reduces a (rows × cols): axis 0 sums the rows, 1 the columns, 2 everything.
-func sum(o, a []float32, rows, cols, axis int) {
+// sum reduces a (rows × cols): axis 0 sums the rows, 1 the columns, 2 everything; for axis
+// 2, rowSums (rows values) is scratch. Each output's additions keep their order (a column in
+// row order, a row in column order), so the work splits across the cores by columns or rows.
+func (c *CPU) sum(o, a, rowSums []float32, rows, cols, axis int) {
+	workers := c.workersFor(rows * cols)
+	sumRows := func(o []float32) {
+		c.parallelChunks(rows, 8, workers, func(_, lo, hi int) {
+			vec.SumRows(o[lo:hi], a[lo*cols:], cols, cols)
+		})
+	}
 	switch axis {
 	case 0:
-		clear(o[:cols])
-		for r := range rows {
-			row := a[r*cols : (r+1)*cols]
-			out := o[:len(row)]
-			for c, v := range row {
-				out[c] += v
-			}
-		}
+		c.parallelChunks(cols, 64, workers, func(_, lo, hi int) {
+			vec.SumColumns(o[lo:hi], a[lo:], rows, cols)
+		})
 	case 1:
-		for r := range rows {
-			var s float32
-			for _, v := range a[r*cols : (r+1)*cols] {
-				s += v
-			}
-			o[r] = s
-		}
+		sumRows(o[:rows])
 	default:
 		// Pairwise by rows keeps the float32 rounding error small for large tensors.
+		sumRows(rowSums[:rows])
 		var s float64
-		for r := range rows {
-			var rs float32
-			for _, v := range a[r*cols : (r+1)*cols] {
-				rs += v
-			}
+		for _, rs := range rowSums[:rows] {
 			s += float64(rs)
 		}
 		o[0] = float32(s)
@@ -312,9 +269,4 @@ func softmaxGrad(o, y, dy []float32, rows, cols int, log bool) {
 }
 
 // sigmoidGrad writes y(1 − y).
-func sigmoidGrad(o, y []float32) {
-	y = y[:len(o)]
-	for i, v := range y {
-		o[i] = v * (1 - v)
-	}
-}
+func sigmoidGrad(o, y []float32) { vec.Map(vec.SigmoidGrad, o, y) }
