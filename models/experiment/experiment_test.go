@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/graph/plan"
 	"github.com/aelab/aelab/models"
 	"github.com/aelab/aelab/models/train"
@@ -275,7 +276,7 @@ func TestUnlabelledExperiment(t *testing.T) {
 	text := tinyConfig + `
 interpolations: {pairs: 2, steps: 5}
 walks:
-  - {models: [dae], steps: 5, chains: 2}
+  - {models: [dae], steps: 5, chains: 2, score: true}
 `
 	cfg, err := Parse("tiny.yaml", []byte(text))
 	if err != nil {
@@ -306,6 +307,9 @@ walks:
 	}
 	if said != 1 {
 		t.Errorf("the missing labels are said %d times in the reading, want once: %q", said, out.Reading)
+	}
+	if !strings.Contains(strings.Join(out.Reading, " "), "are not judged: there is no digit classifier") {
+		t.Errorf("the reading does not say the samples went unjudged: %q", out.Reading)
 	}
 	na := 0
 	for _, s := range out.Sections {
@@ -358,5 +362,43 @@ seeds: [1, 2]
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s missing", f)
 		}
+	}
+}
+
+// TestWalkSamplesJudged judges a walk's last images as samples: the report gets their grid
+// and a row of the judge's figures.
+func TestWalkSamplesJudged(t *testing.T) {
+	text := tinyConfig + `
+walks:
+  - {models: [dae], method: chain, steps: 3, chains: 120, score: true}
+`
+	cfg, err := Parse("tiny.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Runs = cfg.Runs[1:2] // the dae alone
+	_, set := tinySet(t)
+	dir := t.TempDir()
+	judge := filepath.Join(dir, "classifier.safetensors")
+	rng := models.InitRand(1) // an untrained judge with features (its hidden layer) to compare
+	layers := []*graph.Dense{graph.NewDense("layers.0", 784, 16, graph.Sigmoid, rng), graph.NewDense("layers.2", 16, 10, graph.Linear, rng)}
+	if err := models.SaveClassifier(judge, &models.Classifier{Layers: layers, Record: models.ClassifierRecord{Layers: []int{784, 16, 10}}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Execute(context.Background(), cfg, []byte(text), set, Options{Out: dir, Backend: plan.New(plan.NewCPU()), Classifier: judge})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row []string
+	for _, s := range out.Sections {
+		if s.Title == "Walks judged as samplers" && len(s.Rows) == 1 {
+			row = s.Rows[0]
+		}
+	}
+	if len(row) != 8 || row[0] != "dae" || row[2] != "120" {
+		t.Fatalf("the samples' row: %q", row)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "samples-dae-chain-3.png")); err != nil {
+		t.Errorf("no samples grid: %v", err)
 	}
 }
