@@ -145,6 +145,15 @@ func (s Spec) ForwardMACs() float64 {
 	return macs
 }
 
+// TrainingFLOPs returns the floating-point operations of the matrix products of one
+// training step per image: the forward pass, the weight gradients and the input gradients
+// of every layer but the first (whose input gradient nobody needs), two operations a
+// multiply-add. The elementwise work is left out, as benchmarks of dense networks do.
+func (s Spec) TrainingFLOPs() float64 {
+	first := float64(s.Layers[0] * s.Layers[1])
+	return 2 * (3*s.ForwardMACs() - first)
+}
+
 // Depth returns the number of encoder layers.
 func (s Spec) Depth() int { return len(s.Layers) - 1 }
 

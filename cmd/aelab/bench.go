@@ -51,6 +51,7 @@ type benchEpoch struct {
 	Epoch        int     `json:"epoch"`
 	EpochSeconds float64 `json:"epoch_seconds"`
 	ImagesPerSec float64 `json:"images_per_second"`
+	GFLOPS       float64 `json:"gflops"` // of the matrix products (models.Spec.TrainingFLOPs)
 	TrainMSE     float64 `json:"train_mse"`
 	TestMSE      float64 `json:"test_mse"`
 }
@@ -90,11 +91,12 @@ func benchAction(c *cli.Context, s streams) error {
 		e := benchEpoch{Impl: "aelab " + models.Version, Arch: c.String("arch"), Kind: string(kind), Batch: cfg.Batch, Device: backend.Name(),
 			Replay: !c.Bool("no-replay") && strings.HasPrefix(backend.Name(), "cuda"), Fusion: !c.Bool("no-fusion"),
 			TF32:  c.Bool("tf32") && strings.HasPrefix(backend.Name(), "cuda"),
-			Epoch: st.Epoch, EpochSeconds: st.Seconds, ImagesPerSec: float64(images) / st.Seconds, TrainMSE: st.TrainLoss, TestMSE: st.ValLoss}
+			Epoch: st.Epoch, EpochSeconds: st.Seconds, ImagesPerSec: float64(images) / st.Seconds, TrainMSE: st.TrainLoss, TestMSE: st.ValLoss,
+			GFLOPS: float64(images) * spec.TrainingFLOPs() / st.Seconds / 1e9}
 		if c.Bool("json") {
 			return json.NewEncoder(s.Out).Encode(e)
 		}
-		_, err := fmt.Fprintf(s.Out, "epoch %d  %.3fs  %.0f images/s  train mse %.5f  test mse %.5f\n", st.Epoch, st.Seconds, e.ImagesPerSec, st.TrainLoss, st.ValLoss)
+		_, err := fmt.Fprintf(s.Out, "epoch %d  %.3fs  %.0f images/s  %.1f GFLOP/s  train mse %.5f  test mse %.5f\n", st.Epoch, st.Seconds, e.ImagesPerSec, e.GFLOPS, st.TrainLoss, st.ValLoss)
 		return err
 	}}
 	hist, err := train.Autoencoder(c.Context, backend, ae.Graph(), ae.Spec.Cost(), train.Run{Train: trainSet, Val: set.Test, Noise: ae.Spec.Noise, Config: cfg, Hooks: hooks})
