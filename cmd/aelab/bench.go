@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/graph/plan"
+	"github.com/aelab/aelab/graph/sgemm"
 	"github.com/aelab/aelab/models"
 	"github.com/aelab/aelab/models/train"
 )
@@ -52,8 +54,10 @@ type benchEpoch struct {
 	EpochSeconds float64 `json:"epoch_seconds"`
 	ImagesPerSec float64 `json:"images_per_second"`
 	GFLOPS       float64 `json:"gflops"` // of the matrix products (models.Spec.TrainingFLOPs)
-	TrainMSE     float64 `json:"train_mse"`
-	TestMSE      float64 `json:"test_mse"`
+	// PeakGFLOPS is the processor's measured FMA peak (sgemm.PeakGFLOPS), on the CPU only.
+	PeakGFLOPS float64 `json:"peak_gflops,omitempty"`
+	TrainMSE   float64 `json:"train_mse"`
+	TestMSE    float64 `json:"test_mse"`
 }
 
 func benchAction(c *cli.Context, s streams) error {
@@ -84,19 +88,30 @@ func benchAction(c *cli.Context, s streams) error {
 	}
 	trainSet := set.TrainFile
 	images := (trainSet.Len() / cfg.Batch) * cfg.Batch
+	peak := 0.0
+	if strings.HasPrefix(backend.Name(), "cpu") {
+		peak = sgemm.PeakGFLOPS(sgemm.Auto)
+	}
 	if !c.Bool("json") {
 		fmt.Fprintf(s.Out, "%s %s (%d parameters), batch %d, %d images per epoch, %s\n", kind, spec, ae.NumParams(), cfg.Batch, images, backend.Name())
+		if peak > 0 {
+			fmt.Fprintf(s.Out, "this processor's FMA peak: %.0f GFLOP/s (%s, %d threads)\n", peak, sgemm.Best(), runtime.GOMAXPROCS(0))
+		}
 	}
 	hooks := train.Hooks{EpochEnd: func(st models.EpochStats) error {
 		e := benchEpoch{Impl: "aelab " + models.Version, Arch: c.String("arch"), Kind: string(kind), Batch: cfg.Batch, Device: backend.Name(),
 			Replay: !c.Bool("no-replay") && strings.HasPrefix(backend.Name(), "cuda"), Fusion: !c.Bool("no-fusion"),
 			TF32:  c.Bool("tf32") && strings.HasPrefix(backend.Name(), "cuda"),
 			Epoch: st.Epoch, EpochSeconds: st.Seconds, ImagesPerSec: float64(images) / st.Seconds, TrainMSE: st.TrainLoss, TestMSE: st.ValLoss,
-			GFLOPS: float64(images) * spec.TrainingFLOPs() / st.Seconds / 1e9}
+			GFLOPS: float64(images) * spec.TrainingFLOPs() / st.Seconds / 1e9, PeakGFLOPS: peak}
 		if c.Bool("json") {
 			return json.NewEncoder(s.Out).Encode(e)
 		}
-		_, err := fmt.Fprintf(s.Out, "epoch %d  %.3fs  %.0f images/s  %.1f GFLOP/s  train mse %.5f  test mse %.5f\n", st.Epoch, st.Seconds, e.ImagesPerSec, e.GFLOPS, st.TrainLoss, st.ValLoss)
+		share := ""
+		if peak > 0 {
+			share = fmt.Sprintf(" (%.0f%% of peak)", 100*e.GFLOPS/peak)
+		}
+		_, err := fmt.Fprintf(s.Out, "epoch %d  %.3fs  %.0f images/s  %.1f GFLOP/s%s  train mse %.5f  test mse %.5f\n", st.Epoch, st.Seconds, e.ImagesPerSec, e.GFLOPS, share, st.TrainLoss, st.ValLoss)
 		return err
 	}}
 	hist, err := train.Autoencoder(c.Context, backend, ae.Graph(), ae.Spec.Cost(), train.Run{Train: trainSet, Val: set.Test, Noise: ae.Spec.Noise, Config: cfg, Hooks: hooks})
