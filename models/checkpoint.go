@@ -45,6 +45,7 @@ type TrainingSettings struct {
 	WeightDecay float64 `json:"weight_decay,omitempty"`
 	LRSchedule  string  `json:"lr_schedule,omitempty"`
 	Warmup      int     `json:"warmup,omitempty"`
+	Walkback    int     `json:"walkback,omitempty"` // rounds of walkback training (train.Config)
 	Seed        uint64  `json:"seed"`
 	Device      string  `json:"device"`
 	TrainLimit  int     `json:"train_limit,omitempty"`
@@ -89,6 +90,7 @@ type FinetuneRecord struct {
 	WeightDecay  float64      `json:"weight_decay,omitempty"`
 	LRSchedule   string       `json:"lr_schedule,omitempty"`
 	Warmup       int          `json:"warmup,omitempty"`
+	Walkback     int          `json:"walkback,omitempty"`
 }
 
 // Fine-tuning objectives: what a pretrained stack is fine-tuned for.

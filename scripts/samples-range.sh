@@ -5,16 +5,18 @@
 # noise by the denoising chain, the annealed chain and annealed Langevin steps (300 steps
 # each, the chain noise the model's range), each judged by aelab samples score. Writes
 # log.txt and metrics.json (one judge's JSON per walk) to scripts/results/samples-range/.
-# usage: scripts/samples-range.sh [OUT_DIR] [CHAINS]     (defaults: runs/samples-range; 10000)
+# With WALKBACK, the DAE is also trained with that many rounds of walkback (--walkback).
+# usage: scripts/samples-range.sh [OUT_DIR] [CHAINS] [WALKBACK]  (defaults: runs/samples-range; 10000; 0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/recipe-lib.sh
 out=${1:-runs/samples-range}
 chains=${2:-10000}
+walkback=${3:-0}
 recipe_start samples-range "$@"
 t0=$(date +%s)
-"$out/aelab" pretrain --kind dae --hidden 512,128 --noise gaussian:0.1..1 --epochs-per-layer 5 --out "$out/range-dae.safetensors"
-"$out/aelab" finetune --model "$out/range-dae.safetensors" --epochs 5 --out "$out/range-dae-finetuned.safetensors"
+"$out/aelab" pretrain --kind dae --hidden 512,128 --noise gaussian:0.1..1 --epochs-per-layer 5 --walkback "$walkback" --out "$out/range-dae.safetensors"
+"$out/aelab" finetune --model "$out/range-dae.safetensors" --epochs 5 --walkback "$walkback" --out "$out/range-dae-finetuned.safetensors"
 echo "trained in $(( $(date +%s) - t0 )) s"
 fields=()
 for walk in "chain 300" "annealed 300" "langevin 300"; do
@@ -29,4 +31,4 @@ for walk in "chain 300" "annealed 300" "langevin 300"; do
   fields+=("$name=$score")
 done
 cp "$out"/range-dae-finetuned-*-300.png "$results/"
-recipe_metrics chains="$chains" "${fields[@]}"
+recipe_metrics chains="$chains" walkback="$walkback" "${fields[@]}"

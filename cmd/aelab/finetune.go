@@ -25,6 +25,7 @@ func finetuneCommand(s streams) *cli.Command {
 			weightDecayFlag(),
 			scheduleFlag(),
 			warmupFlag(),
+			walkbackFlag(),
 			patienceFlag(),
 			keepFlag(),
 			&cli.Float64Flag{Name: "dropout", DefaultText: "none", Usage: "with --objective classify: the share `p` of hidden units each training step drops (a fresh mask a step; evaluation drops none)"},

@@ -224,6 +224,7 @@ func TestBadInput(t *testing.T) {
 		{"zero lr", train("--lr", "0"), "--lr must be in (0, 10]"},
 		{"negative lr", train("--lr", "-0.1"), "--lr must be in (0, 10]"},
 		{"negative weight decay", train("--weight-decay", "-1"), "--weight-decay must be 0 (none) or more, got -1"},
+		{"too much walkback", train("--walkback", "101"), "--walkback must be 0 (none) to 100 rounds, got 101"},
 		{"weight decay past the lr", train("--lr", "0.1", "--weight-decay", "10"), "--weight-decay 10 times the learning rate 0.1 must be below 1"},
 		{"empty hidden", train("--hidden", ""), "no layer sizes given"},
 		{"non-numeric hidden", train("--hidden", "12a"), `layer size "12a" is not a whole number`},

@@ -36,6 +36,7 @@ func trainingFlags(epochsFlag string, epochsDefault int) []cli.Flag {
 		weightDecayFlag(),
 		scheduleFlag(),
 		warmupFlag(),
+		walkbackFlag(),
 		patienceFlag(),
 		keepFlag(),
 		seedFlag(),
@@ -52,6 +53,10 @@ func scheduleFlag() cli.Flag {
 
 func warmupFlag() cli.Flag {
 	return &cli.IntFlag{Name: "warmup", DefaultText: "none", Usage: "the first `N` epochs rise linearly to the learning rate (epoch e takes e/(N+1) of it); the schedule starts after them"}
+}
+
+func walkbackFlag() cli.Flag {
+	return &cli.IntFlag{Name: "walkback", DefaultText: "none", Usage: "a dae also learns to denoise the points its own chain visits: each image goes on, with odds ½ a round and for at most `K` rounds, to be reconstructed and corrupted again (walkback training, Bengio et al. 2013)"}
 }
 
 func weightDecayFlag() cli.Flag {
@@ -130,7 +135,7 @@ func specFromFlags(c *cli.Context) (models.Spec, error) {
 // takes defaultBatch when that is positive.
 func trainConfigFromFlags(c *cli.Context, epochsFlag string, defaultBatch int, defaultLR float64) (train.Config, error) {
 	cfg := train.Config{Epochs: c.Int(epochsFlag), Batch: c.Int("batch"), Adam: graph.Adam{LR: c.Float64("lr"), WeightDecay: c.Float64("weight-decay")}, Seed: c.Uint64("seed"),
-		Patience: c.Int("patience"), Keep: c.String("keep")}
+		Patience: c.Int("patience"), Keep: c.String("keep"), Walkback: c.Int("walkback")}
 	if !c.IsSet("batch") && defaultBatch > 0 {
 		cfg.Batch = defaultBatch
 	}

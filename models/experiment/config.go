@@ -93,6 +93,7 @@ type Run struct {
 	WeightDecay      float64 `yaml:"weight_decay"` // AdamW's decoupled weight decay of every stage; 0: none
 	LRSchedule       string  `yaml:"lr_schedule"`  // the learning rate over each stage's epochs (train.ParseSchedule); "": constant
 	Warmup           int     `yaml:"warmup"`       // epochs of each stage rising to the learning rate
+	Walkback         int     `yaml:"walkback"`     // rounds of walkback training of a dae; 0: none
 
 	// Set by the expansion of a grid and seeds: the configuration the run is one seed of
 	// (its name without the seed) and the values the grid gave it.
@@ -482,7 +483,7 @@ func (r *Run) check() (field, problem string) {
 	sched, err := r.Schedule()
 	for _, err := range []error{
 		err,
-		train.Config{Epochs: 1, Batch: r.Batch, Adam: graph.Adam{LR: r.LR, WeightDecay: r.WeightDecay}, Patience: r.Patience, Keep: r.Keep, Schedule: sched}.Validate(),
+		train.Config{Epochs: 1, Batch: r.Batch, Adam: graph.Adam{LR: r.LR, WeightDecay: r.WeightDecay}, Patience: r.Patience, Keep: r.Keep, Schedule: sched, Walkback: r.Walkback}.Validate(),
 		train.CheckLR("finetune_lr", r.FinetuneLR),
 	} {
 		var se *models.SettingError

@@ -134,6 +134,9 @@ func planStages(cfg *Config, set *datasets.Set, out string) (finals []*stage, al
 		if r.WeightDecay != 0 {
 			base["weight_decay"] = r.WeightDecay
 		}
+		if r.Walkback != 0 {
+			base["walkback"] = r.Walkback
+		}
 		if r.LRSchedule != "" || r.Warmup != 0 {
 			base["lr_schedule"], base["warmup"] = r.LRSchedule, r.Warmup
 		}
@@ -414,7 +417,7 @@ func (r *runner) train(ctx context.Context, runIndex int, st *stage) error {
 		return err
 	}
 	cfg := train.Config{Epochs: st.epochs, Batch: run.Batch, Adam: graph.Adam{LR: run.LR, WeightDecay: run.WeightDecay}, Seed: run.Seed,
-		Patience: run.Patience, Keep: run.Keep, Schedule: sched}
+		Patience: run.Patience, Keep: run.Keep, Schedule: sched, Walkback: run.Walkback}
 	job := train.Job{Set: r.set, Config: cfg, TrainLimit: r.cfg.TrainLimit, Path: st.path, ConfigHash: st.hash,
 		Progress: r.progress(runIndex, st)}
 	r.logf("[run %d/%d] %s: %s %s %s\n", runIndex+1, r.runsTotal, r.cfg.Runs[runIndex].Name, st.kind, spec.Kind, spec)

@@ -56,9 +56,9 @@ func TestPatienceAndKeepBest(t *testing.T) {
 				return nil
 			}}
 			history, err := fit(context.Background(), graph.Tape{}, prog, images, cfg, hooks, Run{}, fitter{
-				fill: func(b *datasets.Batcher, step int, _ uint32) [][]float32 {
+				fill: func(b *datasets.Batcher, step int, _ uint32) ([][]float32, error) {
 					b.Gather(step, x, nil)
-					return [][]float32{x, x}
+					return [][]float32{x, x}, nil
 				},
 				validate: func(context.Context) (float64, float64, error) {
 					epoch++

@@ -73,6 +73,11 @@ func TestStoppedTrainingGoesOnExactly(t *testing.T) {
 			c.Schedule, c.Adam.WeightDecay = Schedule{Kind: ScheduleStep, Every: 1, Gamma: 0.5, Warmup: 1}, 0.1
 			return NewModel(ctx, backend, dae, Job{Set: set, Config: c, Path: path, Progress: p})
 		}},
+		{"train with walkback", "train", func(ctx context.Context, dir, path string, p Progress) (*models.Model, error) {
+			c := cfg
+			c.Walkback = 2
+			return NewModel(ctx, backend, dae, Job{Set: set, Config: c, Path: path, Progress: p})
+		}},
 		{"classify with dropout and a plateau schedule", "finetune", func(ctx context.Context, dir, path string, p Progress) (*models.Model, error) {
 			m := pretrained(t, dir)
 			c := cfg

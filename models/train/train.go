@@ -38,6 +38,9 @@ type Config struct {
 	Dropout float64
 	// Schedule varies the learning rate from epoch to epoch; the zero value keeps it.
 	Schedule Schedule
+	// Walkback, when positive, trains a DAE on the points its own chain visits as well,
+	// up to this many rounds of reconstructing and corrupting a step (walkback training).
+	Walkback int
 }
 
 // The epochs Config.Keep can keep.
@@ -78,6 +81,8 @@ func (c Config) Validate() error {
 		return &models.SettingError{Setting: "dropout", Problem: fmt.Sprintf("must be in [0, 1), got %g", c.Dropout)}
 	case !(c.Adam.WeightDecay >= 0):
 		return &models.SettingError{Setting: "weight_decay", Problem: fmt.Sprintf("must be 0 (none) or more, got %g", c.Adam.WeightDecay)}
+	case c.Walkback < 0 || c.Walkback > MaxWalkback:
+		return &models.SettingError{Setting: "walkback", Problem: fmt.Sprintf("must be 0 (none) to %d rounds, got %d", MaxWalkback, c.Walkback)}
 	case c.Schedule.Warmup < 0:
 		return &models.SettingError{Setting: "warmup", Problem: fmt.Sprintf("must be 0 (none) or more epochs, got %d", c.Schedule.Warmup)}
 	case c.Adam.LR*c.Adam.WeightDecay >= 1:
@@ -151,15 +156,29 @@ func Autoencoder(ctx context.Context, backend graph.Backend, ae graph.Autoencode
 		return nil, err
 	}
 	defer fwd.Close()
+	onDevice := &deviceBatches{images: train.Pixels, d: d, noise: noise, seed: cfg.Seed}
+	var walk *walkback
+	if cfg.Walkback > 0 {
+		if walk, err = newWalkback(backend, ae, cfg.Batch, cfg.Walkback, noise, cfg.Seed); err != nil {
+			return nil, err
+		}
+		defer walk.Close()
+		onDevice = nil // the walks run the model between steps, on the host's batches
+	}
 	clean := make([]float32, cfg.Batch*d) // B×D
 	noisy := make([]float32, cfg.Batch*d) // B×D
 	return fit(ctx, backend, prog, train, cfg, hooks, run, fitter{
-		fill: func(b *datasets.Batcher, step int, counter uint32) [][]float32 {
+		fill: func(b *datasets.Batcher, step int, counter uint32) ([][]float32, error) {
 			b.Gather(step, clean, nil)
 			noise.ApplyImagesAt(noisy, clean, d, cfg.Seed, counter)
-			return [][]float32{noisy, clean}
+			if walk != nil {
+				if err := walk.walk(noisy, counter); err != nil {
+					return nil, err
+				}
+			}
+			return [][]float32{noisy, clean}, nil
 		},
-		onDevice: &deviceBatches{images: train.Pixels, d: d, noise: noise, seed: cfg.Seed},
+		onDevice: onDevice,
 		validate: func(ctx context.Context) (float64, float64, error) {
 			loss, err := fwd.Loss(ctx, val, obj.Loss)
 			return loss, 0, err
@@ -209,14 +228,14 @@ func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dens
 	labels := make([]uint8, cfg.Batch)
 	masks := newDropout(layers, cfg)
 	return fit(ctx, backend, prog, train, cfg, hooks, run, fitter{
-		fill: func(b *datasets.Batcher, step int, counter uint32) [][]float32 {
+		fill: func(b *datasets.Batcher, step int, counter uint32) ([][]float32, error) {
 			b.Gather(step, x, labels)
 			noise.ApplyImagesAt(x, x, d, cfg.Seed, counter)
 			clear(onehot)
 			for i, l := range labels {
 				onehot[i*classes+int(l)] = 1
 			}
-			return append([][]float32{x, onehot}, masks.draw(counter)...)
+			return append([][]float32{x, onehot}, masks.draw(counter)...), nil
 		},
 		validate: func(ctx context.Context) (float64, float64, error) {
 			if fwd == nil {
@@ -232,7 +251,7 @@ func Classifier(ctx context.Context, backend graph.Backend, layers []*graph.Dens
 // the step from the start of training, for counter-based noise) and the end-of-epoch
 // validation (a loss and, for classifiers, an accuracy).
 type fitter struct {
-	fill     func(b *datasets.Batcher, step int, counter uint32) [][]float32
+	fill     func(b *datasets.Batcher, step int, counter uint32) ([][]float32, error)
 	validate func(ctx context.Context) (loss, accuracy float64, err error)
 	noVal    bool // no validation images: validate measures nothing
 	// onDevice, when not nil, describes the batches for an executor that builds them on its
@@ -400,7 +419,11 @@ func hostEpoch(ctx context.Context, ex graph.Executor, batcher *datasets.Batcher
 		if ctx.Err() != nil {
 			return sum, fmt.Errorf("models: %w in epoch %d", models.ErrInterrupted, epoch)
 		}
-		loss, err := ex.Step(f.fill(batcher, step, first+uint32(step))...)
+		in, err := f.fill(batcher, step, first+uint32(step))
+		if err != nil {
+			return sum, err
+		}
+		loss, err := ex.Step(in...)
 		if err != nil {
 			return sum, err
 		}
