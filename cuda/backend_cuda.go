@@ -686,6 +686,14 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op, gen generated) error {
 		s.kernel(o, "gather_corrupt", blocks(op.B*op.D), 1, threads, &a)
 	case plan.AdamOp:
 		s.names = append(s.names, plan.Describe(op))
+		if op.SGD {
+			grid, err := s.sgdArgs(op, &a)
+			if err != nil {
+				return err
+			}
+			s.kernel(o, "sgd", grid, len(op.Params), threads, &a)
+			return nil
+		}
 		grid, err := s.adamArgs(op, &a)
 		if err != nil {
 			return err
@@ -705,11 +713,28 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op, gen generated) error {
 // adamArgs appends the adam kernel's arguments (the parameters', gradients' and moments'
 // tables, the sizes, the counters, the weight decay factor) and returns its grid along x.
 func (s *sequence) adamArgs(op plan.AdamOp, a *kernelArgs) (grid int, err error) {
-	if len(op.Params) == 0 || len(op.Grads) != len(op.Params) || len(op.M) != len(op.Params) || len(op.V) != len(op.Params) {
-		return 0, fmt.Errorf("cuda: Adam over %d parameters with %d gradients and %d, %d moments", len(op.Params), len(op.Grads), len(op.M), len(op.V))
-	}
 	if !(op.Decay > 0 && op.Decay <= 1) {
 		return 0, fmt.Errorf("cuda: Adam's weight decay factor %g is not in (0, 1]", op.Decay)
+	}
+	grid, err = s.updateTables(op, [][]plan.Slice{op.Params, op.Grads, op.M, op.V}, a)
+	a.float(op.Decay)
+	return grid, err
+}
+
+// sgdArgs appends the sgd kernel's arguments (the parameters', gradients' and velocities'
+// tables, the sizes, the counters, the momentum, the L2 penalty) and returns its grid.
+func (s *sequence) sgdArgs(op plan.AdamOp, a *kernelArgs) (grid int, err error) {
+	grid, err = s.updateTables(op, [][]plan.Slice{op.Params, op.Grads, op.M}, a)
+	a.float(op.Momentum)
+	a.float(op.L2)
+	return grid, err
+}
+
+// updateTables appends the device tables of an update's lists of slices, the sizes and the
+// counters, and returns the grid along x that covers the largest parameter.
+func (s *sequence) updateTables(op plan.AdamOp, lists [][]plan.Slice, a *kernelArgs) (grid int, err error) {
+	if len(op.Params) == 0 || len(op.Grads) != len(op.Params) || len(op.M) != len(op.Params) || len(op.V) != len(op.Params) {
+		return 0, fmt.Errorf("cuda: Adam over %d parameters with %d gradients and %d, %d moments", len(op.Params), len(op.Grads), len(op.M), len(op.V))
 	}
 	largest := 0
 	sizes := make([]int32, len(op.Params))
@@ -717,7 +742,7 @@ func (s *sequence) adamArgs(op plan.AdamOp, a *kernelArgs) (grid int, err error)
 		sizes[i] = int32(p.Len)
 		largest = max(largest, p.Len)
 	}
-	for _, list := range [][]plan.Slice{op.Params, op.Grads, op.M, op.V} {
+	for _, list := range lists {
 		table := make([]uint64, len(list))
 		for i, sl := range list {
 			table[i] = uint64(ptr(sl))
@@ -734,7 +759,6 @@ func (s *sequence) adamArgs(op plan.AdamOp, a *kernelArgs) (grid int, err error)
 	}
 	a.ptr(p)
 	a.ptr(devptr(op.Counters))
-	a.float(op.Decay)
 	return min(blocks(largest), 4096), nil
 }
 
@@ -742,8 +766,12 @@ func (s *sequence) adamArgs(op plan.AdamOp, a *kernelArgs) (grid int, err error)
 // and where the step's loss goes.
 func advanceArgs(op plan.AdvanceOp, a *kernelArgs) {
 	cfg := op.Adam.WithDefaults()
+	beta1 := cfg.Beta1
+	if cfg.SGD {
+		beta1 = 0 // the step size is then the learning rate itself, as plan.AdamAt has it
+	}
 	a.double(cfg.LR)
-	a.double(cfg.Beta1)
+	a.double(beta1)
 	a.double(cfg.Beta2)
 	a.double(cfg.Eps)
 	if op.Losses.Mem != nil {
@@ -783,7 +811,7 @@ func foldable(ops []plan.Op, i int) (plan.AdamOp, plan.AdvanceOp, bool) {
 	}
 	adam, ok := ops[i].(plan.AdamOp)
 	adv, ok2 := ops[i+1].(plan.AdvanceOp)
-	if !ok || !ok2 || adam.Counters != adv.Counters {
+	if !ok || !ok2 || adam.SGD || adam.Counters != adv.Counters {
 		return plan.AdamOp{}, plan.AdvanceOp{}, false
 	}
 	return adam, adv, true

@@ -54,7 +54,7 @@ func dispatch(kernel string, dims []int) (launch, error) {
 // kernelNames lists every kernel of kernels.cu the backend launches.
 func kernelNames() []string {
 	return []string{"unary", "binary", "broadcast", "sum_rows", "sum_cols", "sum_all", "softmax", "softmax_grad", "copy",
-		"adam", "advance", "adam_advance", "gather_corrupt"}
+		"adam", "advance", "adam_advance", "sgd", "gather_corrupt"}
 }
 
 func boolInt(b bool) int {

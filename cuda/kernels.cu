@@ -149,6 +149,20 @@ extern "C" __global__ void adam(float** w, float** g, float** m, float** v, cons
     adam_update(w, g, m, v, sizes, c, decay);
 }
 
+// sgd is graph.Adam's SGD update of every parameter in one launch, as vec.SGD computes it:
+// v ← μ·v + (g + λ·w), w ← w − stepSize·v, v kept in m; blockIdx.y picks the parameter.
+extern "C" __global__ void sgd(float** w, float** g, float** m, const int* sizes, const counters* c, float momentum, float l2) {
+    int p = blockIdx.y, n = sizes[p];
+    float stepSize = c->stepSize * c->scale;
+    float *wp = w[p], *gp = g[p], *mp = m[p];
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+        float wi = wp[i];
+        float vi = momentum * mp[i] + (gp[i] + l2 * wi);
+        mp[i] = vi;
+        wp[i] = wi - stepSize * vi;
+    }
+}
+
 // advance moves the counters on (one thread).
 extern "C" __global__ void advance(counters* c, double lr, double beta1, double beta2, double eps, float* losses, const float* loss) {
     advance_counters(c, lr, beta1, beta2, eps, losses, loss);

@@ -68,6 +68,11 @@ func TestScaleLROnTheGPU(t *testing.T) {
 	plantest.CompareScaleLR(t, plan.New(plan.NewCPU()), plan.New(openDevice(t, Options{})), 1e-5)
 }
 
+// TestCUDAMatchesCPUWithSGD trains every program by SGD with momentum and an L2 penalty on both.
+func TestCUDAMatchesCPUWithSGD(t *testing.T) {
+	plantest.CompareCases(t, plantest.Programs(), plan.New(plan.NewCPU()), plan.New(openDevice(t, Options{})), graph.Adam{LR: 0.05, SGD: true, Momentum: 0.9, WeightDecay: 0.01}, 1e-4)
+}
+
 // TestCUDAMatchesCPUWithWeightDecay trains every program with AdamW's weight decay on both.
 func TestCUDAMatchesCPUWithWeightDecay(t *testing.T) {
 	plantest.CompareCases(t, plantest.Programs(), plan.New(plan.NewCPU()), plan.New(openDevice(t, Options{})), graph.Adam{LR: 0.01, WeightDecay: 0.5}, 1e-4)

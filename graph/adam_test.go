@@ -6,7 +6,8 @@ import (
 )
 
 // TestAdamWeightDecay checks the update against AdamW as torch.optim.AdamW defines it,
-// computed in float64: w ← w·(1 − lr·λ), then Adam's step with bias corrections.
+// computed in float64: w ← w·(1 − lr·λ), then Adam's step with bias corrections; and SGD's
+// against torch.optim.SGD's.
 func TestAdamWeightDecay(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -16,6 +17,7 @@ func TestAdamWeightDecay(t *testing.T) {
 		{"no gradient: the decay alone", Adam{LR: 0.01, WeightDecay: 0.1}, []float32{0, 0, 0}},
 		{"AdamW", Adam{LR: 0.01, WeightDecay: 0.1}, []float32{0.5, -2, 0.003}},
 		{"no decay: plain Adam", Adam{LR: 0.01}, []float32{0.5, -2, 0.003}},
+		{"SGD with momentum and L2", Adam{LR: 0.1, SGD: true, Momentum: 0.9, WeightDecay: 0.01}, []float32{0.5, -2, 0.003}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -32,6 +34,11 @@ func TestAdamWeightDecay(t *testing.T) {
 				s.update([][]float32{w}, [][]float32{tc.grads})
 				for i, g32 := range tc.grads {
 					g := float64(g32)
+					if c.SGD { // torch.optim.SGD: v ← μv + g + λw, w ← w − lr·v
+						m[i] = c.Momentum*m[i] + g + c.WeightDecay*want[i]
+						want[i] -= c.LR * m[i]
+						continue
+					}
 					want[i] *= 1 - c.LR*c.WeightDecay
 					m[i] = c.Beta1*m[i] + (1-c.Beta1)*g
 					v[i] = c.Beta2*v[i] + (1-c.Beta2)*g*g

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"github.com/aelab/aelab/graph/vec"
 	"math"
 
 	"github.com/aelab/aelab/datasets"
@@ -72,15 +73,26 @@ type MatMul interface {
 // WeightDecay, when positive, decays the weights apart from the gradient (AdamW, Loshchilov &
 // Hutter 2019, as torch.optim.AdamW does it): before each update w ← w·(1 − LR·WeightDecay),
 // for every parameter.
+//
+// SGD, when set, makes the update stochastic gradient descent with momentum instead, as
+// torch.optim.SGD does it: v ← Momentum·v + g + WeightDecay·w (the decay an L2 penalty, as
+// the classic recipes have it), w ← w − LR·v; the moments' M holds v, and Beta1, Beta2 and
+// Eps are unused.
 type Adam struct {
 	LR, Beta1, Beta2, Eps float64
 	WeightDecay           float64
+	SGD                   bool
+	Momentum              float64
 }
 
-// Decay is the factor that multiplies every weight before an update: 1 − LR·WeightDecay in
-// float32 (1 without weight decay), the same on every executor.
+// Decay is the factor that multiplies every weight before an Adam update: 1 − LR·WeightDecay
+// in float32 (1 without weight decay, and with SGD, whose decay is L2), the same on every
+// executor.
 func (a Adam) Decay() float32 {
 	a = a.WithDefaults()
+	if a.SGD {
+		return 1
+	}
 	return float32(1 - a.LR*a.WeightDecay)
 }
 
@@ -147,6 +159,13 @@ func (s *adamState) update(weights, grads [][]float32) {
 	invSqrtC2 := float32(1 / math.Sqrt(1-math.Pow(c.Beta2, float64(s.t))))
 	eps := float32(c.Eps)
 	decay := c.Decay()
+	if c.SGD {
+		step := float32(c.LR) * s.scale
+		for i, w := range weights {
+			vec.SGD(step, float32(c.Momentum), float32(c.WeightDecay), w, grads[i], s.m[i])
+		}
+		return
+	}
 	for i, w := range weights {
 		g, m, v := grads[i], s.m[i], s.v[i]
 		g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]

@@ -45,7 +45,9 @@ type TrainingSettings struct {
 	WeightDecay float64 `json:"weight_decay,omitempty"`
 	LRSchedule  string  `json:"lr_schedule,omitempty"`
 	Warmup      int     `json:"warmup,omitempty"`
-	Walkback    int     `json:"walkback,omitempty"` // rounds of walkback training (train.Config)
+	Walkback    int     `json:"walkback,omitempty"`  // rounds of walkback training (train.Config)
+	Optimizer   string  `json:"optimizer,omitempty"` // "sgd", or "" for Adam
+	Momentum    float64 `json:"momentum,omitempty"`
 	Seed        uint64  `json:"seed"`
 	Device      string  `json:"device"`
 	TrainLimit  int     `json:"train_limit,omitempty"`
@@ -91,6 +93,8 @@ type FinetuneRecord struct {
 	LRSchedule   string       `json:"lr_schedule,omitempty"`
 	Warmup       int          `json:"warmup,omitempty"`
 	Walkback     int          `json:"walkback,omitempty"`
+	Optimizer    string       `json:"optimizer,omitempty"`
+	Momentum     float64      `json:"momentum,omitempty"`
 }
 
 // Fine-tuning objectives: what a pretrained stack is fine-tuned for.

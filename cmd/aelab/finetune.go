@@ -22,6 +22,8 @@ func finetuneCommand(s streams) *cli.Command {
 			noiseFlag("input corruption (default: level 1's pretraining noise for reconstruct, none for classify)"),
 			&cli.IntFlag{Name: "batch", DefaultText: "the pretraining batch", Usage: "images per training step"},
 			&cli.Float64Flag{Name: "lr", DefaultText: "0.0001 for reconstruct, a tenth of pretraining's so the first steps keep what the levels learned; 0.001 for classify", Usage: "Adam's learning rate"},
+			optimizerFlag(),
+			momentumFlag(),
 			weightDecayFlag(),
 			scheduleFlag(),
 			warmupFlag(),

@@ -40,11 +40,11 @@ func infoCommand(s streams) *cli.Command {
 			if tr.Procedure == "pretrain" {
 				per = " per level"
 			}
-			decay := optimiserNote(tr.WeightDecay, tr.LRSchedule, tr.Warmup)
+			decay := optimiserNote(tr.Optimizer, tr.Momentum, tr.WeightDecay, tr.LRSchedule, tr.Warmup)
 			fmt.Fprintf(s.Out, "training   %s: %s%s, batch %d, lr %g%s, seed %d, %s, %.1fs\n",
 				tr.Procedure, plural(tr.Epochs, "epoch"), per, tr.Batch, tr.LR, decay, tr.Seed, tr.Device, tr.Seconds)
 			if ft := m.Record.Finetune; ft != nil {
-				extra := optimiserNote(ft.WeightDecay, ft.LRSchedule, ft.Warmup)
+				extra := optimiserNote(ft.Optimizer, ft.Momentum, ft.WeightDecay, ft.LRSchedule, ft.Warmup)
 				if ft.Dropout > 0 {
 					extra = fmt.Sprintf(", dropout %g", ft.Dropout) + extra
 				}
@@ -79,8 +79,14 @@ func infoCommand(s streams) *cli.Command {
 }
 
 // optimiserNote describes the optimiser settings beyond Adam's rate, when there are any.
-func optimiserNote(weightDecay float64, schedule string, warmup int) string {
+func optimiserNote(optimizer string, momentum, weightDecay float64, schedule string, warmup int) string {
 	note := ""
+	if optimizer != "" {
+		note += ", " + optimizer
+		if momentum > 0 {
+			note += fmt.Sprintf(" with momentum %g", momentum)
+		}
+	}
 	if weightDecay > 0 {
 		note += fmt.Sprintf(", weight decay %g", weightDecay)
 	}

@@ -32,7 +32,9 @@ func trainingFlags(epochsFlag string, epochsDefault int) []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: epochsFlag, Value: epochsDefault, Usage: "passes over the training set"},
 		&cli.IntFlag{Name: "batch", Value: train.DefaultBatch, Usage: "images per training step"},
-		&cli.Float64Flag{Name: "lr", Value: train.DefaultLR, Usage: "Adam's learning rate"},
+		&cli.Float64Flag{Name: "lr", Value: train.DefaultLR, Usage: "the learning rate"},
+		optimizerFlag(),
+		momentumFlag(),
 		weightDecayFlag(),
 		scheduleFlag(),
 		warmupFlag(),
@@ -53,6 +55,14 @@ func scheduleFlag() cli.Flag {
 
 func warmupFlag() cli.Flag {
 	return &cli.IntFlag{Name: "warmup", DefaultText: "none", Usage: "the first `N` epochs rise linearly to the learning rate (epoch e takes e/(N+1) of it); the schedule starts after them"}
+}
+
+func optimizerFlag() cli.Flag {
+	return &cli.StringFlag{Name: "optimizer", Value: train.OptimizerAdam, Usage: "adam (with --weight-decay, AdamW's decoupled decay) or sgd (with --momentum; --weight-decay an L2 penalty), as torch.optim's"}
+}
+
+func momentumFlag() cli.Flag {
+	return &cli.Float64Flag{Name: "momentum", DefaultText: "none", Usage: "sgd: the momentum μ of v ← μ·v + g"}
 }
 
 func walkbackFlag() cli.Flag {
@@ -143,6 +153,10 @@ func trainConfigFromFlags(c *cli.Context, epochsFlag string, defaultBatch int, d
 		cfg.Adam.LR = defaultLR
 	}
 	renamed := map[string]string{"epochs": epochsFlag, "lr_schedule": "lr-schedule"}
+	cfg.Adam.Momentum = c.Float64("momentum")
+	if err := train.ParseOptimizer(c.String("optimizer"), &cfg.Adam); err != nil {
+		return cfg, settingError(err, renamed)
+	}
 	if c.IsSet("lr-schedule") {
 		s, err := train.ParseSchedule(c.String("lr-schedule"))
 		if err != nil {

@@ -96,6 +96,9 @@ type AdamStep struct {
 // device do so in double precision by the same formula, so both round to the same floats.
 func AdamAt(cfg graph.Adam, t uint32) AdamStep {
 	cfg = cfg.WithDefaults()
+	if cfg.SGD { // no bias correction: the step size is the learning rate
+		return AdamStep{StepSize: float32(cfg.LR), Scale: 1}
+	}
 	return AdamStep{
 		StepSize:  float32(cfg.LR / (1 - math.Pow(cfg.Beta1, float64(t)))),
 		Beta1:     float32(cfg.Beta1),
@@ -147,11 +150,14 @@ type GatherOp struct {
 
 // AdamOp updates the parameters Params in place from their gradients and moments, with the
 // counters' Adam update, after multiplying them by Decay (graph.Adam.Decay; 1: no weight
-// decay).
+// decay). With SGD it makes graph.Adam's SGD update instead, M holding the velocities, with
+// the counters' step size, Momentum and the L2 penalty L2.
 type AdamOp struct {
 	Params, Grads, M, V []Slice
 	Counters            Memory
 	Decay               float32
+	SGD                 bool
+	Momentum, L2        float32
 }
 
 // AdvanceOp moves the counters on by one step (Counters.Advance with Adam). With Losses, it

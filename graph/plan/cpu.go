@@ -230,6 +230,16 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 		}
 		ctr := op.Counters.(*Counters)
 		ws, gs, ms, vs := c.slices(op.Params), c.slices(op.Grads), c.slices(op.M), c.slices(op.V)
+		if op.SGD {
+			return func() error {
+				step := ctr.Adam.StepSize * ctr.Adam.Scale
+				for i, w := range ws {
+					g, m := gs[i], ms[i]
+					c.parallel(len(w), func(lo, hi int) { vec.SGD(step, op.Momentum, op.L2, w[lo:hi], g[lo:hi], m[lo:hi]) })
+				}
+				return nil
+			}, nil
+		}
 		return func() error {
 			a := ctr.Adam
 			step := vec.AdamStep{StepSize: a.StepSize * a.Scale, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, InvSqrtC2: a.InvSqrtC2}

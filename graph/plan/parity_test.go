@@ -381,6 +381,12 @@ func TestPlansRunConcurrently(t *testing.T) {
 	}
 }
 
+// TestPlanMatchesTapeMachineWithSGD trains every program by SGD with momentum and an L2
+// penalty on both.
+func TestPlanMatchesTapeMachineWithSGD(t *testing.T) {
+	plantest.CompareCases(t, plantest.Programs(), graph.Tape{}, New(NewCPU()), graph.Adam{LR: 0.05, SGD: true, Momentum: 0.9, WeightDecay: 0.01}, 1e-5)
+}
+
 // TestScaleLRMatchesTapeMachine checks a learning rate scaled between steps on both.
 func TestScaleLRMatchesTapeMachine(t *testing.T) {
 	plantest.CompareScaleLR(t, graph.Tape{}, New(NewCPU()), 1e-6)

@@ -94,6 +94,8 @@ type Run struct {
 	LRSchedule       string  `yaml:"lr_schedule"`  // the learning rate over each stage's epochs (train.ParseSchedule); "": constant
 	Warmup           int     `yaml:"warmup"`       // epochs of each stage rising to the learning rate
 	Walkback         int     `yaml:"walkback"`     // rounds of walkback training of a dae; 0: none
+	Optimizer        string  `yaml:"optimizer"`    // adam (default) or sgd
+	Momentum         float64 `yaml:"momentum"`     // sgd's momentum
 
 	// Set by the expansion of a grid and seeds: the configuration the run is one seed of
 	// (its name without the seed) and the values the grid gave it.
@@ -481,9 +483,11 @@ func (r *Run) check() (field, problem string) {
 		return "lambda", fmt.Sprintf("%g is negative", r.Lambda)
 	}
 	sched, err := r.Schedule()
+	adam, errOpt := r.Optimiser(r.LR)
 	for _, err := range []error{
 		err,
-		train.Config{Epochs: 1, Batch: r.Batch, Adam: graph.Adam{LR: r.LR, WeightDecay: r.WeightDecay}, Patience: r.Patience, Keep: r.Keep, Schedule: sched, Walkback: r.Walkback}.Validate(),
+		errOpt,
+		train.Config{Epochs: 1, Batch: r.Batch, Adam: adam, Patience: r.Patience, Keep: r.Keep, Schedule: sched, Walkback: r.Walkback}.Validate(),
 		train.CheckLR("finetune_lr", r.FinetuneLR),
 	} {
 		var se *models.SettingError
@@ -499,6 +503,12 @@ func (r *Run) check() (field, problem string) {
 		return "", strings.TrimPrefix(err.Error(), "models: ")
 	}
 	return "", ""
+}
+
+// Optimiser returns the run's optimiser settings at learning rate lr.
+func (r *Run) Optimiser(lr float64) (graph.Adam, error) {
+	adam := graph.Adam{LR: lr, WeightDecay: r.WeightDecay, Momentum: r.Momentum}
+	return adam, train.ParseOptimizer(r.Optimizer, &adam)
 }
 
 // Schedule returns the run's learning-rate schedule, its warm-up included.

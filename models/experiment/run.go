@@ -137,6 +137,9 @@ func planStages(cfg *Config, set *datasets.Set, out string) (finals []*stage, al
 		if r.Walkback != 0 {
 			base["walkback"] = r.Walkback
 		}
+		if r.Optimizer != "" || r.Momentum != 0 {
+			base["optimizer"], base["momentum"] = r.Optimizer, r.Momentum
+		}
 		if r.LRSchedule != "" || r.Warmup != 0 {
 			base["lr_schedule"], base["warmup"] = r.LRSchedule, r.Warmup
 		}
@@ -416,7 +419,11 @@ func (r *runner) train(ctx context.Context, runIndex int, st *stage) error {
 	if err != nil {
 		return err
 	}
-	cfg := train.Config{Epochs: st.epochs, Batch: run.Batch, Adam: graph.Adam{LR: run.LR, WeightDecay: run.WeightDecay}, Seed: run.Seed,
+	adam, err := run.Optimiser(run.LR)
+	if err != nil {
+		return err
+	}
+	cfg := train.Config{Epochs: st.epochs, Batch: run.Batch, Adam: adam, Seed: run.Seed,
 		Patience: run.Patience, Keep: run.Keep, Schedule: sched, Walkback: run.Walkback}
 	job := train.Job{Set: r.set, Config: cfg, TrainLimit: r.cfg.TrainLimit, Path: st.path, ConfigHash: st.hash,
 		Progress: r.progress(runIndex, st)}

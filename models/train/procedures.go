@@ -75,7 +75,7 @@ func startModel(spec models.Spec, job Job, procedure, device string) (*models.Mo
 	return &models.Model{AE: ae, Record: models.Record{
 		ConfigHash: job.ConfigHash,
 		Training: models.TrainingSettings{Procedure: procedure, Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.Adam.LR,
-			WeightDecay: cfg.Adam.WeightDecay, LRSchedule: cfg.Schedule.spec(), Warmup: cfg.Schedule.Warmup, Walkback: cfg.Walkback, Seed: cfg.Seed, Device: device, TrainLimit: job.TrainLimit, Patience: cfg.Patience, Keep: cfg.Keep},
+			WeightDecay: cfg.Adam.WeightDecay, LRSchedule: cfg.Schedule.spec(), Warmup: cfg.Schedule.Warmup, Walkback: cfg.Walkback, Optimizer: optimizerName(cfg.Adam), Momentum: cfg.Adam.Momentum, Seed: cfg.Seed, Device: device, TrainLimit: job.TrainLimit, Patience: cfg.Patience, Keep: cfg.Keep},
 		Data: models.NewDataInfo(job.Set),
 	}}, nil
 }
@@ -214,7 +214,8 @@ func Finetune(ctx context.Context, backend graph.Backend, m *models.Model, objec
 	}
 	rec.Finetune = &models.FinetuneRecord{Objective: objective, Noise: noise.String(), Epochs: cfg.Epochs, Batch: cfg.Batch,
 		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name(), Patience: cfg.Patience, Keep: cfg.Keep, Dropout: cfg.Dropout,
-		WeightDecay: cfg.Adam.WeightDecay, LRSchedule: cfg.Schedule.spec(), Warmup: cfg.Schedule.Warmup, Walkback: cfg.Walkback}
+		WeightDecay: cfg.Adam.WeightDecay, LRSchedule: cfg.Schedule.spec(), Warmup: cfg.Schedule.Warmup, Walkback: cfg.Walkback,
+		Optimizer: optimizerName(cfg.Adam), Momentum: cfg.Adam.Momentum}
 	switch objective {
 	case models.ObjectiveClassify:
 		if set.Train.Labels == nil {
@@ -304,7 +305,7 @@ func Continue(ctx context.Context, backend graph.Backend, m *models.Model, job J
 		return fmt.Errorf("models: %s stopped early, its patience run out: there is nothing to go on with", job.Path)
 	}
 	t := rec.Training
-	cfg := Config{Batch: t.Batch, Adam: graph.Adam{LR: t.LR, WeightDecay: t.WeightDecay}, Seed: t.Seed, Patience: t.Patience, Keep: t.Keep, Walkback: t.Walkback}
+	cfg := Config{Batch: t.Batch, Adam: graph.Adam{LR: t.LR, WeightDecay: t.WeightDecay, SGD: t.Optimizer == OptimizerSGD, Momentum: t.Momentum}, Seed: t.Seed, Patience: t.Patience, Keep: t.Keep, Walkback: t.Walkback}
 	var err error
 	if cfg.Schedule, err = recordedSchedule(t.LRSchedule, t.Warmup); err != nil {
 		return err
@@ -312,7 +313,7 @@ func Continue(ctx context.Context, backend graph.Backend, m *models.Model, job J
 	switch {
 	case rec.Finetune != nil:
 		ft := rec.Finetune
-		cfg = Config{Epochs: epochs(ft.Epochs), Batch: ft.Batch, Adam: graph.Adam{LR: ft.LR, WeightDecay: ft.WeightDecay}, Seed: ft.Seed, Patience: ft.Patience, Keep: ft.Keep, Dropout: ft.Dropout,
+		cfg = Config{Epochs: epochs(ft.Epochs), Batch: ft.Batch, Adam: graph.Adam{LR: ft.LR, WeightDecay: ft.WeightDecay, SGD: ft.Optimizer == OptimizerSGD, Momentum: ft.Momentum}, Seed: ft.Seed, Patience: ft.Patience, Keep: ft.Keep, Dropout: ft.Dropout,
 			Walkback: ft.Walkback}
 		if cfg.Schedule, err = recordedSchedule(ft.LRSchedule, ft.Warmup); err != nil {
 			return err

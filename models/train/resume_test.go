@@ -73,6 +73,11 @@ func TestStoppedTrainingGoesOnExactly(t *testing.T) {
 			c.Schedule, c.Adam.WeightDecay = Schedule{Kind: ScheduleStep, Every: 1, Gamma: 0.5, Warmup: 1}, 0.1
 			return NewModel(ctx, backend, dae, Job{Set: set, Config: c, Path: path, Progress: p})
 		}},
+		{"train by SGD with momentum and L2", "train", func(ctx context.Context, dir, path string, p Progress) (*models.Model, error) {
+			c := cfg
+			c.Adam = graph.Adam{LR: 0.05, SGD: true, Momentum: 0.9, WeightDecay: 0.001}
+			return NewModel(ctx, backend, dae, Job{Set: set, Config: c, Path: path, Progress: p})
+		}},
 		{"train with walkback", "train", func(ctx context.Context, dir, path string, p Progress) (*models.Model, error) {
 			c := cfg
 			c.Walkback = 2

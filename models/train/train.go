@@ -43,6 +43,33 @@ type Config struct {
 	Walkback int
 }
 
+// The optimizers, as the command line and configs name them.
+const (
+	OptimizerAdam = "adam" // Adam, with --weight-decay the decoupled decay of AdamW
+	OptimizerSGD  = "sgd"  // SGD with momentum, --weight-decay an L2 penalty
+)
+
+// ParseOptimizer sets adam's method from name: OptimizerAdam ("" too) or OptimizerSGD.
+func ParseOptimizer(name string, adam *graph.Adam) error {
+	switch name {
+	case "", OptimizerAdam:
+		adam.SGD = false
+	case OptimizerSGD:
+		adam.SGD = true
+	default:
+		return &models.SettingError{Setting: "optimizer", Problem: fmt.Sprintf("%q: want adam or sgd", name)}
+	}
+	return nil
+}
+
+// optimizerName is what a record keeps: "" for Adam, else OptimizerSGD.
+func optimizerName(adam graph.Adam) string {
+	if adam.SGD {
+		return OptimizerSGD
+	}
+	return ""
+}
+
 // The epochs Config.Keep can keep.
 const (
 	KeepBest = "best"
@@ -81,11 +108,15 @@ func (c Config) Validate() error {
 		return &models.SettingError{Setting: "dropout", Problem: fmt.Sprintf("must be in [0, 1), got %g", c.Dropout)}
 	case !(c.Adam.WeightDecay >= 0):
 		return &models.SettingError{Setting: "weight_decay", Problem: fmt.Sprintf("must be 0 (none) or more, got %g", c.Adam.WeightDecay)}
+	case !(c.Adam.Momentum >= 0 && c.Adam.Momentum < 1):
+		return &models.SettingError{Setting: "momentum", Problem: fmt.Sprintf("must be in [0, 1), got %g", c.Adam.Momentum)}
+	case c.Adam.Momentum > 0 && !c.Adam.SGD:
+		return &models.SettingError{Setting: "momentum", Problem: "is for the sgd optimizer (Adam keeps its own moments)"}
 	case c.Walkback < 0 || c.Walkback > MaxWalkback:
 		return &models.SettingError{Setting: "walkback", Problem: fmt.Sprintf("must be 0 (none) to %d rounds, got %d", MaxWalkback, c.Walkback)}
 	case c.Schedule.Warmup < 0:
 		return &models.SettingError{Setting: "warmup", Problem: fmt.Sprintf("must be 0 (none) or more epochs, got %d", c.Schedule.Warmup)}
-	case c.Adam.LR*c.Adam.WeightDecay >= 1:
+	case !c.Adam.SGD && c.Adam.LR*c.Adam.WeightDecay >= 1:
 		return &models.SettingError{Setting: "weight_decay", Problem: fmt.Sprintf("%g times the learning rate %g must be below 1 (each step multiplies the weights by 1 − lr·decay)", c.Adam.WeightDecay, c.Adam.LR)}
 	}
 	return CheckLR("lr", c.Adam.LR)
