@@ -62,7 +62,8 @@ type MatMul interface {
 	Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int)
 }
 
-// Adam holds the hyperparameters of the Adam optimiser (Kingma & Ba, 2015), with the update
+// Adam holds the optimiser's settings (the name is the default's, and the executors'
+// state keeps it): by default the Adam optimiser (Kingma & Ba, 2015), with the update
 // PyTorch's torch.optim.Adam makes:
 //
 //	m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,
