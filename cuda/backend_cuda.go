@@ -677,7 +677,7 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op, gen generated) error {
 		a.int(op.D)
 		a.int(kind)
 		a.float(float32(op.Noise.Level))
-		levelMax := float32(0)
+		levelMax := float32(op.Noise.Level) // not above the level: no range, whatever the sign
 		if op.Noise.IsRange() {
 			levelMax = float32(op.Noise.Max)
 		}
@@ -711,13 +711,13 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op, gen generated) error {
 }
 
 // adamArgs appends the adam kernel's arguments (the parameters', gradients' and moments'
-// tables, the sizes, the counters, the weight decay factor) and returns its grid along x.
+// tables, the sizes, the counters, the weight decay rate) and returns its grid along x.
 func (s *sequence) adamArgs(op plan.AdamOp, a *kernelArgs) (grid int, err error) {
-	if !(op.Decay > 0 && op.Decay <= 1) {
-		return 0, fmt.Errorf("cuda: Adam's weight decay factor %g is not in (0, 1]", op.Decay)
+	if !(op.DecayRate >= 0 && op.DecayRate < 1) {
+		return 0, fmt.Errorf("cuda: Adam's weight decay rate %g is not in [0, 1)", op.DecayRate)
 	}
 	grid, err = s.updateTables(op, [][]plan.Slice{op.Params, op.Grads, op.M, op.V}, a)
-	a.float(op.Decay)
+	a.float(op.DecayRate)
 	return grid, err
 }
 
@@ -734,7 +734,7 @@ func (s *sequence) sgdArgs(op plan.AdamOp, a *kernelArgs) (grid int, err error) 
 // counters, and returns the grid along x that covers the largest parameter.
 func (s *sequence) updateTables(op plan.AdamOp, lists [][]plan.Slice, a *kernelArgs) (grid int, err error) {
 	if len(op.Params) == 0 || len(op.Grads) != len(op.Params) || len(op.M) != len(op.Params) || len(op.V) != len(op.Params) {
-		return 0, fmt.Errorf("cuda: Adam over %d parameters with %d gradients and %d, %d moments", len(op.Params), len(op.Grads), len(op.M), len(op.V))
+		return 0, fmt.Errorf("cuda: an update of %d parameters with %d gradients and %d, %d moments", len(op.Params), len(op.Grads), len(op.M), len(op.V))
 	}
 	largest := 0
 	sizes := make([]int32, len(op.Params))

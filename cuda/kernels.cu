@@ -109,9 +109,10 @@ extern "C" __global__ void copy(float* out, const float* in, int n) {
 }
 
 // adam_update is one block's share of Adam over every parameter, with the update the
-// counters hold, each weight first multiplied by decay (AdamW's weight decay; 1: none):
+// counters hold, each weight first multiplied by 1 − decayRate·scale (AdamW's weight decay at
+// the update's learning rate; decayRate 0: none, rounded as graph.DecayFactor rounds it):
 // blockIdx.y picks the parameter, whose pointers and size are in the tables.
-__device__ void adam_update(float** w, float** g, float** m, float** v, const int* sizes, const counters* c, float decay) {
+__device__ void adam_update(float** w, float** g, float** m, float** v, const int* sizes, const counters* c, float decayRate) {
     int p = blockIdx.y, n = sizes[p];
     float stepSize = c->stepSize * c->scale, beta1 = c->beta1, beta2 = c->beta2, eps = c->eps, invSqrtC2 = c->invSqrtC2;
     float *wp = w[p], *gp = g[p], *mp = m[p], *vp = v[p];
@@ -122,7 +123,7 @@ __device__ void adam_update(float** w, float** g, float** m, float** v, const in
         mp[i] = mi;
         vp[i] = vi;
         float wi = wp[i];
-        if (decay != 1.f) wi *= decay;
+        if (decayRate != 0.f) wi = __fmul_rn(wi, __fsub_rn(1.f, __fmul_rn(decayRate, c->scale)));
         wp[i] = wi - stepSize * mi / (sqrtf(vi) * invSqrtC2 + eps);
     }
 }
@@ -145,8 +146,8 @@ __device__ void advance_counters(counters* c, double lr, double beta1, double be
 }
 
 // adam updates every parameter in one launch.
-extern "C" __global__ void adam(float** w, float** g, float** m, float** v, const int* sizes, const counters* c, float decay) {
-    adam_update(w, g, m, v, sizes, c, decay);
+extern "C" __global__ void adam(float** w, float** g, float** m, float** v, const int* sizes, const counters* c, float decayRate) {
+    adam_update(w, g, m, v, sizes, c, decayRate);
 }
 
 // sgd is graph.Adam's SGD update of every parameter in one launch, as vec.SGD computes it:
@@ -171,9 +172,9 @@ extern "C" __global__ void advance(counters* c, double lr, double beta1, double 
 // adam_advance is adam then advance in one launch, one graph node fewer a step: the last
 // block to finish its share of the update (counted in *done, which it sets back to 0) moves
 // the counters on, when every block has read them.
-extern "C" __global__ void adam_advance(float** w, float** g, float** m, float** v, const int* sizes, counters* c, float decay,
+extern "C" __global__ void adam_advance(float** w, float** g, float** m, float** v, const int* sizes, counters* c, float decayRate,
                                         unsigned int* done, double lr, double beta1, double beta2, double eps, float* losses, const float* loss) {
-    adam_update(w, g, m, v, sizes, c, decay);
+    adam_update(w, g, m, v, sizes, c, decayRate);
     __shared__ bool last;
     __syncthreads(); // every thread of the block has read the counters
     if (threadIdx.x == 0) {

@@ -267,7 +267,7 @@ func TestGatherCorruptMatchesCPU(t *testing.T) {
 				t.Fatalf("%s: clean[%d] = %g, want %g", noise, i, clean[i], want[i])
 			}
 		}
-		noise.ApplyAt(want, want, 99, 5)
+		noise.ApplyImagesAt(want, want, d, 99, 5)
 		for i := range want {
 			if math.Abs(float64(noisy[i]-want[i])) > 2e-5 {
 				t.Fatalf("%s: noisy[%d] = %g, the CPU corrupts to %g", noise, i, noisy[i], want[i])

@@ -72,8 +72,8 @@ type MatMul interface {
 // Zero fields mean the defaults: LR 0.001, Beta1 0.9, Beta2 0.999, Eps 1e-8.
 //
 // WeightDecay, when positive, decays the weights apart from the gradient (AdamW, Loshchilov &
-// Hutter 2019, as torch.optim.AdamW does it): before each update w ← w·(1 − LR·WeightDecay),
-// for every parameter.
+// Hutter 2019, as torch.optim.AdamW does it): before each update w ← w·(1 − lr·WeightDecay),
+// for every parameter, lr the update's learning rate (LR times Executor.ScaleLR's factor).
 //
 // SGD, when set, makes the update stochastic gradient descent with momentum instead, as
 // torch.optim.SGD does it: v ← Momentum·v + g + WeightDecay·w (the decay an L2 penalty, as
@@ -86,16 +86,19 @@ type Adam struct {
 	Momentum              float64
 }
 
-// Decay is the factor that multiplies every weight before an Adam update: 1 − LR·WeightDecay
-// in float32 (1 without weight decay, and with SGD, whose decay is L2), the same on every
-// executor.
-func (a Adam) Decay() float32 {
+// DecayRate is LR·WeightDecay in float32 for AdamW (0 without weight decay, and with SGD,
+// whose decay is L2). An update at learning-rate factor f multiplies every weight first by
+// DecayFactor(rate, f), the same float32 operations on every executor.
+func (a Adam) DecayRate() float32 {
 	a = a.WithDefaults()
 	if a.SGD {
-		return 1
+		return 0
 	}
-	return float32(1 - a.LR*a.WeightDecay)
+	return float32(a.LR * a.WeightDecay)
 }
+
+// DecayFactor is 1 − rate·f in float32, rounded after the product as a GPU computes it.
+func DecayFactor(rate, f float32) float32 { return 1 - float32(rate*f) }
 
 // WithDefaults returns a with every zero field set to its default.
 func (a Adam) WithDefaults() Adam {
@@ -159,7 +162,7 @@ func (s *adamState) update(weights, grads [][]float32) {
 	stepSize := float32(c.LR/(1-math.Pow(c.Beta1, float64(s.t)))) * s.scale
 	invSqrtC2 := float32(1 / math.Sqrt(1-math.Pow(c.Beta2, float64(s.t))))
 	eps := float32(c.Eps)
-	decay := c.Decay()
+	decay := DecayFactor(c.DecayRate(), s.scale)
 	if c.SGD {
 		step := float32(c.LR) * s.scale
 		for i, w := range weights {

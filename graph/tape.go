@@ -203,7 +203,6 @@ func (t *tapeExecutor) AdamState() (AdamState, error) {
 	return s, nil
 }
 
-// SetAdamState implements Executor.
 // ScaleLR implements Executor.
 func (t *tapeExecutor) ScaleLR(f float32) error {
 	if t.adam == nil {
@@ -213,6 +212,7 @@ func (t *tapeExecutor) ScaleLR(f float32) error {
 	return nil
 }
 
+// SetAdamState implements Executor.
 func (t *tapeExecutor) SetAdamState(s AdamState) error {
 	if t.adam == nil {
 		return fmt.Errorf("graph: a program without a loss has no optimiser")

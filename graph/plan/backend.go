@@ -149,13 +149,14 @@ type GatherOp struct {
 }
 
 // AdamOp updates the parameters Params in place from their gradients and moments, with the
-// counters' Adam update, after multiplying them by Decay (graph.Adam.Decay; 1: no weight
-// decay). With SGD it makes graph.Adam's SGD update instead, M holding the velocities, with
-// the counters' step size, Momentum and the L2 penalty L2.
+// counters' Adam update, after multiplying them by graph.DecayFactor(DecayRate, the counters'
+// scale) when DecayRate (graph.Adam.DecayRate) is not 0. With SGD it makes graph.Adam's SGD
+// update instead, M holding the velocities, with the counters' step size, Momentum and the L2
+// penalty L2.
 type AdamOp struct {
 	Params, Grads, M, V []Slice
 	Counters            Memory
-	Decay               float32
+	DecayRate           float32
 	SGD                 bool
 	Momentum, L2        float32
 }

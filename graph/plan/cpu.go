@@ -225,8 +225,8 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 			return nil
 		}, nil
 	case AdamOp:
-		if !(op.Decay > 0 && op.Decay <= 1) {
-			return nil, fmt.Errorf("plan: Adam's weight decay factor %g is not in (0, 1]", op.Decay)
+		if !(op.DecayRate >= 0 && op.DecayRate < 1) {
+			return nil, fmt.Errorf("plan: Adam's weight decay rate %g is not in [0, 1)", op.DecayRate)
 		}
 		ctr := op.Counters.(*Counters)
 		ws, gs, ms, vs := c.slices(op.Params), c.slices(op.Grads), c.slices(op.M), c.slices(op.V)
@@ -243,12 +243,13 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 		return func() error {
 			a := ctr.Adam
 			step := vec.AdamStep{StepSize: a.StepSize * a.Scale, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, InvSqrtC2: a.InvSqrtC2}
+			decay := graph.DecayFactor(op.DecayRate, a.Scale)
 			for i, w := range ws {
 				g, m, v := gs[i], ms[i], vs[i]
 				c.parallel(len(w), func(lo, hi int) {
-					if op.Decay != 1 {
+					if op.DecayRate != 0 {
 						for j := range w[lo:hi] {
-							w[lo+j] *= op.Decay
+							w[lo+j] *= decay
 						}
 					}
 					vec.Adam(step, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi])

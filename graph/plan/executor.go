@@ -236,7 +236,7 @@ func (ex *executor) ops(more ...Op) []Op {
 // (keeping the loss in losses, when given).
 func (ex *executor) update(losses Slice) []Op {
 	return []Op{
-		AdamOp{Params: ex.params, Grads: ex.grads, M: ex.ms, V: ex.vs, Counters: ex.counters, Decay: ex.adam.Decay(),
+		AdamOp{Params: ex.params, Grads: ex.grads, M: ex.ms, V: ex.vs, Counters: ex.counters, DecayRate: ex.adam.DecayRate(),
 			SGD: ex.adam.SGD, Momentum: float32(ex.adam.Momentum), L2: float32(ex.adam.WeightDecay)},
 		AdvanceOp{Counters: ex.counters, Adam: ex.adam, Loss: ex.loss, Losses: losses},
 	}

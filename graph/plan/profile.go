@@ -44,6 +44,9 @@ func Describe(op Op) string {
 	case GatherOp:
 		return fmt.Sprintf("gather %d×%d", op.B, op.D)
 	case AdamOp:
+		if op.SGD {
+			return fmt.Sprintf("sgd (%d parameters)", len(op.Params))
+		}
 		return fmt.Sprintf("adam (%d parameters)", len(op.Params))
 	case AdvanceOp:
 		return "advance"

@@ -323,8 +323,9 @@ func compareDeviceData(t *testing.T, tc Case, reference, backend graph.Backend, 
 }
 
 // CompareScaleLR takes steps at the configured rate, then at a tenth of it
-// (graph.Executor.ScaleLR), on reference and on backend, with host batches and then device
-// batches: the weights must agree within tol.
+// (graph.Executor.ScaleLR), with AdamW's weight decay (which the factor scales too), on
+// reference and on backend, with host batches and then device batches: the weights must
+// agree within tol.
 func CompareScaleLR(t *testing.T, reference, backend graph.Backend, tol float64) {
 	build := func() *graph.Program {
 		rng := rand.New(rand.NewPCG(4, 4))
@@ -337,12 +338,12 @@ func CompareScaleLR(t *testing.T, reference, backend graph.Backend, tol float64)
 		return p
 	}
 	ref, got := build(), build()
-	refEx, err := reference.Compile(ref, graph.Adam{LR: 0.01})
+	refEx, err := reference.Compile(ref, graph.Adam{LR: 0.01, WeightDecay: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer refEx.Close()
-	ex, err := backend.Compile(got, graph.Adam{LR: 0.01})
+	ex, err := backend.Compile(got, graph.Adam{LR: 0.01, WeightDecay: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
