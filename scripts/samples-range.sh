@@ -21,14 +21,7 @@ echo "trained in $(( $(date +%s) - t0 )) s"
 fields=()
 for walk in "chain 300" "annealed 300" "langevin 300"; do
   set -- $walk
-  name=range-dae-finetuned-$1-$2
-  t0=$(date +%s)
-  "$out/aelab" walk --model "$out/range-dae-finetuned.safetensors" --method "$1" --steps "$2" --chains "$chains" \
-    --snapshots "0,10,100,$2" --out "$out/$name.png" --samples-idx "$out/$name-idx3-ubyte" > /dev/null
-  t1=$(date +%s)
-  score=$("$out/aelab" samples score --idx "$out/$name-idx3-ubyte" --json)
-  echo "$name: $score (walk $(( t1 - t0 )) s, judge $(( $(date +%s) - t1 )) s)"
-  fields+=("$name=$score")
+  judge_walk "range-dae-finetuned-$1-$2" "$out/range-dae-finetuned.safetensors" "$1" "$2" "0,10,100,$2"
 done
 cp "$out"/range-dae-finetuned-*-300.png "$results/"
 recipe_metrics chains="$chains" walkback="$walkback" "${fields[@]}"

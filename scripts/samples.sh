@@ -16,14 +16,7 @@ fields=()
 for model in dae deep-dae-finetuned; do
   for walk in "score 100" "chain 300" "annealed 300" "langevin 300"; do
     set -- $walk
-    name=$model-$1-$2
-    t0=$(date +%s)
-    "$out/aelab" walk --model "$ckpts/$model.safetensors" --method "$1" --steps "$2" --chains "$chains" \
-      --snapshots "0,$2" --out "$out/$name.png" --samples-idx "$out/$name-idx3-ubyte" > /dev/null
-    t1=$(date +%s)
-    score=$("$out/aelab" samples score --idx "$out/$name-idx3-ubyte" --json)
-    echo "$name: $score (walk $(( t1 - t0 )) s, judge $(( $(date +%s) - t1 )) s)"
-    fields+=("$name=$score")
+    judge_walk "$model-$1-$2" "$ckpts/$model.safetensors" "$1" "$2" "0,$2"
   done
 done
 recipe_metrics chains="$chains" "${fields[@]}"
