@@ -30,13 +30,19 @@ func (n Noise) ApplyImagesAt(dst, src []float32, d int, seed uint64, step uint32
 	}
 	d = max(d, 1)
 	level := float32(n.Level)
-	levelOf := func(i int) float32 { return level }
+	var levels []float32 // a range's level of each image; nil for one level
 	if n.IsRange() {
-		levels := make([]float32, (len(src)+d-1)/d)
+		levels = make([]float32, (len(src)+d-1)/d)
 		for k := range levels {
 			levels[k] = n.LevelAt(seed, step, uint32(k))
 		}
-		levelOf = func(i int) float32 { return levels[i/d] }
+	}
+	// levelOf is value i's level; never reassigned, it is inlined into the loops below.
+	levelOf := func(i int) float32 {
+		if levels == nil {
+			return level
+		}
+		return levels[i/d]
 	}
 	switch n.Kind {
 	case Gaussian:
