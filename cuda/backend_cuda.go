@@ -759,7 +759,7 @@ func (s *sequence) updateTables(op plan.AdamOp, lists [][]plan.Slice, a *kernelA
 	}
 	a.ptr(p)
 	a.ptr(devptr(op.Counters))
-	return min(blocks(largest), 4096), nil
+	return min(max((largest+adamPer*threads-1)/(adamPer*threads), 1), 4096), nil
 }
 
 // advanceArgs appends the advance kernel's arguments after its counters: Adam's settings,

@@ -5,6 +5,10 @@ import "fmt"
 // threads is the block size of the kernels that run many threads.
 const threads = 256
 
+// adamPer is how many values of a parameter each thread of the Adam and SGD updates takes
+// (ADAM_PER in kernels.cu).
+const adamPer = 4
+
 // launch is how the backend runs one plan kernel: which CUDA function, the integer
 // arguments after its pointer arguments (out, then the inputs), and the grid.
 type launch struct {

@@ -86,23 +86,30 @@ func fusedKernel(name string, f *plan.Fusion, inputs int) (string, fusedLaunch, 
 	fmt.Fprintf(&src, "    const int rows = %d, cols = %d;\n    float s = 0.f;\n", rows, cols)
 	var l fusedLaunch
 	if f.Reduce != nil && f.Reduce.Axis == 0 {
-		// A block takes 32 columns; 8 lanes of threads take every 8th row (as sum_rows).
-		l.grid = (cols + 31) / 32
-		fmt.Fprintf(&src, `    __shared__ float part[8][33];
-    const int col = blockIdx.x * 32 + threadIdx.x %% 32, lane = threadIdx.x / 32;
-    if (col < cols)
-        for (int row = lane; row < rows; row += 8) {
+		// A block takes width columns, its lanes of threads every lanes-th row; the lanes'
+		// sums are then added pairwise in a fixed order. Blocks narrow (to 8 columns, a
+		// whole 32-byte sector of a row) until there are enough of them to fill the GPU:
+		// 32 columns a block left the 128 columns of a hidden layer to 4 blocks, 64 rows each.
+		width := sumWidth(cols)
+		lanes := threads / width
+		l.grid = (cols + width - 1) / width
+		fmt.Fprintf(&src, `    __shared__ float part[%[1]d][%[2]d + 1];
+    const int col = blockIdx.x * %[2]d + threadIdx.x %% %[2]d, lane = threadIdx.x / %[2]d;
+    if (col < cols) {
+#pragma unroll 4
+        for (int row = lane; row < rows; row += %[1]d) {
         const int i = row * cols + col;
-%s        }
-    part[lane][threadIdx.x %% 32] = s;
-    __syncthreads();
-    if (lane == 0 && col < cols) {
-        float t = part[0][threadIdx.x];
-        for (int l = 1; l < 8; l++) t += part[l][threadIdx.x];
-        reduceOut[col] = t;
+%[3]s        }
     }
+    part[lane][threadIdx.x %% %[2]d] = s;
+    __syncthreads();
+    for (int half = %[1]d / 2; half > 0; half /= 2) {
+        if (lane < half) part[lane][threadIdx.x %% %[2]d] += part[lane + half][threadIdx.x %% %[2]d];
+        __syncthreads();
+    }
+    if (lane == 0 && col < cols) reduceOut[col] = part[0][threadIdx.x];
 }
-`, value.String())
+`, lanes, width, value.String())
 		return src.String(), l, nil
 	}
 	n := rows * cols
@@ -112,11 +119,22 @@ func fusedKernel(name string, f *plan.Fusion, inputs int) (string, fusedLaunch, 
 %s    }
 `, value.String())
 	if f.Reduce != nil {
-		// Partial sums per block, added by the last block to finish (as sum_all).
-		l.grid = min(max((n+4*threads-1)/(4*threads), 1), 1024)
+		// Partial sums per block, added by the last block to finish (as sum_all). A value a
+		// thread: four a thread left the loads of a loss over 256×784 waiting in line.
+		l.grid = min(blocks(n), 2048)
 		l.scratch = l.grid
 		src.WriteString("    finish_sum(s, partial, done, reduceOut);\n")
 	}
 	src.WriteString("}\n")
 	return src.String(), l, nil
+}
+
+// sumWidth is how many columns a block of a fused sum over rows takes: 32, halved down to 8
+// while that leaves fewer than 128 blocks.
+func sumWidth(cols int) int {
+	width := 32
+	for width > 8 && (cols+width-1)/width < 128 {
+		width /= 2
+	}
+	return width
 }

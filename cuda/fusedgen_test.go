@@ -24,8 +24,8 @@ func TestFusedKernelSource(t *testing.T) {
 		extra  int
 	}{
 		{"none", nil, []string{"out0[i] = r1;", "out1[i] = r3;", "i < rows * cols"}, 784, 0},
-		{"everything", &plan.Reduce{Reg: 3, Axis: 2}, []string{"s += r3;", "float* partial, unsigned int* done", "finish_sum(s, partial, done, reduceOut);"}, 196, 196},
-		{"over rows", &plan.Reduce{Reg: 3, Axis: 0}, []string{"s += r3;", "for (int row = lane; row < rows; row += 8)", "reduceOut[col] = t;"}, 25, 0},
+		{"everything", &plan.Reduce{Reg: 3, Axis: 2}, []string{"s += r3;", "float* partial, unsigned int* done", "finish_sum(s, partial, done, reduceOut);"}, 784, 784},
+		{"over rows", &plan.Reduce{Reg: 3, Axis: 0}, []string{"s += r3;", "for (int row = lane; row < rows; row += 32)", "reduceOut[col] = part[0][threadIdx.x];"}, 98, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &plan.Fusion{Rows: 256, Cols: 784, Code: code, Stores: []int{1, 3}, Reduce: tc.reduce}
@@ -53,5 +53,17 @@ func TestFusedKernelSource(t *testing.T) {
 	}
 	if _, _, err := fusedKernel("f", &plan.Fusion{Rows: 1, Cols: 1, Code: []plan.Instr{{Kernel: "conv", A: plan.Operand{Reg: -1}}}}, 1); err == nil {
 		t.Error("a kernel with no CUDA counterpart was generated")
+	}
+}
+
+// TestSumWidth checks how many columns a block of a fused sum over rows takes: narrow
+// blocks for few columns, down to a sector of a row.
+func TestSumWidth(t *testing.T) {
+	for _, tc := range []struct{ cols, want int }{
+		{10, 8}, {128, 8}, {784, 8}, {1000, 8}, {2048, 16}, {3000, 16}, {4096, 32}, {8192, 32},
+	} {
+		if got := sumWidth(tc.cols); got != tc.want {
+			t.Errorf("sumWidth(%d) = %d, want %d", tc.cols, got, tc.want)
+		}
 	}
 }

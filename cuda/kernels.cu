@@ -7,6 +7,10 @@
 //
 // Sizes are ints: an MNIST batch is far from 2^31 values. common.cuh comes first.
 
+// ADAM_PER is how many values of a parameter each thread of adam and adam_advance updates
+// (cuda/backend_cuda.go's adamPer).
+#define ADAM_PER 4
+
 // counters is graph/plan's Counters; ops.h declares the same struct for the host.
 struct counters {
     unsigned int steps, batch, noise;
@@ -115,16 +119,36 @@ extern "C" __global__ void copy(float* out, const float* in, int n) {
 __device__ void adam_update(float** w, float** g, float** m, float** v, const int* sizes, const counters* c, float decayRate) {
     int p = blockIdx.y, n = sizes[p];
     float stepSize = c->stepSize * c->scale, beta1 = c->beta1, beta2 = c->beta2, eps = c->eps, invSqrtC2 = c->invSqrtC2;
+    float decay = decayRate != 0.f ? __fsub_rn(1.f, __fmul_rn(decayRate, c->scale)) : 1.f;
     float *wp = w[p], *gp = g[p], *mp = m[p], *vp = v[p];
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
-        float gi = gp[i];
-        float mi = beta1 * mp[i] + (1.f - beta1) * gi;
-        float vi = beta2 * vp[i] + (1.f - beta2) * gi * gi;
-        mp[i] = mi;
-        vp[i] = vi;
-        float wi = wp[i];
-        if (decayRate != 0.f) wi = __fmul_rn(wi, __fsub_rn(1.f, __fmul_rn(decayRate, c->scale)));
-        wp[i] = wi - stepSize * mi / (sqrtf(vi) * invSqrtC2 + eps);
+    // ADAM_PER values a thread, all loaded before any is stored: the compiler cannot move a
+    // load above a store through pointers that might alias, and one value at a time left
+    // each thread waiting on memory in turn.
+    for (int base = blockIdx.x * blockDim.x * ADAM_PER + threadIdx.x; base < n; base += gridDim.x * blockDim.x * ADAM_PER) {
+        float gi[ADAM_PER], mi[ADAM_PER], vi[ADAM_PER], wi[ADAM_PER];
+#pragma unroll
+        for (int k = 0; k < ADAM_PER; k++) {
+            int i = base + k * blockDim.x;
+            if (i < n) {
+                gi[k] = gp[i];
+                mi[k] = mp[i];
+                vi[k] = vp[i];
+                wi[k] = wp[i];
+            }
+        }
+#pragma unroll
+        for (int k = 0; k < ADAM_PER; k++) {
+            int i = base + k * blockDim.x;
+            if (i < n) {
+                float mk = beta1 * mi[k] + (1.f - beta1) * gi[k];
+                float vk = beta2 * vi[k] + (1.f - beta2) * gi[k] * gi[k];
+                mp[i] = mk;
+                vp[i] = vk;
+                float wk = wi[k];
+                if (decayRate != 0.f) wk = __fmul_rn(wk, decay);
+                wp[i] = wk - stepSize * mk / (sqrtf(vk) * invSqrtC2 + eps);
+            }
+        }
     }
 }
 

@@ -36,6 +36,15 @@ func TestOpCodesMatchKernels(t *testing.T) {
 }
 
 // TestEveryPlanKernelHasALaunch checks that the backend can run every kernel a plan uses.
+// TestAdamPerMatchesKernels keeps the updates' grid (adamPer) in step with the values each
+// of their threads takes (ADAM_PER).
+func TestAdamPerMatchesKernels(t *testing.T) {
+	m := regexp.MustCompile(`(?m)^#define ADAM_PER (\d+)$`).FindStringSubmatch(kernelSource())
+	if m == nil || m[1] != strconv.Itoa(adamPer) {
+		t.Errorf("kernels.cu defines ADAM_PER as %v, the Go code's adamPer is %d", m, adamPer)
+	}
+}
+
 func TestEveryPlanKernelHasALaunch(t *testing.T) {
 	for _, k := range plan.Kernels() {
 		if k == "gemm" || k == "fused" {
