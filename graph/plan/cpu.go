@@ -32,7 +32,7 @@ func NewCPU() *CPU { return NewCPUWithKernel(sgemm.Auto) }
 
 // NewCPUWithKernel is NewCPU with the matrix products forced onto one SGEMM kernel, for the
 // tests that check the plan with each; a kernel this processor lacks means sgemm.Best(), and
-// with the openblas tag OpenBLAS does every product whatever k is. The two assembly kernels
+// with the openblas tag OpenBLAS does every product whatever k is. The assembly kernels all
 // give the same bits, so aelab itself has no reason to choose.
 func NewCPUWithKernel(k sgemm.Kernel) *CPU {
 	c := &CPU{workers: runtime.GOMAXPROCS(0), gemmKernel: k, unaries: map[string]func(o, a []float32){}, binaries: map[string]*binaryLoops{}}

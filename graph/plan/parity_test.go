@@ -16,7 +16,7 @@ import (
 // sgemmKernels lists the SGEMM kernels this processor runs: the CPU plan is checked with each.
 func sgemmKernels() []sgemm.Kernel {
 	var ks []sgemm.Kernel
-	for _, k := range []sgemm.Kernel{sgemm.AVX512, sgemm.AVX2, sgemm.Gonum} {
+	for _, k := range []sgemm.Kernel{sgemm.AVX512, sgemm.AVX2, sgemm.NEON, sgemm.Gonum} {
 		if k.Available() {
 			ks = append(ks, k)
 		}

@@ -6,11 +6,15 @@ import (
 )
 
 // TestPeakGFLOPS measures each kernel's peak where the processor runs it (a positive,
-// finite figure) and none for gonum's.
+// finite figure) and none for gonum's; under -short with a hundredth of the rounds.
 func TestPeakGFLOPS(t *testing.T) {
-	for _, k := range []Kernel{AVX512, AVX2, Gonum} {
+	rounds := peakRounds
+	if testing.Short() {
+		rounds /= 100
+	}
+	for _, k := range []Kernel{AVX512, AVX2, NEON, Gonum} {
 		t.Run(k.String(), func(t *testing.T) {
-			got := PeakGFLOPS(k)
+			got := peakGFLOPS(k, rounds)
 			switch {
 			case k == Gonum || !k.Available():
 				if got != 0 {

@@ -33,6 +33,7 @@ const (
 	AVX512               // AVX-512F assembly, 8×32 micro-tiles (amd64)
 	AVX2                 // AVX2/FMA assembly, 6×16 micro-tiles (amd64)
 	Gonum                // gonum's pure-Go Sgemm (any processor)
+	NEON                 // Advanced SIMD assembly, 8×12 micro-tiles (arm64)
 )
 
 // String names the kernel as aelab reports it.
@@ -46,6 +47,8 @@ func (k Kernel) String() string {
 		return "AVX2/FMA assembly"
 	case Gonum:
 		return "gonum"
+	case NEON:
+		return "NEON assembly"
 	}
 	return fmt.Sprintf("sgemm.Kernel(%d)", uint8(k))
 }
@@ -53,10 +56,11 @@ func (k Kernel) String() string {
 // Available reports whether this processor runs k. Auto and Gonum run everywhere.
 func (k Kernel) Available() bool { return k == Auto || k == Gonum || hasKernel(k) }
 
-// Best returns the kernel Auto runs on this processor: AVX-512 where the processor has
-// AVX-512F, else AVX2 where it has AVX2 and FMA, else gonum.
+// Best returns the kernel Auto runs on this processor: on amd64 AVX-512 where the processor
+// has AVX-512F, else AVX2 where it has AVX2 and FMA; NEON on every arm64 processor; gonum
+// everywhere else.
 func Best() Kernel {
-	for _, k := range []Kernel{AVX512, AVX2} {
+	for _, k := range []Kernel{AVX512, AVX2, NEON} {
 		if hasKernel(k) {
 			return k
 		}

@@ -34,7 +34,7 @@ func random(rng *rand.Rand, n int) []float32 {
 // kernels lists the kernels this processor runs, skipping the others by name.
 func kernels(t testing.TB) []Kernel {
 	var ks []Kernel
-	for _, k := range []Kernel{AVX512, AVX2, Gonum} {
+	for _, k := range []Kernel{AVX512, AVX2, NEON, Gonum} {
 		if k.Available() {
 			ks = append(ks, k)
 		} else {
@@ -106,6 +106,135 @@ func planShapes(short bool) [][3]int {
 	return shapes
 }
 
+// fma32 is x·y + z rounded once to float32, as FMLA and VFMADD231PS compute it. The product
+// of two float32s is exact in float64; the sum is rounded to odd (to nearest, then, if that
+// was inexact and even, to the odd neighbour on the exact sum's side) so that rounding it
+// again to float32 gives the correctly rounded sum. float32(math.FMA(x, y, z)) would round
+// twice and differ where the float64 sum lands on a float32 tie.
+func fma32(x, y, z float32) float32 {
+	p, w := float64(x)*float64(y), float64(z)
+	s := p + w
+	d := s - p
+	e := (p - (s - d)) + (w - d) // s + e = p + w exactly (Knuth's TwoSum), s ≠ 0 where e ≠ 0
+	if bits := math.Float64bits(s); e != 0 && bits&1 == 0 && !math.IsInf(s, 0) {
+		if (e > 0) == (s > 0) {
+			bits++ // the next float64 away from zero
+		} else {
+			bits--
+		}
+		s = math.Float64frombits(bits)
+	}
+	return float32(s)
+}
+
+// TestFMA32 checks fma32 where rounding twice goes wrong: (1 + 2⁻¹²)² is a float32 tie, and
+// a tiny addend moves the exact sum off it by less than a float64 can show.
+func TestFMA32(t *testing.T) {
+	const tiny = 0x1p-80 // far below half an ulp of float64 near 1
+	for _, c := range []struct {
+		name    string
+		x, y, z float32
+		want    float32
+	}{
+		{"exact", 3, 5, 7, 22},
+		{"a tie: to even", 1 + 0x1p-12, 1 + 0x1p-12, 0, 1 + 0x1p-11},
+		{"just past a tie: up", 1 + 0x1p-12, 1 + 0x1p-12, tiny, 1 + 0x1p-11 + 0x1p-23}, // float32(math.FMA(…)) is down
+		{"just short of a tie: down", 1 + 0x1p-12, 1 + 0x1p-12, -tiny, 1 + 0x1p-11},
+		{"cancellation", 1 + 0x1p-12, 1 + 0x1p-12, -1, 0x1p-11 + 0x1p-24},
+		{"overflow", 0x1p100, 0x1p100, 0, float32(math.Inf(1))},
+	} {
+		if got := fma32(c.x, c.y, c.z); math.Float32bits(got) != math.Float32bits(c.want) {
+			t.Errorf("%s: fma32(%g, %g, %g) = %g, want %g", c.name, c.x, c.y, c.z, got, c.want)
+		}
+	}
+}
+
+// contract computes op(a)·op(b) (m×k by k×n, row-major) as doc.go says every assembly kernel
+// does: each element is the sum of its k products in k order by fused multiply-adds from
+// zero within each block of kc values of k; the blocks' sums are then added in order.
+func contract(a, b []float32, m, n, k int) []float32 {
+	c := make([]float32, m*n)
+	block := make([]float32, n)
+	for i := range m {
+		row := c[i*n : (i+1)*n]
+		for p0 := 0; p0 < k; p0 += kc {
+			clear(block)
+			for p := p0; p < min(p0+kc, k); p++ {
+				x, bp := a[i*k+p], b[p*n:(p+1)*n]
+				for j, y := range bp {
+					block[j] = fma32(x, y, block[j])
+				}
+			}
+			if p0 == 0 {
+				copy(row, block)
+				continue
+			}
+			for j := range row {
+				row[j] += block[j]
+			}
+		}
+	}
+	return c
+}
+
+// stored returns the m×n row-major x as a product's operand is stored: itself, or its
+// transpose (n×m) when t.
+func stored(x []float32, m, n int, t bool) []float32 {
+	if !t {
+		return x
+	}
+	xt := make([]float32, len(x))
+	for i := range m {
+		for j := range n {
+			xt[j*m+i] = x[i*n+j]
+		}
+	}
+	return xt
+}
+
+// TestKernelsKeepTheContract requires every assembly kernel this processor runs to give the
+// bits of contract, in all four transpose forms, so that AVX-512, AVX2 and NEON give the same
+// bits and a CPU run repeats exactly whichever the processor picks (the seed preset's
+// committed metrics); gonum's kernel must agree to rounding (TestGemm checks every kernel
+// against a float64 product). The shapes are a 1×1×2 product whose second multiply-add comes
+// out wrong if rounded twice (TestFMA32's tie), and the plans' short list, which has edge
+// tiles both ways, several k-blocks and several workers; the full list would keep the Go
+// model busy for a minute (TestAVX512MatchesAVX2 compares the amd64 kernels on it).
+func TestKernelsKeepTheContract(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	shapes := append([][3]int{{1, 1, 2}}, planShapes(true)...)
+	kerns := kernels(t)
+	for si, s := range shapes {
+		m, n, k := s[0], s[1], s[2]
+		a, b := random(rng, m*k), random(rng, k*n) // op(a) and op(b)
+		if si == 0 {
+			a, b = []float32{0x1p-40, 1 + 0x1p-12}, []float32{0x1p-40, 1 + 0x1p-12}
+		}
+		want := contract(a, b, m, n, k)
+		for _, kern := range kerns {
+			mul := Multiplier{Kernel: kern}
+			for _, tA := range []bool{false, true} {
+				for _, tB := range []bool{false, true} {
+					lda, ldb := leading(tA, tB, m, n, k)
+					got := random(rng, m*n) // stale values must be overwritten
+					mul.Gemm(tA, tB, m, n, k, stored(a, m, k, tA), lda, stored(b, k, n, tB), ldb, got, n)
+					for i := range want {
+						if kern == Gonum {
+							if math.Abs(float64(got[i])-float64(want[i])) > 1e-5*math.Sqrt(float64(k))+1e-6 {
+								t.Fatalf("%s %dx%dx%d transA=%v transB=%v: c[%d] = %g, the contract gives %g",
+									kern, m, n, k, tA, tB, i, got[i], want[i])
+							}
+						} else if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%s %dx%dx%d transA=%v transB=%v: c[%d] = %x, the contract gives %x",
+								kern, m, n, k, tA, tB, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestAVX512MatchesAVX2 requires the AVX-512 kernel to give the AVX2 kernel's bits on every
 // product shape of aelab's plans, in all four transpose forms: a CPU run must repeat exactly
 // whichever kernel the processor picks (the seed preset's committed metrics).
@@ -137,7 +266,7 @@ func TestAVX512MatchesAVX2(t *testing.T) {
 
 // TestUnavailableKernel checks that a kernel the processor lacks falls back to Best.
 func TestUnavailableKernel(t *testing.T) {
-	for _, k := range []Kernel{AVX512, AVX2} {
+	for _, k := range []Kernel{AVX512, AVX2, NEON} {
 		if k.Available() {
 			continue
 		}
@@ -187,5 +316,5 @@ func BenchmarkKernels(b *testing.B) {
 
 // kernelTag is a kernel's name in benchmark output.
 func kernelTag(k Kernel) string {
-	return map[Kernel]string{AVX512: "avx512", AVX2: "avx2", Gonum: "gonum"}[k]
+	return map[Kernel]string{AVX512: "avx512", AVX2: "avx2", NEON: "neon", Gonum: "gonum"}[k]
 }
