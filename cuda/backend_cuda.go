@@ -219,9 +219,11 @@ func (b *backend) start(ordinal int) error {
 		o.blas = nil
 		return fmt.Errorf("cuda: cuBLAS handle: %s", blasStatus(s))
 	}
-	if s := C.cublasLtCreate(&o.lt); s != C.CUBLAS_STATUS_SUCCESS {
-		o.lt = nil
-		return fmt.Errorf("cuda: cuBLASLt handle: %s", blasStatus(s))
+	if b.gemm != GEMMCublas { // only the paths that use it: the default does not depend on cuBLASLt starting
+		if s := C.cublasLtCreate(&o.lt); s != C.CUBLAS_STATUS_SUCCESS {
+			o.lt = nil
+			return fmt.Errorf("cuda: cuBLASLt handle: %s", blasStatus(s))
+		}
 	}
 	if o.workspace, err = cu.MemAlloc(workspaceBytes); err != nil {
 		return fmt.Errorf("cuda: cuBLAS workspace: %w", err)
