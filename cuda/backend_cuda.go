@@ -3,7 +3,7 @@
 package cuda
 
 /*
-#cgo LDFLAGS: -lcublas -lcuda -lnvrtc
+#cgo LDFLAGS: -lcublasLt -lcublas -lcuda -lnvrtc
 #include <stdlib.h>
 #include <nvrtc.h>
 #include "ops.h"
@@ -39,9 +39,18 @@ const (
 	noiseSaltPepper
 )
 
-// workspaceBytes is cuBLAS's workspace, set once so that no SGEMM allocates memory while a
-// step is being captured (32 MiB is what NVIDIA advises for Hopper).
+// workspaceBytes is the SGEMMs' workspace, allocated once so that no SGEMM allocates memory
+// while a step is being captured (32 MiB is what NVIDIA advises for Hopper). cuBLAS and
+// cuBLASLt share it: every SGEMM runs on the backend's one stream, one after another.
 const workspaceBytes = 32 << 20
+
+// ltCandidates is how many of cuBLASLt's heuristic algorithms are asked for a product:
+// GEMMLt takes the first of them, GEMMTuned times them all.
+const ltCandidates = 8
+
+// GEMMTuned times each candidate tuneRounds times, each time tuneRuns products captured into
+// one graph and launched once (aelab_time, as Profile times), and keeps each one's fastest.
+const tuneRounds, tuneRuns = 3, 10
 
 // backend runs plans on one CUDA device. A goroutine locked to its OS thread owns the
 // context and makes every CUDA call; the executor hands it whole runs (plan.Runner). All
@@ -51,6 +60,7 @@ type backend struct {
 	name      string
 	replay    bool
 	tf32      bool
+	gemm      GEMM
 	fold      bool // Adam and the counters' advance in one launch (not with the plan's NoFusion)
 	work      chan func()
 	stop      chan struct{}
@@ -65,12 +75,14 @@ type owned struct {
 	ctx       cu.CUContext
 	stream    C.CUstream
 	blas      C.cublasHandle_t
+	lt        C.cublasLtHandle_t
 	workspace cu.DevicePtr
 	fns       map[string]C.CUfunction
 	params    map[*graph.Param]*paramBuffer
 	seqs      map[*sequence]bool
-	generated map[string]cu.Module // fused kernels by their source
-	major     int                  // the device's compute capability
+	generated map[string]cu.Module     // fused kernels by their source
+	tuned     map[gemmShape]gemmChoice // GEMMTuned's choices, by product
+	major     int                      // the device's compute capability
 	minor     int
 }
 
@@ -86,13 +98,17 @@ var (
 )
 
 // Open starts a backend on device ordinal: a context, the kernels compiled by NVRTC for the
-// device's compute capability, a stream and a cuBLAS handle on it. Training steps are
-// captured into CUDA graphs and replayed.
+// device's compute capability, a stream, a cuBLAS handle on it and a cuBLASLt handle.
+// Training steps are captured into CUDA graphs and replayed.
 func Open(ordinal int) (graph.Backend, error) { return OpenWith(ordinal, Options{}) }
 
 // OpenWith is Open with options.
 func OpenWith(ordinal int, opt Options) (graph.Backend, error) {
-	b := &backend{replay: !opt.NoReplay, tf32: opt.TF32, fold: !opt.Plan.NoFusion, work: make(chan func()), stop: make(chan struct{}), stopped: make(chan struct{})}
+	if opt.GEMM > GEMMTuned {
+		return nil, fmt.Errorf("cuda: unknown GEMM path %v", opt.GEMM)
+	}
+	b := &backend{replay: !opt.NoReplay, tf32: opt.TF32, gemm: opt.GEMM, fold: !opt.Plan.NoFusion,
+		work: make(chan func()), stop: make(chan struct{}), stopped: make(chan struct{})}
 	ready := make(chan struct{})
 	go b.loop(ordinal, ready)
 	<-ready
@@ -163,12 +179,17 @@ func (b *backend) start(ordinal int) error {
 	if err != nil {
 		return fmt.Errorf("cuda: device %d: %w", ordinal, err)
 	}
-	b.name = fmt.Sprintf("cuda:%d (%s)", ordinal, name)
+	notes := []string{name}
 	if b.tf32 {
-		b.name = fmt.Sprintf("cuda:%d (%s, TF32 products)", ordinal, name)
+		notes = append(notes, "TF32 products")
 	}
+	if b.gemm != GEMMCublas {
+		notes = append(notes, "GEMM "+b.gemm.String())
+	}
+	b.name = fmt.Sprintf("cuda:%d (%s)", ordinal, strings.Join(notes, ", "))
 	o := &b.owner
 	o.params, o.seqs, o.fns = map[*graph.Param]*paramBuffer{}, map[*sequence]bool{}, map[string]C.CUfunction{}
+	o.tuned = map[gemmShape]gemmChoice{}
 	o.generated, o.major, o.minor = map[string]cu.Module{}, major, minor
 	if o.ctx, err = dev.MakeContext(cu.SchedAuto); err != nil {
 		return fmt.Errorf("cuda: context on device %d: %w", ordinal, err)
@@ -196,23 +217,43 @@ func (b *backend) start(ordinal int) error {
 	}
 	if s := C.cublasCreate(&o.blas); s != C.CUBLAS_STATUS_SUCCESS {
 		o.blas = nil
-		return fmt.Errorf("cuda: cuBLAS handle: status %d", int(s))
+		return fmt.Errorf("cuda: cuBLAS handle: %s", blasStatus(s))
+	}
+	if b.gemm != GEMMCublas { // only the paths that use it: the default does not depend on cuBLASLt starting
+		if s := C.cublasLtCreate(&o.lt); s != C.CUBLAS_STATUS_SUCCESS {
+			o.lt = nil
+			return fmt.Errorf("cuda: cuBLASLt handle: %s", blasStatus(s))
+		}
 	}
 	if o.workspace, err = cu.MemAlloc(workspaceBytes); err != nil {
 		return fmt.Errorf("cuda: cuBLAS workspace: %w", err)
 	}
 	if s := C.cublasSetStream(o.blas, o.stream); s != C.CUBLAS_STATUS_SUCCESS {
-		return fmt.Errorf("cuda: cuBLAS stream: status %d", int(s))
+		return fmt.Errorf("cuda: cuBLAS stream: %s", blasStatus(s))
 	}
 	if s := C.cublasSetWorkspace(o.blas, devicePointer(C.CUdeviceptr(o.workspace)), workspaceBytes); s != C.CUBLAS_STATUS_SUCCESS {
-		return fmt.Errorf("cuda: cuBLAS workspace: status %d", int(s))
+		return fmt.Errorf("cuda: cuBLAS workspace: %s", blasStatus(s))
 	}
 	if b.tf32 {
 		if s := C.cublasSetMathMode(o.blas, C.CUBLAS_TF32_TENSOR_OP_MATH); s != C.CUBLAS_STATUS_SUCCESS {
-			return fmt.Errorf("cuda: cuBLAS TF32 math: status %d", int(s))
+			return fmt.Errorf("cuda: cuBLAS TF32 math: %s", blasStatus(s))
 		}
 	}
 	return nil
+}
+
+// blasStatus names a cuBLAS or cuBLASLt status.
+func blasStatus(s C.cublasStatus_t) string {
+	if name := C.cublasGetStatusName(s); name != nil {
+		return fmt.Sprintf("%s (%d)", C.GoString(name), int(s))
+	}
+	return fmt.Sprintf("status %d", int(s))
+}
+
+// blas is what the SGEMMs of ops.h run with: both handles and the workspace.
+func (b *backend) blas() C.aelab_blas {
+	o := &b.owner
+	return C.aelab_blas{blas: o.blas, lt: o.lt, workspace: C.CUdeviceptr(o.workspace), workspaceBytes: workspaceBytes}
 }
 
 // compileKernels turns aelab's kernels into PTX for the device's compute capability.
@@ -274,6 +315,9 @@ func (b *backend) release() {
 	}
 	for _, m := range o.generated {
 		m.Unload()
+	}
+	if o.lt != nil {
+		C.cublasLtDestroy(o.lt)
 	}
 	if o.blas != nil {
 		C.cublasDestroy(o.blas)
@@ -635,8 +679,7 @@ func (s *sequence) resolve(o *C.aelab_op, op plan.Op, gen generated) error {
 		s.names = append(s.names, plan.Describe(op))
 		switch op.Kernel {
 		case "gemm":
-			s.gemm(o, op)
-			return nil
+			return s.gemm(o, op)
 		case "fused":
 			return s.fused(o, op, gen.fn, gen.launch)
 		}
@@ -844,8 +887,11 @@ func (s *sequence) fused(o *C.aelab_op, op plan.KernelOp, fn C.CUfunction, l fus
 }
 
 // gemm fills o with an SGEMM. cuBLAS is column-major, and a row-major matrix is its
-// transpose: C = op(A)·op(B) row-major is Cᵀ = op(B)ᵀ·op(A)ᵀ column-major.
-func (s *sequence) gemm(o *C.aelab_op, op plan.KernelOp) {
+// transpose: C = op(A)·op(B) row-major is Cᵀ = op(B)ᵀ·op(A)ᵀ column-major. The fields are
+// cublasSgemm's arguments; with GEMMLt and GEMMTuned, aelab_lt_describe derives cuBLASLt's
+// descriptors from them, so both calls compute the same product. The op's name says which
+// call runs it.
+func (s *sequence) gemm(o *C.aelab_op, op plan.KernelOp) error {
 	m, n, k, transA, transB := op.Dims[0], op.Dims[1], op.Dims[2], op.Dims[3] == 1, op.Dims[4] == 1
 	lda, ldb := k, n
 	if transA {
@@ -860,6 +906,173 @@ func (s *sequence) gemm(o *C.aelab_op, op plan.KernelOp) {
 	o.a, o.lda = (*C.float)(devicePointer(ptr(op.In[1]))), C.int(ldb)
 	o.b, o.ldb = (*C.float)(devicePointer(ptr(op.In[0]))), C.int(lda)
 	o.c, o.ldc = (*C.float)(devicePointer(ptr(op.Out))), C.int(n)
+
+	at := len(s.names) - 1 // resolve named the op
+	if s.b.gemm == GEMMCublas {
+		s.names[at] += " (cublas)"
+		return nil
+	}
+	// GEMMLt takes the first that cuBLASLt says can run; asking for a few more is cheap.
+	algos, err := s.b.ltAlgos(o, ltCandidates)
+	if err != nil {
+		return fmt.Errorf("cuda: %s: %w", s.names[at], err)
+	}
+	switch {
+	case len(algos) == 0:
+		C.aelab_lt_free(o)
+		s.names[at] += " (cublas: cuBLASLt has no algorithm for it)"
+	case s.b.gemm == GEMMLt:
+		o.lt, o.algo = 1, algos[0].algo
+		s.names[at] += " (lt)"
+	default:
+		c, err := s.b.tune(o, algos)
+		if err != nil {
+			return fmt.Errorf("cuda: tune %s: %w", s.names[at], err)
+		}
+		if !c.lt {
+			C.aelab_lt_free(o)
+		}
+		o.lt, o.algo = C.int(boolInt(c.lt)), c.algo
+		s.names[at] += " (" + c.label + ")"
+	}
+	return nil
+}
+
+// ltAlgos makes o's cuBLASLt descriptors (the sequence frees them with o) and returns up to
+// want of the algorithms cuBLASLt's heuristic offers for its product, best first; none where
+// it offers none.
+func (b *backend) ltAlgos(o *C.aelab_op, want int) ([]C.cublasLtMatmulHeuristicResult_t, error) {
+	var call *C.char // a static string of ops.h
+	if st := C.aelab_lt_describe(o, C.int(boolInt(b.tf32)), &call); st != C.CUBLAS_STATUS_SUCCESS {
+		return nil, fmt.Errorf("%s: %s", C.GoString(call), blasStatus(st))
+	}
+	res := make([]C.cublasLtMatmulHeuristicResult_t, want) // no Go pointers in it: cgo may take it
+	var found C.int
+	if st := C.aelab_lt_algos(o, b.owner.lt, workspaceBytes, &res[0], C.int(want), &found, &call); st != C.CUBLAS_STATUS_SUCCESS {
+		return nil, fmt.Errorf("%s: %s", C.GoString(call), blasStatus(st))
+	}
+	return res[:int(found)], nil
+}
+
+// gemmShape is what a product's timing depends on: its sizes, transposes, leading
+// dimensions and its matrices' alignments (cuBLASLt's algorithms ask for some).
+type gemmShape struct {
+	transA, transB, m, n, k, lda, ldb, ldc int
+	alignA, alignB, alignC                 uint32
+}
+
+// gemmChoice is GEMMTuned's choice for a product: cublasSgemm, or cublasLtMatmul with algo.
+type gemmChoice struct {
+	lt    bool
+	algo  C.cublasLtMatmulAlgo_t
+	label string // for the op's name
+}
+
+// tune returns the fastest way to compute o's product: cublasSgemm or cublasLtMatmul with
+// one of algos (cuBLASLt's heuristic's, best first), each timed on zeroed scratch matrices
+// of o's sizes and alignments, so that no buffer of a plan is touched. A product of the
+// same shape is timed once per backend.
+func (b *backend) tune(o *C.aelab_op, algos []C.cublasLtMatmulHeuristicResult_t) (gemmChoice, error) {
+	shape := gemmShape{transA: int(o.transA), transB: int(o.transB), m: int(o.m), n: int(o.n), k: int(o.k),
+		lda: int(o.lda), ldb: int(o.ldb), ldc: int(o.ldc),
+		alignA: uint32(C.aelab_alignment(unsafe.Pointer(o.a))), alignB: uint32(C.aelab_alignment(unsafe.Pointer(o.b))),
+		alignC: uint32(C.aelab_alignment(unsafe.Pointer(o.c)))}
+	if c, ok := b.owner.tuned[shape]; ok {
+		return c, nil
+	}
+	// The trial op is o pointing at scratch matrices, in C memory, as every op cgo is given.
+	trial := (*C.aelab_op)(C.malloc(C.size_t(unsafe.Sizeof(C.aelab_op{}))))
+	defer C.free(unsafe.Pointer(trial))
+	*trial = *o
+	// A stored matrix of rows×cols with leading dimension ld spans ld·cols floats.
+	colsA, colsB := shape.k, shape.n
+	if shape.transA == 1 {
+		colsA = shape.m
+	}
+	if shape.transB == 1 {
+		colsB = shape.k
+	}
+	var scratch []cu.DevicePtr
+	defer func() {
+		b.Sync()
+		for _, p := range scratch {
+			cu.MemFree(p)
+		}
+	}()
+	place := func(like unsafe.Pointer, floats int) (unsafe.Pointer, error) {
+		p, err := b.alloc(4*floats + 256) // 256-byte aligned, and room to shift to like's alignment
+		if err != nil {
+			return nil, err
+		}
+		scratch = append(scratch, p)
+		return devicePointer(C.CUdeviceptr(p) + C.CUdeviceptr(uintptr(like)%256)), nil
+	}
+	a, err := place(unsafe.Pointer(o.a), shape.lda*colsA)
+	if err != nil {
+		return gemmChoice{}, err
+	}
+	bm, err := place(unsafe.Pointer(o.b), shape.ldb*colsB)
+	if err != nil {
+		return gemmChoice{}, err
+	}
+	c, err := place(unsafe.Pointer(o.c), shape.ldc*shape.n)
+	if err != nil {
+		return gemmChoice{}, err
+	}
+	trial.a, trial.b, trial.c = (*C.float)(a), (*C.float)(bm), (*C.float)(c)
+
+	// Candidate 0 is cublasSgemm, candidate i > 0 algos[i-1].
+	choose := func(i int) {
+		trial.lt = C.int(boolInt(i > 0))
+		if i > 0 {
+			trial.algo = algos[i-1].algo
+		}
+	}
+	best := make([]float32, len(algos)+1)
+	for i := range best {
+		best[i] = float32(math.Inf(1))
+		choose(i)
+		f := C.aelab_failure{index: -1}
+		// Uncaptured first: the first call loads what capturing must not.
+		if r := C.aelab_run(trial, 1, 1, b.stream(), b.blas(), &f); r != C.CUDA_SUCCESS {
+			return gemmChoice{}, tuneFailed(i, r, f)
+		}
+	}
+	for range tuneRounds {
+		for i := range best {
+			choose(i)
+			var ms C.float
+			f := C.aelab_failure{index: -1}
+			if r := C.aelab_time(trial, tuneRuns, b.stream(), b.blas(), &ms, &f); r != C.CUDA_SUCCESS {
+				return gemmChoice{}, tuneFailed(i, r, f)
+			}
+			best[i] = min(best[i], float32(ms))
+		}
+	}
+	fastest := 0
+	for i, t := range best {
+		if t < best[fastest] {
+			fastest = i
+		}
+	}
+	choice := gemmChoice{label: fmt.Sprintf("cublas, tuned against %d cuBLASLt algorithms", len(algos))}
+	if fastest > 0 {
+		choice = gemmChoice{lt: true, algo: algos[fastest-1].algo, label: fmt.Sprintf("lt, tuned: heuristic's #%d of %d", fastest, len(algos))}
+	}
+	b.owner.tuned[shape] = choice
+	return choice, nil
+}
+
+// tuneFailed describes a failure to run or time tune's candidate i.
+func tuneFailed(i int, r C.CUresult, f C.aelab_failure) error {
+	what := "cublasSgemm"
+	if i > 0 {
+		what = fmt.Sprintf("cublasLtMatmul with the heuristic's algorithm #%d", i)
+	}
+	if f.blas != 0 {
+		return fmt.Errorf("%s: %s", what, blasStatus(C.cublasStatus_t(f.blas)))
+	}
+	return fmt.Errorf("%s: %w", what, cuErr(r))
 }
 
 // failed describes where a run stopped.
@@ -869,7 +1082,11 @@ func (s *sequence) failed(r C.CUresult, f C.aelab_failure) error {
 		where = s.names[i]
 	}
 	if f.blas != 0 {
-		return fmt.Errorf("cuda: cuBLAS SGEMM in %s: status %d", where, int(f.blas))
+		call := "cuBLAS SGEMM"
+		if f.lt != 0 {
+			call = "cuBLASLt matmul"
+		}
+		return fmt.Errorf("cuda: %s in %s: %s", call, where, blasStatus(C.cublasStatus_t(f.blas)))
 	}
 	return fmt.Errorf("cuda: %s: %w", where, cuErr(r))
 }
@@ -890,7 +1107,7 @@ func (s *sequence) Run(n int) error {
 	s.runs += n
 	if first || !s.b.replay {
 		f := C.aelab_failure{index: -1}
-		if r := C.aelab_run(s.ops, C.int(s.n), C.int(n), s.b.stream(), s.b.owner.blas, &f); r != C.CUDA_SUCCESS {
+		if r := C.aelab_run(s.ops, C.int(s.n), C.int(n), s.b.stream(), s.b.blas(), &f); r != C.CUDA_SUCCESS {
 			return s.failed(r, f)
 		}
 		return nil
@@ -910,7 +1127,7 @@ func (s *sequence) replay(exec *C.CUgraphExec, runs, times int) error {
 		// Captured into a local: cgo refuses a pointer into s, which holds Go pointers.
 		var captured C.CUgraphExec
 		f := C.aelab_failure{index: -1}
-		if r := C.aelab_capture(s.ops, C.int(s.n), C.int(runs), s.b.stream(), s.b.owner.blas, &captured, &f); r != C.CUDA_SUCCESS {
+		if r := C.aelab_capture(s.ops, C.int(s.n), C.int(runs), s.b.stream(), s.b.blas(), &captured, &f); r != C.CUDA_SUCCESS {
 			return fmt.Errorf("capture: %w", s.failed(r, f))
 		}
 		*exec = captured
@@ -937,7 +1154,7 @@ func (s *sequence) Profile(times int) ([]plan.OpTime, error) {
 	for i := range all {
 		var ms C.float
 		f := C.aelab_failure{index: -1}
-		if r := C.aelab_time(&all[i], C.int(times), s.b.stream(), s.b.owner.blas, &ms, &f); r != C.CUDA_SUCCESS {
+		if r := C.aelab_time(&all[i], C.int(times), s.b.stream(), s.b.blas(), &ms, &f); r != C.CUDA_SUCCESS {
 			if f.index >= 0 {
 				f.index = C.int(i)
 			}
@@ -964,6 +1181,12 @@ func (s *sequence) free() error {
 	}
 	for _, p := range s.device {
 		errs = append(errs, cu.MemFree(p))
+	}
+	if s.ops != nil {
+		ops := unsafe.Slice(s.ops, s.n) // ops[s.n:] were never filled
+		for i := range ops {
+			C.aelab_lt_free(&ops[i]) // before the op array goes with mallocs
+		}
 	}
 	for _, m := range s.mallocs {
 		C.free(m)

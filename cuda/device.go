@@ -1,6 +1,11 @@
 package cuda
 
-import "github.com/aelab/aelab/graph/plan"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aelab/aelab/graph/plan"
+)
 
 // Device describes one CUDA device.
 type Device struct {
@@ -26,6 +31,52 @@ type Options struct {
 	// mantissas, FP32 accumulation), as JAX does by default on GPUs that have them: faster,
 	// and about 1e-3 relative error in each product instead of 1e-7.
 	TF32 bool
+	// GEMM chooses the library call that computes each matrix product (the zero value:
+	// cublasSgemm).
+	GEMM GEMM
 	// Plan configures the plans the backend compiles.
 	Plan plan.Options
+}
+
+// GEMM is how the backend computes a plan's matrix products.
+type GEMM uint8
+
+const (
+	// GEMMCublas calls cublasSgemm, which picks its kernel by cuBLAS's own heuristics.
+	GEMMCublas GEMM = iota
+	// GEMMLt calls cublasLtMatmul with the first algorithm cuBLASLt's heuristic offers for
+	// each product's shape, transposes and alignments (cublasSgemm where it offers none).
+	GEMMLt
+	// GEMMTuned times, for each product when its sequence is prepared, cublasSgemm and up to
+	// 8 of the algorithms cuBLASLt's heuristic offers, and keeps the fastest. The choice
+	// depends on timings, so two runs may round differently in the last bits; GEMMCublas
+	// and GEMMLt choose the same way every time.
+	GEMMTuned
+)
+
+// String gives the name ParseGEMM reads.
+func (g GEMM) String() string {
+	switch g {
+	case GEMMCublas:
+		return "cublas"
+	case GEMMLt:
+		return "lt"
+	case GEMMTuned:
+		return "tuned"
+	}
+	return fmt.Sprintf("GEMM(%d)", uint8(g))
+}
+
+// ParseGEMM reads a GEMM path by name: cublas, lt or tuned ("" is cublas).
+func ParseGEMM(name string) (GEMM, error) {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if n == "" {
+		return GEMMCublas, nil
+	}
+	for _, g := range []GEMM{GEMMCublas, GEMMLt, GEMMTuned} {
+		if n == g.String() {
+			return g, nil
+		}
+	}
+	return GEMMCublas, fmt.Errorf("cuda: unknown GEMM path %q (want cublas, lt or tuned)", name)
 }

@@ -1,9 +1,10 @@
 // Package cuda runs aelab's compiled plans (package graph/plan) on an NVIDIA GPU through
 // gorgonia.org/cu: device buffers for every value of a plan, cuBLAS SGEMM for the matrix
-// products, aelab's own kernels (kernels.cu, compiled by NVRTC when the backend opens, for
-// the device's compute capability) for everything else, Adam as one kernel over all
-// parameters, and the training images kept on the device, each batch gathered and
-// corrupted there with the counter-based noise the CPU draws.
+// products (or cuBLASLt's cublasLtMatmul: Options.GEMM), aelab's own kernels (kernels.cu,
+// compiled by NVRTC when the backend opens, for the device's compute capability) for
+// everything else, Adam as one kernel over all parameters, and the training images kept on
+// the device, each batch gathered and corrupted there with the counter-based noise the CPU
+// draws.
 //
 // A prepared sequence of operations (a plan's steps, and around a training step the batch
 // gathered, Adam and the step counters advanced) is queued by one cgo call (ops.h); from its

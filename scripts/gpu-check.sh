@@ -13,6 +13,8 @@
 #      after the first; aelab as it runs by default (steps replayed as CUDA graphs, chains of
 #      elementwise kernels fused into generated kernels), with --tf32 (as JAX's default
 #      precision) and with --no-replay; JAX at its default and at float32 precision;
+#   3b. the GEMM paths (--gemm cublas, lt, tuned) against each other: 784-128 at batch 256 and
+#      32, float32 and TF32, seconds per epoch as in 3;
 #   4. each operation of aelab's training step timed alone (bench --profile), against the
 #      step's time; where Nsight Systems is installed, the GPU kernels of two epochs, aelab's
 #      and JAX's;
@@ -129,8 +131,38 @@ done
 tail -3 "$work/ref.err" "$work/bench.err" 2>/dev/null | sed 's/^/    /' >> "$report"
 
 say ""
+say "## 3b. what computes the products (--gemm): 784-128, seconds per epoch (median of the epochs after the first)"
+say ""
+say "cublas: cublasSgemm; lt: cublasLtMatmul with the first algorithm of cuBLASLt's heuristic;"
+say "tuned: the fastest of cublasSgemm and up to 8 heuristic algorithms, timed when the plan is prepared."
+say ""
+say "| batch | products | cublas | lt | tuned | cublas / lt | cublas / tuned |"
+say "|---|---|---|---|---|---|---|"
+gemms=""
+: > "$work/gemm.err"
+for batch in 256 32; do
+  for prec in float32 tf32; do
+    flag=()
+    [[ $prec == tf32 ]] && flag+=(--tf32)
+    secs=() mses=()
+    for g in cublas lt tuned; do
+      timeout 60 "$aelab" bench --arch 784-128 --batch "$batch" --epochs 4 --device cuda "${flag[@]}" --gemm "$g" --data-dir "$data" --json \
+        2>>"$work/gemm.err" > "$work/gemm-$g.json" || status=1
+      cat "$work/gemm-$g.json" >> "$out/bench.jsonl"
+      secs+=("$(field epoch_seconds < "$work/gemm-$g.json" | median)")
+      m=$(field test_mse < "$work/gemm-$g.json" | tail -1)
+      mses+=("${m:-null}")
+    done
+    say "| $batch | $prec | ${secs[0]} | ${secs[1]} | ${secs[2]} | $(ratio "${secs[0]}" "${secs[1]}") | $(ratio "${secs[0]}" "${secs[2]}") |"
+    gemms+="${gemms:+,
+  }{\"arch\": \"784-128\", \"batch\": $batch, \"tf32\": $([[ $prec == tf32 ]] && echo true || echo false), \"cublas_s\": ${secs[0]}, \"lt_s\": ${secs[1]}, \"tuned_s\": ${secs[2]}, \"test_mse_after_4\": {\"cublas\": ${mses[0]}, \"lt\": ${mses[1]}, \"tuned\": ${mses[2]}}}"
+  done
+done
+tail -3 "$work/gemm.err" | sed 's/^/    /' >> "$report"
+
+say ""
 say "## 4. where a step's time goes: each operation of the step timed alone (bench --profile)"
-for cfg in "256" "256 --tf32" "32 --tf32"; do
+for cfg in "256" "256 --tf32" "32 --tf32" "32 --tf32 --gemm lt" "32 --tf32 --gemm tuned"; do
   set -- $cfg
   say ""
   say "784-128, batch $*:"
@@ -170,6 +202,7 @@ fi
 
 cat > "$out/gpu-check.json" <<EOF
 {"device": "${device:-unknown}", "date": "$date", "parity": "$parity", "dae_noisy_gpu": ${gpu:-null}, "dae_noisy_cpu": ${cpu:-null}, "repeat": "${repeat:-}",
- "speed": [$speed]}
+ "speed": [$speed],
+ "gemm": [${gemms:-}]}
 EOF
 exit $status

@@ -30,6 +30,7 @@ func benchCommand(s streams) *cli.Command {
 			seedFlag(),
 			deviceFlag(),
 			tf32Flag(),
+			gemmFlag(),
 			&cli.BoolFlag{Name: "no-replay", Usage: "CUDA: queue every operation of every step from the host instead of replaying the captured step"},
 			&cli.BoolFlag{Name: "profile", Usage: "after the epochs, time each operation of the training step alone and set their sum beside the step's time"},
 			&cli.BoolFlag{Name: "no-fusion", Usage: "run every elementwise kernel as a step of its own instead of fusing chains of them"},
@@ -50,6 +51,7 @@ type benchEpoch struct {
 	Replay       bool    `json:"replay"`
 	Fusion       bool    `json:"fusion"`
 	TF32         bool    `json:"tf32"`
+	GEMM         string  `json:"gemm,omitempty"` // CUDA: cublas, lt or tuned
 	Epoch        int     `json:"epoch"`
 	EpochSeconds float64 `json:"epoch_seconds"`
 	ImagesPerSec float64 `json:"images_per_second"`
@@ -98,10 +100,15 @@ func benchAction(c *cli.Context, s streams) error {
 			fmt.Fprintf(s.Out, "this processor's FMA peak: %.0f GFLOP/s (%s, %d threads)\n", peak, sgemm.Best(), runtime.GOMAXPROCS(0))
 		}
 	}
+	gemm := ""
+	if strings.HasPrefix(backend.Name(), "cuda") {
+		g, _ := parseGEMM(c) // openBackend has read it
+		gemm = g.String()
+	}
 	hooks := train.Hooks{EpochEnd: func(st models.EpochStats) error {
 		e := benchEpoch{Impl: "aelab " + models.Version, Arch: c.String("arch"), Kind: string(kind), Batch: cfg.Batch, Device: backend.Name(),
 			Replay: !c.Bool("no-replay") && strings.HasPrefix(backend.Name(), "cuda"), Fusion: !c.Bool("no-fusion"),
-			TF32:  c.Bool("tf32") && strings.HasPrefix(backend.Name(), "cuda"),
+			TF32: c.Bool("tf32") && strings.HasPrefix(backend.Name(), "cuda"), GEMM: gemm,
 			Epoch: st.Epoch, EpochSeconds: st.Seconds, ImagesPerSec: float64(images) / st.Seconds, TrainMSE: st.TrainLoss, TestMSE: st.ValLoss,
 			GFLOPS: float64(images) * spec.TrainingFLOPs() / st.Seconds / 1e9, PeakGFLOPS: peak}
 		if c.Bool("json") {

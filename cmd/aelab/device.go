@@ -94,6 +94,9 @@ func parseDevice(name string) (device, error) {
 func handOff(s streams) cli.BeforeFunc {
 	return func(c *cli.Context) error {
 		d, err := parseDevice(c.String("device"))
+		if err == nil {
+			_, err = parseGEMM(c) // a mistake in the line is told here, not by the runner
+		}
 		if err != nil || s.runner == nil || (d.kind != "auto" && d.kind != "cuda") {
 			return err
 		}
@@ -174,7 +177,11 @@ func openBackend(c *cli.Context, s streams) (graph.Backend, error) {
 	if s.runner != nil {
 		fallback = s.runner.fallback
 	}
-	opt := backendOptions{noReplay: c.Bool("no-replay"), noFusion: c.Bool("no-fusion"), tf32: c.Bool("tf32")}
+	gemm, err := parseGEMM(c)
+	if err != nil {
+		return nil, err
+	}
+	opt := backendOptions{noReplay: c.Bool("no-replay"), noFusion: c.Bool("no-fusion"), tf32: c.Bool("tf32"), gemm: gemm}
 	b, note, err := chooseBackend(d, fallback, opt)
 	if err != nil {
 		return nil, err
@@ -185,9 +192,10 @@ func openBackend(c *cli.Context, s streams) (graph.Backend, error) {
 
 // backendOptions are the bench's switches for comparing executors.
 type backendOptions struct {
-	noReplay bool // CUDA: queue every operation from the host, no captured steps
-	noFusion bool // every elementwise kernel a step of its own
-	tf32     bool // CUDA: matrix products on tensor cores with TF32 inputs
+	noReplay bool      // CUDA: queue every operation from the host, no captured steps
+	noFusion bool      // every elementwise kernel a step of its own
+	tf32     bool      // CUDA: matrix products on tensor cores with TF32 inputs
+	gemm     cuda.GEMM // CUDA: what computes the matrix products
 }
 
 // chooseBackend opens d; fallback, when not empty, says why the CUDA runner did not take
@@ -208,7 +216,7 @@ func chooseBackend(d device, fallback string, opt backendOptions) (backend graph
 	case !cuda.Built:
 		err = &cuda.NotBuiltError{}
 	default:
-		b, err = cuda.OpenWith(d.ordinal, cuda.Options{NoReplay: opt.noReplay, TF32: opt.tf32, Plan: planOpt})
+		b, err = cuda.OpenWith(d.ordinal, cuda.Options{NoReplay: opt.noReplay, TF32: opt.tf32, GEMM: opt.gemm, Plan: planOpt})
 	}
 	if d.kind == "cuda" {
 		if err != nil {

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/aelab/aelab/datasets"
 )
@@ -163,6 +166,35 @@ func TestDevicesThroughRunner(t *testing.T) {
 		code, out, errs := aelab(t, "devices")
 		if code != exitOK || !strings.Contains(out, tc.want) {
 			t.Errorf("devices exited %d with %q (%q), want %q", code, out, errs, tc.want)
+		}
+	}
+}
+
+// TestGEMMFlag checks --gemm: every command that takes --device takes it, and a value that
+// is no GEMM path stops the command with one usage line before any work (no data is read).
+func TestGEMMFlag(t *testing.T) {
+	var check func(prefix string, cmds []*cli.Command)
+	check = func(prefix string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			has := map[string]bool{}
+			for _, f := range c.Flags {
+				has[f.Names()[0]] = true
+			}
+			if has["device"] && (!has["gemm"] || !has["tf32"]) {
+				t.Errorf("%s%s takes --device but not both --tf32 and --gemm", prefix, c.Name)
+			}
+			check(prefix+c.Name+" ", c.Subcommands)
+		}
+	}
+	check("", newApp(streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}).Commands)
+	for _, args := range [][]string{
+		{"train", "--device", "cpu", "--gemm", "fast", "--data-dir", t.TempDir()},
+		{"bench", "--device", "cuda", "--gemm", "cublasLt", "--data-dir", t.TempDir()},
+	} {
+		code, _, stderr := aelab(t, args...)
+		want := fmt.Sprintf("aelab: --gemm %q: want cublas, lt or tuned\n", args[4])
+		if code != exitUsage || stderr != want {
+			t.Errorf("aelab %s: exit %d, stderr %q; want exit %d and %q", strings.Join(args, " "), code, stderr, exitUsage, want)
 		}
 	}
 }

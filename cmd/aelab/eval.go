@@ -21,6 +21,7 @@ func evalCommand(s streams) *cli.Command {
 			jsonFlag(),
 			deviceFlag(),
 			tf32Flag(),
+			gemmFlag(),
 			dataDirFlag(),
 		},
 		Action: func(c *cli.Context) error { return evalAction(c, s) },

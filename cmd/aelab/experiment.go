@@ -24,6 +24,7 @@ func experimentCommand(s streams) *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "output `DIR` (default: runs/NAME, NAME the preset's or config's name)"},
 			deviceFlag(),
 			tf32Flag(),
+			gemmFlag(),
 			&cli.IntFlag{Name: "parallel", Value: 1, Usage: "runs trained at once"},
 			&cli.BoolFlag{Name: "force", Usage: "retrain every run, even those whose checkpoint is on disk"},
 			&cli.BoolFlag{Name: "print-config", Usage: "print the configuration in use, and the runs it expands into, and exit"},

@@ -35,6 +35,7 @@ func finetuneCommand(s streams) *cli.Command {
 			&cli.StringFlag{Name: "hidden", Usage: "the hidden sizes the checkpoint must have, e.g. 512,128 (a check; default: no check)"},
 			deviceFlag(),
 			tf32Flag(),
+			gemmFlag(),
 			trainLimitFlag(),
 			dataDirFlag(),
 			&cli.StringFlag{Name: "out", Usage: "checkpoint `FILE` to write (default: the model's name with -finetuned or -classify)"},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/aelab/aelab/cuda"
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/models"
 )
@@ -26,6 +27,19 @@ func deviceFlag() cli.Flag {
 
 func tf32Flag() cli.Flag {
 	return &cli.BoolFlag{Name: "tf32", Usage: "CUDA: matrix products on tensor cores with TF32 inputs, as JAX does by default (faster; about 1e-3 relative error a product)"}
+}
+
+func gemmFlag() cli.Flag {
+	return &cli.StringFlag{Name: "gemm", Value: "cublas", Usage: "CUDA: what computes the matrix products: cublas (cublasSgemm), lt (cublasLtMatmul with the first algorithm of cuBLASLt's heuristic) or tuned (the fastest of both and up to 8 heuristic algorithms, timed when a plan is prepared, so a run's rounding may differ from another's in the last bits)"}
+}
+
+// parseGEMM reads --gemm ("" where the command has none: cublas).
+func parseGEMM(c *cli.Context) (cuda.GEMM, error) {
+	g, err := cuda.ParseGEMM(c.String("gemm"))
+	if err != nil {
+		return g, usagef("--gemm %q: want cublas, lt or tuned", c.String("gemm"))
+	}
+	return g, nil
 }
 
 func seedFlag() cli.Flag {

@@ -31,6 +31,7 @@ func interpolateCommand(s streams) *cli.Command {
 			classifierFlag(),
 			deviceFlag(),
 			tf32Flag(),
+			gemmFlag(),
 			dataDirFlag(),
 		},
 		Action: func(c *cli.Context) error { return interpolateAction(c, s) },

@@ -21,6 +21,7 @@ func reconstructCommand(s streams) *cli.Command {
 			&cli.StringFlag{Name: "out", Value: "reconstructions.png", Usage: "PNG `FILE` to write"},
 			deviceFlag(),
 			tf32Flag(),
+			gemmFlag(),
 			dataDirFlag(),
 		},
 		Action: func(c *cli.Context) error { return reconstructAction(c, s) },

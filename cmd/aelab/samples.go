@@ -23,6 +23,7 @@ func samplesCommand(s streams) *cli.Command {
 				jsonFlag(),
 				deviceFlag(),
 				tf32Flag(),
+				gemmFlag(),
 				dataDirFlag(),
 			},
 			Action: func(c *cli.Context) error { return samplesScoreAction(c, s) },

@@ -44,6 +44,7 @@ func trainingFlags(epochsFlag string, epochsDefault int) []cli.Flag {
 		seedFlag(),
 		deviceFlag(),
 		tf32Flag(),
+		gemmFlag(),
 		trainLimitFlag(),
 		dataDirFlag(),
 	}

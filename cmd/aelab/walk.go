@@ -35,6 +35,7 @@ func walkCommand(s streams) *cli.Command {
 			classifierFlag(),
 			deviceFlag(),
 			tf32Flag(),
+			gemmFlag(),
 			dataDirFlag(),
 		},
 		Action: func(c *cli.Context) error { return walkAction(c, s) },
