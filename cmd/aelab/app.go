@@ -115,12 +115,23 @@ func newApp(s streams) *cli.App {
 		c.Action = noArguments(c.Action)
 		for _, f := range c.Flags {
 			hideDefault(f)
-			if f.Names()[0] == "device" {
-				c.Before = handOff(s)
-			}
 		}
+		attachHandOff(c, s)
 	}
 	return app
+}
+
+// attachHandOff makes c and its subcommands (samples score) that take --device hand their
+// work to the CUDA runner where one is wanted.
+func attachHandOff(c *cli.Command, s streams) {
+	for _, f := range c.Flags {
+		if f.Names()[0] == "device" {
+			c.Before = handOff(s)
+		}
+	}
+	for _, sub := range c.Subcommands {
+		attachHandOff(sub, s)
+	}
 }
 
 // unknownCommand is the app's own action: with no command it shows the help; with a word

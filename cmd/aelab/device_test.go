@@ -148,6 +148,32 @@ func TestHandOffToCUDARunner(t *testing.T) {
 	}
 }
 
+// TestSubcommandsHandOff checks that a subcommand with --device (samples score) goes to the
+// CUDA runner as a top-level command does, with the same arguments, before it reads anything.
+func TestSubcommandsHandOff(t *testing.T) {
+	for _, args := range [][]string{
+		{"aelab", "samples", "score", "--idx", filepath.Join(t.TempDir(), "none.idx"), "--device", "cuda"},
+		{"aelab", "eval", "--model", filepath.Join(t.TempDir(), "none.safetensors"), "--device", "cuda"},
+	} {
+		t.Run(strings.Join(args[1:len(args)-4], " "), func(t *testing.T) {
+			path, _ := fakeRunner(t, oneGPU)
+			t.Setenv("AELAB_CUDA_RUNNER", path)
+			var handed []string
+			execFn := func(p string, argv, env []string) error {
+				handed = argv
+				return nil
+			}
+			var out, errb bytes.Buffer
+			if code := runWith(context.Background(), args, &out, &errb, execFn); code != exitOK {
+				t.Fatalf("exit %d; stderr:\n%s", code, errb.String())
+			}
+			if !slices.Equal(handed[1:], args[1:]) {
+				t.Errorf("handed %v to the runner, want %v", handed, args)
+			}
+		})
+	}
+}
+
 func runnerWith(body string) func(t *testing.T) (string, string) {
 	return func(t *testing.T) (string, string) { return fakeRunner(t, body) }
 }
