@@ -19,8 +19,8 @@
 #      step's time; where Nsight Systems is installed, the GPU kernels of two epochs, aelab's
 #      and JAX's;
 #   5. the seed preset on the GPU, timed.
-# GPU_CHECK_DAE=0 and GPU_CHECK_PRESET=0 leave sections 2 and 5 out; GPU_CHECK_SEEDS=3 runs the
-# preset with seeds 1-3, to set the GPU's spread beside the CPU's.
+# GPU_CHECK_DAE=0, GPU_CHECK_SPEED=0 and GPU_CHECK_PRESET=0 leave sections 2, 3-4 and 5 out;
+# GPU_CHECK_SEEDS=3 runs the preset with seeds 1-3, to set the GPU's spread beside the CPU's.
 # It writes OUT_DIR/gpu-check.md (the report), OUT_DIR/gpu-check.json (the figures),
 # OUT_DIR/cuda-test.log, OUT_DIR/bench.jsonl (every epoch of every run), OUT_DIR/profiles.txt
 # and OUT_DIR/metrics.md (the seed preset's table).
@@ -90,6 +90,7 @@ done
 if [[ -n "${again[0]}" && "${again[0]}" == "${again[1]}" ]]; then repeat=PASS; else repeat=FAIL status=1; fi
 say "$repeat: test_mse ${again[0]:-missing} and ${again[1]:-missing} (the GPU repeats a run exactly)"
 
+if [[ ${GPU_CHECK_SPEED:-1} == 1 ]]; then
 say ""
 say "## 3. seconds per epoch on this card (60,000 images; median of the epochs after the first)"
 say ""
@@ -187,6 +188,7 @@ if [[ -n "$nsys" ]]; then
   prof jax "$python" scripts/jax_ref.py --data "$data" --arch ae128 --batch 256 --epochs 2
   say "$(grep -c . "$out/profiles.txt") lines in profiles.txt"
 fi
+fi # GPU_CHECK_SPEED
 
 if [[ ${GPU_CHECK_PRESET:-1} == 1 ]]; then
   say ""
