@@ -197,7 +197,8 @@ func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 // clean batch (a training program of an autoencoder).
 type DeviceData interface {
 	// SetData copies the images (N×D, row-major) to the device; each batch is corrupted by
-	// noise drawn from seed.
+	// noise drawn from seed. A device whose memory is the host's (the CPU) keeps the images
+	// themselves instead of a copy: they must not change while the executor holds them.
 	SetData(images []float32, d int, noise datasets.Noise, seed uint64) error
 	// StartEpoch copies an epoch's order of images (its batches one after another) to the
 	// device and numbers the noise of its first batch first, of the next first+1, ….

@@ -57,6 +57,15 @@ type Device interface {
 	Close() error
 }
 
+// HostMemory is implemented by a Device whose memory is the host's (the CPU): Adopt makes
+// values a buffer of the device as they are, without a copy. An executor adopts the
+// training images so that they are not copied to where they already are (and not held
+// twice: 157 MB for MNIST's training set); the caller must not change them while the
+// executor holds them.
+type HostMemory interface {
+	Adopt(values []float32) Memory
+}
+
 // Sequence is a prepared list of operations.
 type Sequence interface {
 	// Run queues the operations n times over; a backend that computes on the host has done

@@ -62,6 +62,9 @@ func (c *CPU) ReleaseParam(*graph.Param) error { return nil }
 
 func (c *CPU) slice(s Slice) []float32 { return s.Mem.([]float32)[s.Off : s.Off+s.Len] }
 
+// Adopt implements HostMemory: the values are the buffer.
+func (c *CPU) Adopt(values []float32) Memory { return values }
+
 // Write implements Device.
 func (c *CPU) Write(dst Slice, src []float32) error {
 	d := c.slice(dst)

@@ -471,11 +471,8 @@ func (ex *executor) SetData(images []float32, d int, noise datasets.Noise, seed 
 	b := ex.inputs[0].Len / d
 	return ex.onDevice(func() error {
 		n := len(images) / d
-		data, err := ex.alloc(len(images))
+		data, err := ex.deviceImages(images)
 		if err != nil {
-			return err
-		}
-		if err := ex.be.Write(Slice{Mem: data, Len: len(images)}, images); err != nil {
 			return err
 		}
 		order, err := ex.be.AllocIndices(n)
@@ -498,6 +495,19 @@ func (ex *executor) SetData(images []float32, d int, noise datasets.Noise, seed 
 		ex.order, ex.d, ex.n, ex.maxLen, ex.losses, ex.epoch = order, d, n, n/b, losses, epoch
 		return nil
 	})
+}
+
+// deviceImages returns the training images in the device's memory: adopted where that is the
+// host's (HostMemory), else copied into a buffer of the executor's own.
+func (ex *executor) deviceImages(images []float32) (Memory, error) {
+	if h, ok := ex.be.(HostMemory); ok {
+		return h.Adopt(images), nil
+	}
+	data, err := ex.alloc(len(images))
+	if err != nil {
+		return nil, err
+	}
+	return data, ex.be.Write(Slice{Mem: data, Len: len(images)}, images)
 }
 
 // StartEpoch implements graph.DeviceData.

@@ -76,6 +76,9 @@ func (d *deviceLikeCPU) Param(p *graph.Param) (Memory, bool, error) {
 	return m, true, nil
 }
 
+// Adopt copies, as a device with memory of its own must.
+func (d *deviceLikeCPU) Adopt(values []float32) Memory { return slices.Clone(values) }
+
 func (d *deviceLikeCPU) ReleaseParam(p *graph.Param) error {
 	if d.holds[p]--; d.holds[p] == 0 {
 		delete(d.params, p)
