@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Times aelab against PyTorch on this machine, in one run: the same architectures, batch and
 # epochs over the 60,000 MNIST training images, PyTorch with its best thread setting (1 or
-# 2 threads, whichever is faster), median epoch time of each. Prints a Markdown table.
+# 2 threads, whichever is faster), median epoch time of each. Prints a Markdown table, with
+# the pure-Go build's GFLOP/s (the matrix products' work over the epoch's time) and their
+# share of the processor's FMA peak as aelab bench measures it, and which kernel ran.
 #
 # usage: scripts/bench-cpu.sh [EPOCHS]        (default 3)
 # needs: python3 with torch (Debian: apt-get install -y python3-torch libopenblas0-pthread);
@@ -20,10 +22,11 @@ fi
 data=$("$out/aelab" data info | awk '$1 == "source" {print $2}')
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-seconds() { grep -o '"epoch_seconds": *[0-9.e+-]*' | sed 's/.*: *//' | median; }
+field() { grep -o "\"$1\": *[0-9.e+-]*" | sed 's/.*: *//'; }
+seconds() { field epoch_seconds | median; }
 
-echo "| architecture | batch | PyTorch $("$python" -c 'import torch; print(torch.__version__)') (s/epoch) | aelab pure Go (s/epoch) | ratio | aelab OpenBLAS (s/epoch) | ratio |"
-echo "|---|---|---|---|---|---|---|"
+echo "| architecture | batch | PyTorch $("$python" -c 'import torch; print(torch.__version__)') (s/epoch) | aelab pure Go (s/epoch) | ratio | GFLOP/s | share of peak | aelab OpenBLAS (s/epoch) | ratio |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for cfg in "784-128 ae128 256" "784-128 ae128 32" "784-512-128 deep512 256" "hinton hinton 256"; do
   set -- $cfg
   best=""
@@ -33,9 +36,17 @@ for cfg in "784-128 ae128 256" "784-128 ae128 32" "784-512-128 deep512 256" "hin
   done
   row="| $1 | $3 | $best"
   for b in "${builds[@]}"; do
-    a=$("$b" bench --arch "$1" --batch "$3" --epochs "$epochs" --device cpu --json 2>/dev/null | seconds)
+    "$b" bench --arch "$1" --batch "$3" --epochs "$epochs" --device cpu --json 2>/dev/null > "$out/bench.json"
+    a=$(seconds < "$out/bench.json")
     row="$row | $a | $(awk "BEGIN {printf \"%.2f\", $a / $best}")"
+    if [[ $b == "$out/aelab" ]]; then
+      g=$(field gflops < "$out/bench.json" | median) peak=$(field peak_gflops < "$out/bench.json" | head -1)
+      kernel=$(grep -o '"kernel": *"[^"]*"' "$out/bench.json" | head -1 | sed 's/.*: *"//; s/"$//')
+      row="$row | $(awk "BEGIN {printf \"%.0f\", $g}") | $(awk "BEGIN {printf \"%.0f%% of %.0f\", 100 * $g / $peak, $peak}")"
+    fi
   done
   [[ ${#builds[@]} -eq 1 ]] && row="$row | – | –"
   echo "$row |"
 done
+echo
+echo "pure Go: ${kernel:-unknown kernel}; the peak is the FMA peak aelab bench measures on this processor."

@@ -58,8 +58,10 @@ type benchEpoch struct {
 	GFLOPS       float64 `json:"gflops"` // of the matrix products (models.Spec.TrainingFLOPs)
 	// PeakGFLOPS is the processor's measured FMA peak (sgemm.PeakGFLOPS), on the CPU only.
 	PeakGFLOPS float64 `json:"peak_gflops,omitempty"`
-	TrainMSE   float64 `json:"train_mse"`
-	TestMSE    float64 `json:"test_mse"`
+	// Kernel is what multiplies the matrices on the CPU (plan.BLASName).
+	Kernel   string  `json:"kernel,omitempty"`
+	TrainMSE float64 `json:"train_mse"`
+	TestMSE  float64 `json:"test_mse"`
 }
 
 func benchAction(c *cli.Context, s streams) error {
@@ -90,9 +92,9 @@ func benchAction(c *cli.Context, s streams) error {
 	}
 	trainSet := set.TrainFile
 	images := (trainSet.Len() / cfg.Batch) * cfg.Batch
-	peak := 0.0
+	peak, kernel := 0.0, ""
 	if strings.HasPrefix(backend.Name(), "cpu") {
-		peak = sgemm.PeakGFLOPS(sgemm.Auto)
+		peak, kernel = sgemm.PeakGFLOPS(sgemm.Auto), plan.BLASName()
 	}
 	if !c.Bool("json") {
 		fmt.Fprintf(s.Out, "%s %s (%d parameters), batch %d, %d images per epoch, %s\n", kind, spec, ae.NumParams(), cfg.Batch, images, backend.Name())
@@ -110,7 +112,7 @@ func benchAction(c *cli.Context, s streams) error {
 			Replay: !c.Bool("no-replay") && strings.HasPrefix(backend.Name(), "cuda"), Fusion: !c.Bool("no-fusion"),
 			TF32: c.Bool("tf32") && strings.HasPrefix(backend.Name(), "cuda"), GEMM: gemm,
 			Epoch: st.Epoch, EpochSeconds: st.Seconds, ImagesPerSec: float64(images) / st.Seconds, TrainMSE: st.TrainLoss, TestMSE: st.ValLoss,
-			GFLOPS: float64(images) * spec.TrainingFLOPs() / st.Seconds / 1e9, PeakGFLOPS: peak}
+			GFLOPS: float64(images) * spec.TrainingFLOPs() / st.Seconds / 1e9, PeakGFLOPS: peak, Kernel: kernel}
 		if c.Bool("json") {
 			return json.NewEncoder(s.Out).Encode(e)
 		}
