@@ -279,8 +279,7 @@ func packA(dst []float32, a matrix, i0, mb, p0, kb, mr int) {
 			continue
 		}
 		if mr == 6 && rows == 6 {
-			// The AVX2 kernel's full panels, unrolled: a third faster than the loop below,
-			// which gathers 8-row panels as fast as this does 6.
+			// The AVX2 kernel's full panels, unrolled: a third faster than the loop below.
 			r0 := a.x[(first+0)*a.ld+p0:][:kb]
 			r1 := a.x[(first+1)*a.ld+p0:][:kb]
 			r2 := a.x[(first+2)*a.ld+p0:][:kb]
@@ -290,6 +289,24 @@ func packA(dst []float32, a matrix, i0, mb, p0, kb, mr int) {
 			for p := range kb {
 				d := panel[p*6 : p*6+6]
 				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
+		if mr == 8 && rows == 8 {
+			// The AVX-512 and NEON kernels' full panels, unrolled the same way: 5-10% more
+			// GFLOP/s than the loop below on products whose A is not transposed
+			// (BenchmarkKernels forward and decode, alternated in one sitting).
+			r0 := a.x[(first+0)*a.ld+p0:][:kb]
+			r1 := a.x[(first+1)*a.ld+p0:][:kb]
+			r2 := a.x[(first+2)*a.ld+p0:][:kb]
+			r3 := a.x[(first+3)*a.ld+p0:][:kb]
+			r4 := a.x[(first+4)*a.ld+p0:][:kb]
+			r5 := a.x[(first+5)*a.ld+p0:][:kb]
+			r6 := a.x[(first+6)*a.ld+p0:][:kb]
+			r7 := a.x[(first+7)*a.ld+p0:][:kb]
+			for p := range kb {
+				d := panel[p*8 : p*8+8]
+				d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p], r7[p]
 			}
 			continue
 		}
