@@ -26,6 +26,6 @@ run() { # name, classify learning rate, pretrain flags...
   echo "$name: test error $(awk -v a="$acc" 'BEGIN { printf "%.2f%%", 100 * (1 - a) }'), wall time $secs s"
   fields+=("$name=$(printf '{"test_error": %s, "wall_seconds": %d, "eval": %s}' "$(awk -v a="$acc" 'BEGIN { printf "%.4f", 1 - a }')" "$secs" "$ev")")
 }
-run sda 0.0003 --kind dae --hidden 1000,1000,1000 --activation sigmoid --noise mask:0.25 --level-noise mask:0.25 --epochs-per-layer 5
-run cae 0.001 --kind cae --hidden 1000 --activation sigmoid --epochs-per-layer 10
+run sda 0.0003 --kind dae --hidden 1000,1000,1000 --activation sigmoid --noise mask:0.25 --level-noise mask:0.25 --epochs-per-layer 20 --lr-schedule cosine
+run cae 0.001 --kind cae --hidden 1000 --activation sigmoid --cae-lambda 0.0001 --epochs-per-layer 10
 recipe_metrics classify_epochs="$epochs" "${fields[@]}"
