@@ -2,10 +2,10 @@ package graph
 
 import (
 	"fmt"
-	"github.com/aelab/aelab/graph/vec"
 	"math"
 
 	"github.com/aelab/aelab/datasets"
+	"github.com/aelab/aelab/graph/vec"
 )
 
 // Executor runs one compiled Program.

@@ -92,6 +92,7 @@ func benchAction(c *cli.Context, s streams) error {
 	}
 	trainSet := set.TrainFile
 	images := (trainSet.Len() / cfg.Batch) * cfg.Batch
+	onCUDA := strings.HasPrefix(backend.Name(), "cuda")
 	peak, kernel := 0.0, ""
 	if strings.HasPrefix(backend.Name(), "cpu") {
 		peak, kernel = sgemm.PeakGFLOPS(sgemm.Auto), plan.BLASName()
@@ -103,14 +104,14 @@ func benchAction(c *cli.Context, s streams) error {
 		}
 	}
 	gemm := ""
-	if strings.HasPrefix(backend.Name(), "cuda") {
+	if onCUDA {
 		g, _ := parseGEMM(c) // openBackend has read it
 		gemm = g.String()
 	}
 	hooks := train.Hooks{EpochEnd: func(st models.EpochStats) error {
 		e := benchEpoch{Impl: "aelab " + models.Version, Arch: c.String("arch"), Kind: string(kind), Batch: cfg.Batch, Device: backend.Name(),
-			Replay: !c.Bool("no-replay") && strings.HasPrefix(backend.Name(), "cuda"), Fusion: !c.Bool("no-fusion"),
-			TF32: c.Bool("tf32") && strings.HasPrefix(backend.Name(), "cuda"), GEMM: gemm,
+			Replay: !c.Bool("no-replay") && onCUDA, Fusion: !c.Bool("no-fusion"),
+			TF32: c.Bool("tf32") && onCUDA, GEMM: gemm,
 			Epoch: st.Epoch, EpochSeconds: st.Seconds, ImagesPerSec: float64(images) / st.Seconds, TrainMSE: st.TrainLoss, TestMSE: st.ValLoss,
 			GFLOPS: float64(images) * spec.TrainingFLOPs() / st.Seconds / 1e9, PeakGFLOPS: peak, Kernel: kernel}
 		if c.Bool("json") {

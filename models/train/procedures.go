@@ -305,7 +305,7 @@ func Continue(ctx context.Context, backend graph.Backend, m *models.Model, job J
 		return fmt.Errorf("models: %s stopped early, its patience run out: there is nothing to go on with", job.Path)
 	}
 	t := rec.Training
-	cfg := Config{Batch: t.Batch, Adam: graph.Adam{LR: t.LR, WeightDecay: t.WeightDecay, SGD: t.Optimizer == OptimizerSGD, Momentum: t.Momentum}, Seed: t.Seed, Patience: t.Patience, Keep: t.Keep, Walkback: t.Walkback}
+	cfg := Config{Batch: t.Batch, Adam: recordedAdam(t.LR, t.WeightDecay, t.Optimizer, t.Momentum), Seed: t.Seed, Patience: t.Patience, Keep: t.Keep, Walkback: t.Walkback}
 	var err error
 	if cfg.Schedule, err = recordedSchedule(t.LRSchedule, t.Warmup); err != nil {
 		return err
@@ -313,7 +313,7 @@ func Continue(ctx context.Context, backend graph.Backend, m *models.Model, job J
 	switch {
 	case rec.Finetune != nil:
 		ft := rec.Finetune
-		cfg = Config{Epochs: epochs(ft.Epochs), Batch: ft.Batch, Adam: graph.Adam{LR: ft.LR, WeightDecay: ft.WeightDecay, SGD: ft.Optimizer == OptimizerSGD, Momentum: ft.Momentum}, Seed: ft.Seed, Patience: ft.Patience, Keep: ft.Keep, Dropout: ft.Dropout,
+		cfg = Config{Epochs: epochs(ft.Epochs), Batch: ft.Batch, Adam: recordedAdam(ft.LR, ft.WeightDecay, ft.Optimizer, ft.Momentum), Seed: ft.Seed, Patience: ft.Patience, Keep: ft.Keep, Dropout: ft.Dropout,
 			Walkback: ft.Walkback}
 		if cfg.Schedule, err = recordedSchedule(ft.LRSchedule, ft.Warmup); err != nil {
 			return err

@@ -62,6 +62,11 @@ func ParseOptimizer(name string, adam *graph.Adam) error {
 	return nil
 }
 
+// recordedAdam is the optimiser a record describes (optimizerName's inverse).
+func recordedAdam(lr, weightDecay float64, optimizer string, momentum float64) graph.Adam {
+	return graph.Adam{LR: lr, WeightDecay: weightDecay, SGD: optimizer == OptimizerSGD, Momentum: momentum}
+}
+
 // optimizerName is what a record keeps: "" for Adam, else OptimizerSGD.
 func optimizerName(adam graph.Adam) string {
 	if adam.SGD {
