@@ -3,11 +3,11 @@ package plan
 import (
 	"fmt"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/aelab/aelab/graph"
 	"github.com/aelab/aelab/graph/sgemm"
+	"github.com/aelab/aelab/graph/team"
 	"github.com/aelab/aelab/graph/vec"
 )
 
@@ -19,6 +19,7 @@ import (
 // its plan's buffers and its own scratch.
 type CPU struct {
 	workers    int
+	team       *team.Team   // runs the parallel parts of kernels and matrix products
 	gemmKernel sgemm.Kernel // the SGEMM kernel; sgemm.Auto, the fastest, unless a test forces one
 	unaries    map[string]func(o, a []float32)
 	binaries   map[string]*binaryLoops
@@ -35,7 +36,8 @@ func NewCPU() *CPU { return NewCPUWithKernel(sgemm.Auto) }
 // with the openblas tag OpenBLAS does every product whatever k is. The assembly kernels all
 // give the same bits, so aelab itself has no reason to choose.
 func NewCPUWithKernel(k sgemm.Kernel) *CPU {
-	c := &CPU{workers: runtime.GOMAXPROCS(0), gemmKernel: k, unaries: map[string]func(o, a []float32){}, binaries: map[string]*binaryLoops{}}
+	workers := runtime.GOMAXPROCS(0)
+	c := &CPU{workers: workers, team: team.New(workers), gemmKernel: k, unaries: map[string]func(o, a []float32){}, binaries: map[string]*binaryLoops{}}
 	for _, k := range unaryKernels() {
 		c.unaries[k] = unary(k)
 	}
@@ -120,7 +122,10 @@ func (c *CPU) ReadCounters(m Memory) (Counters, error) { return *m.(*Counters), 
 func (c *CPU) Sync() error { return nil }
 
 // Close implements Device.
-func (c *CPU) Close() error { return nil }
+func (c *CPU) Close() error {
+	c.team.Close()
+	return nil
+}
 
 // parallelMin is the number of values below which a kernel runs on one goroutine.
 const parallelMin = 1 << 15
@@ -147,15 +152,10 @@ func (c *CPU) parallelChunks(n, unit, workers int, fn func(w, lo, hi int)) {
 	}
 	units := (n + unit - 1) / unit
 	per := (units + workers - 1) / workers * unit
-	var wg sync.WaitGroup
-	for w, lo := 0, 0; lo < n; w, lo = w+1, lo+per {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(w, lo, min(lo+per, n))
-		}()
-	}
-	wg.Wait()
+	c.team.Run((n+per-1)/per, func(w int) {
+		lo := w * per
+		fn(w, lo, min(lo+per, n))
+	})
 }
 
 // Prepare implements Device: each op becomes a closure over its slices, resolved once.
@@ -216,15 +216,28 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 	case GatherOp:
 		data, order, ctr := op.Data.([]float32), op.Order.([]int32), op.Counters.(*Counters)
 		noisy, clean := c.slice(op.Noisy), c.slice(op.Clean)
+		// The batch's rows are scattered over the training set, so the copies wait on memory
+		// more than they move bytes: they are split across the workers, and a batch without
+		// noise is written to both buffers from the one read.
+		none := op.Noise.IsNone()
 		return func() error {
 			first := int(ctr.Batch) * op.B
 			if first+op.B > len(order) {
 				return fmt.Errorf("plan: batch %d runs past the epoch's %d images", ctr.Batch, len(order))
 			}
-			for k, i := range order[first : first+op.B] {
-				copy(clean[k*op.D:(k+1)*op.D], data[int(i)*op.D:(int(i)+1)*op.D])
+			batch := order[first : first+op.B]
+			c.parallelChunks(len(batch), 1, c.workersFor(len(batch)*op.D), func(_, lo, hi int) {
+				for k := lo; k < hi; k++ {
+					src := data[int(batch[k])*op.D:][:op.D]
+					copy(clean[k*op.D:(k+1)*op.D], src)
+					if none {
+						copy(noisy[k*op.D:(k+1)*op.D], src)
+					}
+				}
+			})
+			if !none {
+				op.Noise.ApplyImagesAt(noisy, clean, op.D, op.Seed, ctr.Noise)
 			}
-			op.Noise.ApplyImagesAt(noisy, clean, op.D, op.Seed, ctr.Noise)
 			return nil
 		}, nil
 	case AdamOp:
@@ -297,7 +310,7 @@ func (c *CPU) kernel(op KernelOp) (func() error, error) {
 		return c.fused(op)
 	case "gemm":
 		m, n, k, tA, tB := dims[0], dims[1], dims[2], dims[3] == 1, dims[4] == 1
-		mul := &sgemm.Multiplier{Kernel: c.gemmKernel}
+		mul := &sgemm.Multiplier{Kernel: c.gemmKernel, Team: c.team}
 		return func() error { gemm(mul, tA, tB, m, n, k, in[0], in[1], o); return nil }, nil
 	case "broadcast":
 		return func() error { broadcast(o, in[0], dims[0], dims[1], dims[2], dims[3]); return nil }, nil

@@ -29,7 +29,7 @@ func (b planBackend) Close() error { return b.be.Close() }
 // MatMul implements graph.Backend with aelab's SGEMM, on the CPU backend's kernel.
 func (b planBackend) MatMul() graph.MatMul {
 	if c, ok := b.be.(*CPU); ok {
-		return &sgemm.Multiplier{Kernel: c.gemmKernel}
+		return &sgemm.Multiplier{Kernel: c.gemmKernel, Team: c.team}
 	}
 	return new(sgemm.Multiplier)
 }

@@ -15,7 +15,8 @@ func hasKernel(k Kernel) bool { return k == NEON }
 func tilingOf(Kernel) tiling { return tiling{mr: 8, nr: 12, kernel: kernel8x12} }
 
 // kernel8x12 computes the 8×12 tile c (ldc values per row) = (or += when acc) the product
-// of a packed A panel (kc×8) and a packed B panel (kc×12), with NEON.
+// of an A panel (kc×8: 8 values a step of k, ak apart) and a B panel (kc×12: 12 values a
+// step, bk apart), with NEON.
 //
 //go:noescape
-func kernel8x12(kc int, a, b, c *float32, ldc int, acc bool)
+func kernel8x12(kc int, a *float32, ak int, b *float32, bk int, c *float32, ldc int, acc bool)

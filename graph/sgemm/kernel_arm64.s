@@ -10,19 +10,23 @@
 // are Armv8.0 Advanced SIMD, which every arm64 processor has. FMLA rounds once, as
 // VFMADD231PS does on amd64, so this kernel gives the bits kernel6x16 and kernel8x32 give.
 
-// func kernel8x12(kc int, a, b, c *float32, ldc int, acc bool)
+// func kernel8x12(kc int, a *float32, ak int, b *float32, bk int, c *float32, ldc int, acc bool)
 //
 // V0…V23 accumulate the tile: row r in V(3r), V(3r+1) and V(3r+2) (columns 0-3, 4-7 and
 // 8-11). Each step of k loads 12 values of B into V24…V26 and the 8 values of A into V28
-// and V29, and does 24 FMAs, each multiplying a vector of B by one lane of A: no broadcast
-// is needed. Each element of c sums its products in k order from zero, then the block's sum
+// and V29, moving B on by bk values and A by ak, and does 24 FMAs, each multiplying a
+// vector of B by one lane of A: no broadcast is needed. Each element of c sums its products in k order from zero, then the block's sum
 // is added to c when acc, as the amd64 kernels do.
-TEXT ·kernel8x12(SB), NOSPLIT, $0-41
+TEXT ·kernel8x12(SB), NOSPLIT, $0-57
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R1
-	MOVD b+16(FP), R2
-	MOVD c+24(FP), R3
-	MOVD ldc+32(FP), R4
+	MOVD ak+16(FP), R6
+	LSL $2, R6
+	MOVD b+24(FP), R2
+	MOVD bk+32(FP), R7
+	LSL $2, R7
+	MOVD c+40(FP), R3
+	MOVD ldc+48(FP), R4
 	LSL $2, R4
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
@@ -51,8 +55,8 @@ TEXT ·kernel8x12(SB), NOSPLIT, $0-41
 	CBZ R0, store
 
 loop:
-	VLD1.P 48(R2), [V24.S4, V25.S4, V26.S4]
-	VLD1.P 32(R1), [V28.S4, V29.S4]
+	VLD1.P (R2)(R7), [V24.S4, V25.S4, V26.S4]
+	VLD1.P (R1)(R6), [V28.S4, V29.S4]
 	WORD $0x4f9c1300 // fmla v0.4s, v24.4s, v28.s[0]
 	WORD $0x4f9c1321 // fmla v1.4s, v25.4s, v28.s[0]
 	WORD $0x4f9c1342 // fmla v2.4s, v26.4s, v28.s[0]
@@ -81,7 +85,7 @@ loop:
 	BNE loop
 
 store:
-	MOVBU acc+40(FP), R5
+	MOVBU acc+56(FP), R5
 	CBZ R5, overwrite
 	VLD1 (R3), [V24.S4, V25.S4, V26.S4]
 	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s

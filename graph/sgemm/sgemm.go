@@ -3,10 +3,11 @@ package sgemm
 import (
 	"fmt"
 	"runtime"
-	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/aelab/aelab/graph/team"
 )
 
 // Blocking of the packed algorithm: the k dimension is cut into blocks of kc so a panel of
@@ -72,9 +73,18 @@ func Best() Kernel {
 type tiling struct {
 	mr, nr int
 	// kernel computes the mr×nr tile c (ldc values per row) = (or += when acc) the product of
-	// a packed A panel (kc×mr) and a packed B panel (kc×nr).
-	kernel func(kc int, a, b, c *float32, ldc int, acc bool)
+	// an A panel (kc×mr: mr values a step of k, the steps ak values apart) and a B panel
+	// (kc×nr, bk apart); a packed panel's steps are mr and nr apart.
+	kernel func(kc int, a *float32, ak int, b *float32, bk int, c *float32, ldc int, acc bool)
+	// rows, where not nil, is kernel for an A panel stored as mr rows of lda values (op(a)
+	// not transposed), read in place.
+	rows func(kc int, a *float32, lda int, b *float32, bk int, c *float32, ldc int, acc bool)
 }
+
+// aInPlace reports whether the kernel reads a panel of rows rows of op(a) where it is
+// stored: a whole panel, transposed (mr values side by side for each step of k) or, with a
+// rows kernel, not.
+func (t tiling) aInPlace(a matrix, rows int) bool { return rows == t.mr && (a.t || t.rows != nil) }
 
 // Multiplier computes matrix products, keeping its packing buffers from one product to the
 // next. The zero value is ready to use; a Multiplier is not safe for concurrent use.
@@ -84,8 +94,10 @@ type Multiplier struct {
 	// or an environment variable so that tests can run every kernel side by side in one
 	// process, and so that nothing global changes what another caller's products compute.
 	Kernel Kernel
+	// Team runs a product's slices at once; nil starts a goroutine for each.
+	Team *team.Team
 
-	work []workspace // one per goroutine
+	work []workspace // one per slice
 }
 
 // workspace holds one goroutine's packed panels.
@@ -141,30 +153,46 @@ func (mul *Multiplier) Gemm(transA, transB bool, m, n, k int, a []float32, lda i
 		serial(t, &mul.work[0], am, bm, m, n, k, c, ldc, 0, 0)
 		return
 	}
-	// Split the larger of m and n into one slice per worker, in whole micro-tiles.
-	var wg sync.WaitGroup
-	if m >= n {
+	if splitRows(t, am, bm, m, n, k, workers) {
 		chunk := (m + workers*t.mr - 1) / (workers * t.mr) * t.mr
-		for w, i0 := 0, 0; i0 < m; w, i0 = w+1, i0+chunk {
-			rows := min(chunk, m-i0)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				serial(t, &mul.work[w], am, bm, rows, n, k, c, ldc, i0, 0)
-			}()
-		}
-	} else {
-		chunk := (n + workers*t.nr - 1) / (workers * t.nr) * t.nr
-		for w, j0 := 0, 0; j0 < n; w, j0 = w+1, j0+chunk {
-			cols := min(chunk, n-j0)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				serial(t, &mul.work[w], am, bm, m, cols, k, c, ldc, 0, j0)
-			}()
-		}
+		mul.Team.Run((m+chunk-1)/chunk, func(w int) {
+			i0 := w * chunk
+			serial(t, &mul.work[w], am, bm, min(chunk, m-i0), n, k, c, ldc, i0, 0)
+		})
+		return
 	}
-	wg.Wait()
+	chunk := (n + workers*t.nr - 1) / (workers * t.nr) * t.nr
+	mul.Team.Run((n+chunk-1)/chunk, func(w int) {
+		j0 := w * chunk
+		serial(t, &mul.work[w], am, bm, m, min(chunk, n-j0), k, c, ldc, 0, j0)
+	})
+}
+
+// packCost is what packing one value costs, in multiply-adds of the kernel: about a
+// nanosecond against a hundredth of one (16-wide FMAs, two a cycle, at 3 GHz or more).
+const packCost = 100
+
+// splitRows reports whether the workers should each take a slice of op(a)'s rows (sharing
+// all of op(b)) rather than of op(b)'s columns: whichever gives the busiest worker less to
+// do, counting its multiply-adds in whole micro-tiles and the values it packs. Each worker
+// packs the operand it shares in full, so a product whose B must be packed (transposed)
+// splits its columns when A is read in place, and the tiles' edges decide the rest.
+func splitRows(t tiling, a, b matrix, m, n, k, workers int) bool {
+	tiles := func(x, per, parts int) int { return (x + parts*per - 1) / (parts * per) * per }
+	packsA, packsB := !a.t && t.rows == nil, b.t
+	cost := func(rows, cols int) int {
+		c := rows * cols * k
+		if packsA {
+			c += packCost * rows * k
+		}
+		if packsB {
+			c += packCost * cols * k
+		}
+		return c
+	}
+	byRows := cost(tiles(m, t.mr, workers), tiles(n, t.nr, 1))
+	byCols := cost(tiles(m, t.mr, 1), tiles(n, t.nr, workers))
+	return byRows <= byCols
 }
 
 func trans(t bool) blas.Transpose {
@@ -189,6 +217,13 @@ func (m matrix) at(i, j int) float32 {
 }
 
 // serial computes the m×n block of c at (i0, j0) of op(a)·op(b) on one goroutine.
+//
+// A panel is packed only when the kernel cannot read it where it is stored: op(b) not
+// transposed already holds each step of k's nr values side by side (bk = ldb apart), and so
+// does op(a) transposed for mr values (ak = lda apart); a tiling's rows kernel reads op(a)
+// not transposed row by row. Packing cost up to half the kernel's time on the plans'
+// products, whose 128-wide dimension gives each packed value few uses; the kernel adds the
+// same products in the same order either way.
 func serial(t tiling, w *workspace, a, b matrix, m, n, k int, c []float32, ldc, i0, j0 int) {
 	mr, nr := t.mr, t.nr
 	nPanels := (n + nr - 1) / nr
@@ -201,43 +236,74 @@ func serial(t tiling, w *workspace, a, b matrix, m, n, k int, c []float32, ldc, 
 		acc := p0 > 0
 		for ib := 0; ib < m; ib += mc {
 			mb := min(mc, m-ib)
-			packA(ap, a, i0+ib, mb, p0, kb, mr)
+			packA(ap, t, a, i0+ib, mb, p0, kb)
 			for jp := range nPanels {
 				cols := min(nr, n-jp*nr)
-				bPanel := bp[jp*kb*nr:]
+				bPanel, bk := &bp[jp*kb*nr], nr
+				if inPlace(b, cols, nr) {
+					bPanel, bk = &b.x[p0*b.ld+j0+jp*nr], b.ld
+				}
 				for ip := 0; ip*mr < mb; ip++ {
 					rows := min(mr, mb-ip*mr)
-					aPanel := ap[ip*kb*mr:]
-					off := (i0+ib+ip*mr)*ldc + j0 + jp*nr
+					first := i0 + ib + ip*mr
+					off := first*ldc + j0 + jp*nr
+					if t.aInPlace(a, rows) && !a.t {
+						out, ldo := &c[off], ldc
+						if cols < nr {
+							out, ldo = &tile[0], nr
+						}
+						t.rows(kb, &a.x[first*a.ld+p0], a.ld, bPanel, bk, out, ldo, acc && cols == nr)
+						if cols < nr {
+							keepTile(c[off:], ldc, tile[:], nr, rows, cols, acc)
+						}
+						continue
+					}
+					aPanel, ak := &ap[ip*kb*mr], mr
+					if t.aInPlace(a, rows) {
+						aPanel, ak = &a.x[p0*a.ld+first], a.ld
+					}
 					if rows == mr && cols == nr {
-						t.kernel(kb, &aPanel[0], &bPanel[0], &c[off], ldc, acc)
+						t.kernel(kb, aPanel, ak, bPanel, bk, &c[off], ldc, acc)
 						continue
 					}
 					// An edge tile: compute it whole, keep the part inside c.
-					t.kernel(kb, &aPanel[0], &bPanel[0], &tile[0], nr, false)
-					for r := range rows {
-						row := c[off+r*ldc : off+r*ldc+cols]
-						if acc {
-							for j := range row {
-								row[j] += tile[r*nr+j]
-							}
-						} else {
-							copy(row, tile[r*nr:r*nr+cols])
-						}
-					}
+					t.kernel(kb, aPanel, ak, bPanel, bk, &tile[0], nr, false)
+					keepTile(c[off:], ldc, tile[:], nr, rows, cols, acc)
 				}
 			}
 		}
 	}
 }
 
+// keepTile copies (or adds, when acc) the rows×cols part of an edge tile (nr values a row)
+// inside c (ldc values a row).
+func keepTile(c []float32, ldc int, tile []float32, nr, rows, cols int, acc bool) {
+	for r := range rows {
+		row := c[r*ldc : r*ldc+cols]
+		if acc {
+			for j := range row {
+				row[j] += tile[r*nr+j]
+			}
+		} else {
+			copy(row, tile[r*nr:r*nr+cols])
+		}
+	}
+}
+
+// inPlace reports whether a panel of width values of op(x) (x's stored rows, one per step
+// of k) can be read where it is stored: x is not transposed and the panel is whole.
+func inPlace(x matrix, width, full int) bool { return !x.t && width == full }
+
 // packB copies rows [p0, p0+kb) and columns [j0, j0+n) of op(b) into panels of nr
-// columns: panel jp holds, for each k, nr consecutive values (zero past column n). Each
-// loop walks b in memory order.
+// columns: panel jp holds, for each k, nr consecutive values (zero past column n). Panels
+// the kernel reads in place (inPlace) are skipped. Each loop walks b in memory order.
 func packB(dst []float32, b matrix, p0, kb, j0, n, nr int) {
 	for jp := 0; jp*nr < n; jp++ {
 		panel := dst[jp*kb*nr : (jp+1)*kb*nr]
 		cols := min(nr, n-jp*nr)
+		if inPlace(b, cols, nr) {
+			continue
+		}
 		if !b.t {
 			for p := range kb {
 				row := panel[p*nr : (p+1)*nr]
@@ -261,14 +327,18 @@ func packB(dst []float32, b matrix, p0, kb, j0, n, nr int) {
 	}
 }
 
-// packA copies rows [i0, i0+mb) and columns [p0, p0+kb) of op(a) into panels of mr rows:
-// panel ip holds, for each k, mr consecutive values (zero past row mb). Each loop walks a
-// in memory order.
-func packA(dst []float32, a matrix, i0, mb, p0, kb, mr int) {
+// packA copies rows [i0, i0+mb) and columns [p0, p0+kb) of op(a) into panels of t.mr
+// rows: panel ip holds, for each k, mr consecutive values (zero past row mb). Panels the
+// kernel reads in place (t.aInPlace) are skipped. Each loop walks a in memory order.
+func packA(dst []float32, t tiling, a matrix, i0, mb, p0, kb int) {
+	mr := t.mr
 	for ip := 0; ip*mr < mb; ip++ {
 		panel := dst[ip*kb*mr : (ip+1)*kb*mr]
 		rows := min(mr, mb-ip*mr)
 		first := i0 + ip*mr
+		if t.aInPlace(a, rows) {
+			continue
+		}
 		if a.t {
 			// op(a)[i][p] = a[p][i]: the panel's rows are adjacent in each stored row.
 			for p := range kb {
