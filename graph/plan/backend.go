@@ -147,7 +147,7 @@ type KernelOp struct {
 // GatherOp builds a training batch in the backend's memory: Clean gets the images of Data
 // (D values each) at the positions Order[Batch·B …] where Batch is the counters' batch and B
 // the batch size, and Noisy their corruption by Noise, drawn from Seed and the counters'
-// noise counter.
+// noise counter. Without noise Noisy may be Clean itself.
 type GatherOp struct {
 	Noisy, Clean Slice
 	Data, Order  Memory

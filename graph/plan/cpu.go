@@ -128,7 +128,7 @@ func (c *CPU) Close() error {
 }
 
 // parallelMin is the number of values below which a kernel runs on one goroutine.
-const parallelMin = 1 << 15
+const parallelMin = 1 << 12
 
 // parallel calls fn over [0, n) in contiguous chunks, one per worker when n is large.
 func (c *CPU) parallel(n int, fn func(lo, hi int)) {
@@ -220,6 +220,7 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 		// more than they move bytes: they are split across the workers, and a batch without
 		// noise is written to both buffers from the one read.
 		none := op.Noise.IsNone()
+		same := len(noisy) > 0 && &noisy[0] == &clean[0] // the executor's plan without noise reads one buffer
 		return func() error {
 			first := int(ctr.Batch) * op.B
 			if first+op.B > len(order) {
@@ -230,7 +231,7 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 				for k := lo; k < hi; k++ {
 					src := data[int(batch[k])*op.D:][:op.D]
 					copy(clean[k*op.D:(k+1)*op.D], src)
-					if none {
+					if none && !same {
 						copy(noisy[k*op.D:(k+1)*op.D], src)
 					}
 				}

@@ -74,6 +74,7 @@ type executor struct {
 	held   []*graph.Param // parameters whose buffers it holds
 	seqs   []Sequence     // sequences it prepared
 
+	mem     []Memory   // each of the plan's buffers
 	kernels []KernelOp // the plan's steps
 	inputs  []Slice
 	outputs []Slice
@@ -162,18 +163,9 @@ func (ex *executor) bind() (err error) {
 			return fmt.Errorf("plan: bind buffer %d: %w", i, err)
 		}
 	}
-	slice := func(v View) Slice { return Slice{Mem: mem[v.Buf], Off: v.Off, Len: v.Len} }
-	for _, s := range pl.Steps {
-		in := make([]Slice, len(s.In))
-		for j, v := range s.In {
-			in[j] = slice(v)
-		}
-		op := KernelOp{Kernel: s.Kernel, Dims: s.Dims, Out: slice(s.Out), In: in, Node: s.Node, Fusion: s.Fusion}
-		for _, v := range s.Outs {
-			op.Outs = append(op.Outs, slice(v))
-		}
-		ex.kernels = append(ex.kernels, op)
-	}
+	ex.mem = mem
+	slice := ex.slice
+	ex.kernels = ex.kernelOps(func(v View) View { return v })
 	for _, v := range pl.Inputs {
 		ex.inputs = append(ex.inputs, slice(v))
 	}
@@ -223,10 +215,62 @@ func (ex *executor) bind() (err error) {
 	return err
 }
 
+// slice returns the bound memory of a view.
+func (ex *executor) slice(v View) Slice { return Slice{Mem: ex.mem[v.Buf], Off: v.Off, Len: v.Len} }
+
+// kernelOps binds the plan's steps, each view first passed through view.
+func (ex *executor) kernelOps(view func(View) View) []KernelOp {
+	slice := func(v View) Slice { return ex.slice(view(v)) }
+	var ops []KernelOp
+	for _, s := range ex.plan.Steps {
+		in := make([]Slice, len(s.In))
+		for j, v := range s.In {
+			in[j] = slice(v)
+		}
+		op := KernelOp{Kernel: s.Kernel, Dims: s.Dims, Out: slice(s.Out), In: in, Node: s.Node, Fusion: s.Fusion}
+		for _, v := range s.Outs {
+			op.Outs = append(op.Outs, slice(v))
+		}
+		ops = append(ops, op)
+	}
+	return ops
+}
+
+// cleanForNoisy returns the plan's steps with every read of the corrupted batch (input 0)
+// reading the clean one (input 1) instead, for training without noise, where the two are the
+// same images: the batch is then gathered once, and the products and the loss read one
+// buffer. ok is false where a step reads part of input 0's buffer outside the input or writes
+// to it.
+func (ex *executor) cleanForNoisy() (ops []KernelOp, ok bool) {
+	noisy, clean := ex.plan.Inputs[0], ex.plan.Inputs[1]
+	inside := func(v View) bool { return v.Off >= noisy.Off && v.Off+v.Len <= noisy.Off+noisy.Len }
+	for _, s := range ex.plan.Steps {
+		for _, v := range append([]View{s.Out}, s.Outs...) {
+			if v.Buf == noisy.Buf && v.Len > 0 {
+				return nil, false
+			}
+		}
+		for _, v := range s.In {
+			if v.Buf == noisy.Buf && !inside(v) {
+				return nil, false
+			}
+		}
+	}
+	return ex.kernelOps(func(v View) View {
+		if v.Buf != noisy.Buf {
+			return v
+		}
+		return View{Buf: clean.Buf, Off: v.Off - noisy.Off + clean.Off, Len: v.Len}
+	}), true
+}
+
 // ops returns the plan's steps, then more.
-func (ex *executor) ops(more ...Op) []Op {
-	ops := make([]Op, 0, len(ex.kernels)+len(more))
-	for _, k := range ex.kernels {
+func (ex *executor) ops(more ...Op) []Op { return opsOf(ex.kernels, more...) }
+
+// opsOf returns kernels, then more.
+func opsOf(kernels []KernelOp, more ...Op) []Op {
+	ops := make([]Op, 0, len(kernels)+len(more))
+	for _, k := range kernels {
 		ops = append(ops, k)
 	}
 	return append(ops, more...)
@@ -486,9 +530,17 @@ func (ex *executor) SetData(images []float32, d int, noise datasets.Noise, seed 
 			return err
 		}
 		losses := Slice{Mem: lossMem, Len: maxLen}
-		gather := GatherOp{Noisy: ex.inputs[0], Clean: ex.inputs[1], Data: data, Order: order,
+		kernels, noisy := ex.kernels, ex.inputs[0]
+		if _, host := ex.be.(HostMemory); host && noise.IsNone() {
+			// (On the CPU, where the copy is the step's only serial memory traffic; a GPU's
+			// gather writes both buffers in one kernel.)
+			if k, ok := ex.cleanForNoisy(); ok {
+				kernels, noisy = k, ex.inputs[1]
+			}
+		}
+		gather := GatherOp{Noisy: noisy, Clean: ex.inputs[1], Data: data, Order: order,
 			B: b, D: d, Noise: noise, Seed: seed, Counters: ex.counters}
-		epoch, err := ex.prepare(append([]Op{gather}, ex.ops(ex.update(losses)...)...))
+		epoch, err := ex.prepare(append([]Op{gather}, opsOf(kernels, ex.update(losses)...)...))
 		if err != nil {
 			return err
 		}

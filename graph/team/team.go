@@ -36,18 +36,17 @@ type Team struct {
 	size    int
 	busy    sync.Mutex          // held by the Run whose job the helpers see
 	job     atomic.Pointer[job] // the latest loop; helpers look for a new pointer
-	live    atomic.Int32        // helper goroutines running
+	running []atomic.Bool       // whether helper i (1…size−1) has a goroutine
 	asleep  atomic.Int32        // helpers blocked on wake
 	wake    chan struct{}       // one token per sleeping helper to wake
 	stopped atomic.Bool         // Close was called
 }
 
-// job is one loop: parts claimed in order from next, done counts the finished ones.
+// job is one loop: each part is claimed once, done counts the finished ones.
 type job struct {
-	fn    func(part int)
-	parts int64
-	next  atomic.Int64
-	done  atomic.Int64
+	fn      func(part int)
+	claimed []atomic.Bool
+	done    atomic.Int64
 }
 
 // New returns a Team of size goroutines (the caller included); size ≤ 0 means GOMAXPROCS.
@@ -56,7 +55,7 @@ func New(size int) *Team {
 	if size <= 0 {
 		size = runtime.GOMAXPROCS(0)
 	}
-	return &Team{size: size, wake: make(chan struct{}, size)}
+	return &Team{size: size, wake: make(chan struct{}, size), running: make([]atomic.Bool, size)}
 }
 
 // Size returns how many goroutines run a loop at most, the caller included: 1 for nil.
@@ -82,11 +81,12 @@ func (t *Team) Run(parts int, fn func(part int)) {
 		return
 	}
 	defer t.busy.Unlock()
-	j := &job{fn: fn, parts: int64(parts)}
+	j := &job{fn: fn, claimed: make([]atomic.Bool, parts)}
 	t.job.Store(j)
-	for want := int32(min(parts, t.size) - 1); t.live.Load() < want; {
-		t.live.Add(1)
-		go t.help()
+	for id := 1; id < min(parts, t.size); id++ {
+		if t.running[id].CompareAndSwap(false, true) {
+			go t.help(id)
+		}
 	}
 	for n := t.asleep.Load(); n > 0; n-- {
 		select {
@@ -94,35 +94,59 @@ func (t *Team) Run(parts int, fn func(part int)) {
 		default:
 		}
 	}
-	j.work()
-	for j.done.Load() < j.parts {
-		runtime.Gosched() // a helper is finishing the part it claimed
+	j.work(0)
+	for i := 0; j.done.Load() < int64(parts); i++ {
+		// A helper is finishing the part it claimed: no more than one part's time.
+		pause(i)
 	}
 }
 
-// work runs parts of j until none is left to claim.
-func (j *job) work() {
-	for {
-		p := j.next.Add(1) - 1
-		if p >= j.parts {
-			return
-		}
-		j.fn(int(p))
-		j.done.Add(1)
+// work runs part own of j, then any part nobody has claimed yet. Part i goes to goroutine i
+// (the caller is 0) whenever that one comes in time, so that a goroutine (and the core it
+// runs on) takes the same slice of every loop of a step: the rows a product wrote are in
+// that core's cache when the next loop reads them. Moving them between cores cost more than
+// the work on the slowest step kernels of a 2-core virtual machine.
+func (j *job) work(own int) {
+	parts := len(j.claimed)
+	if own < parts {
+		j.run(own)
+	}
+	for p := range parts {
+		j.run(p)
 	}
 }
 
-// help is a helper's life: run every new job's parts, spin for the next, then sleep, and
+// run runs part p unless another goroutine has claimed it.
+func (j *job) run(p int) {
+	if j.claimed[p].Load() || !j.claimed[p].CompareAndSwap(false, true) {
+		return
+	}
+	j.fn(p)
+	j.done.Add(1)
+}
+
+// pause is one round of a spinning loop: a call, so that the garbage collector, which
+// stops every goroutine at a call, need not send a signal to stop this one; and every 1024
+// rounds a yield, in case the goroutine waited for shares this goroutine's thread.
+//
+//go:noinline
+func pause(round int) {
+	if round%1024 == 1023 {
+		runtime.Gosched()
+	}
+}
+
+// help is helper id's life: run every new job's parts, spin for the next, then sleep, and
 // end after idleExit without work or when the Team is closed.
-func (t *Team) help() {
-	defer t.live.Add(-1)
+func (t *Team) help(id int) {
+	defer t.running[id].Store(false)
 	var last *job
 	for {
 		j := t.next(last)
 		if j == nil {
 			return
 		}
-		j.work()
+		j.work(id)
 		last = j
 	}
 }
@@ -137,14 +161,10 @@ func (t *Team) next(last *job) *job {
 		if j := t.job.Load(); j != last {
 			return j
 		}
-		if i%64 == 63 {
-			if time.Since(start) > Spin {
-				break
-			}
-			// A loop without calls can be stopped only by a signal: the garbage collector,
-			// which must stop every goroutine, would wait for one.
-			runtime.Gosched()
+		if i%64 == 63 && time.Since(start) > Spin {
+			break
 		}
+		pause(i)
 	}
 	idle := time.NewTimer(idleExit)
 	defer idle.Stop()

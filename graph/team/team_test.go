@@ -83,19 +83,19 @@ func TestSharedTeam(t *testing.T) {
 func TestHelpersEnd(t *testing.T) {
 	tm := New(3)
 	runOnce(t, tm, 8)
-	if n := tm.live.Load(); n != 2 {
+	if n := tm.helpers(); n != 2 {
 		t.Fatalf("%d helpers after a loop, want 2", n)
 	}
 	tm.Close()
 	deadline := time.Now().Add(5 * time.Second)
-	for tm.live.Load() > 0 && time.Now().Before(deadline) {
+	for tm.helpers() > 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	if n := tm.live.Load(); n != 0 {
+	if n := tm.helpers(); n != 0 {
 		t.Fatalf("%d helpers still running after Close", n)
 	}
 	runOnce(t, tm, 8)
-	if n := tm.live.Load(); n != 0 {
+	if n := tm.helpers(); n != 0 {
 		t.Fatalf("a closed team started %d helpers", n)
 	}
 }
@@ -110,4 +110,15 @@ func TestSize(t *testing.T) {
 			t.Errorf("Size() = %d, want %d", got, c.want)
 		}
 	}
+}
+
+// helpers counts the helper goroutines running.
+func (t *Team) helpers() int {
+	n := 0
+	for i := range t.running {
+		if t.running[i].Load() {
+			n++
+		}
+	}
+	return n
 }

@@ -46,3 +46,49 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func adamAVX512(wp, gp, mp, vp *float32, n int, k *adamConsts)
+//
+// adamAVX2 on 16 values at a time: the same operations lane by lane, so the same bits.
+TEXT ·adamAVX512(SB), NOSPLIT, $0-48
+	MOVQ wp+0(FP), DI
+	MOVQ gp+8(FP), SI
+	MOVQ mp+16(FP), DX
+	MOVQ vp+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ k+40(FP), R9
+	VBROADCASTSS 0(R9), Z8   // stepSize
+	VBROADCASTSS 4(R9), Z9   // β1
+	VBROADCASTSS 8(R9), Z10  // β2
+	VBROADCASTSS 12(R9), Z11 // ε
+	VBROADCASTSS 16(R9), Z12 // invSqrtC2
+	VBROADCASTSS 20(R9), Z13 // 1−β1
+	VBROADCASTSS 24(R9), Z14 // 1−β2
+	TESTQ CX, CX
+	JZ done16
+loop16:
+	VMOVUPS (SI), Z0
+	VMULPS (DX), Z9, Z1
+	VFMADD231PS Z0, Z13, Z1
+	VMOVUPS Z1, (DX)
+	VMULPS Z0, Z0, Z2
+	VMULPS (R8), Z10, Z3
+	VFMADD231PS Z2, Z14, Z3
+	VMOVUPS Z3, (R8)
+	VSQRTPS Z3, Z4
+	VMULPS Z4, Z12, Z4
+	VADDPS Z4, Z11, Z4
+	VMULPS Z1, Z8, Z5
+	VDIVPS Z4, Z5, Z5
+	VMOVUPS (DI), Z6
+	VSUBPS Z5, Z6, Z6
+	VMOVUPS Z6, (DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, R8
+	SUBQ $16, CX
+	JNZ loop16
+done16:
+	VZEROUPPER
+	RET

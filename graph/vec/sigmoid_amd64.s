@@ -75,3 +75,62 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func sigmoidAVX512(o, x *float32, n int)
+//
+// sigmoidAVX2 on 16 values at a time: the same operations lane by lane (VRNDSCALEPS $1 is
+// VROUNDPS $1's floor), so the same bits.
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
+	MOVQ op+0(FP), DI
+	MOVQ xp+8(FP), SI
+	MOVQ n+16(FP), CX
+	LEAQ expconsts<>(SB), R9
+	VBROADCASTSS 0(R9), Z8
+	VBROADCASTSS 4(R9), Z9
+	VBROADCASTSS 8(R9), Z10
+	VBROADCASTSS 12(R9), Z11
+	VBROADCASTSS 16(R9), Z12
+	VBROADCASTSS 20(R9), Z13
+	VBROADCASTSS 48(R9), Z14
+	VPBROADCASTD 52(R9), Z15
+	VPXORD Z7, Z7, Z7
+	TESTQ CX, CX
+	JZ done16
+loop16:
+	VMOVUPS (SI), Z0
+	VSUBPS Z0, Z7, Z0          // −x
+	VMINPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMULPS Z10, Z0, Z1         // t = −x·log2(e) + 0.5
+	VADDPS Z11, Z1, Z1
+	VRNDSCALEPS $1, Z1, Z1     // k = floor(t)
+	VFNMADD231PS Z12, Z1, Z0   // r = −x − k·ln2 (in two parts)
+	VFNMADD231PS Z13, Z1, Z0
+	VBROADCASTSS 24(R9), Z2    // polynomial p(r)
+	VBROADCASTSS 28(R9), Z3
+	VFMADD213PS Z3, Z0, Z2
+	VBROADCASTSS 32(R9), Z3
+	VFMADD213PS Z3, Z0, Z2
+	VBROADCASTSS 36(R9), Z3
+	VFMADD213PS Z3, Z0, Z2
+	VBROADCASTSS 40(R9), Z3
+	VFMADD213PS Z3, Z0, Z2
+	VBROADCASTSS 44(R9), Z3
+	VFMADD213PS Z3, Z0, Z2
+	VMULPS Z0, Z0, Z4          // e^r ≈ p·r² + r + 1
+	VFMADD213PS Z0, Z4, Z2
+	VADDPS Z14, Z2, Z2
+	VCVTTPS2DQ Z1, Z5          // 2^k from the exponent bits
+	VPADDD Z15, Z5, Z5
+	VPSLLD $23, Z5, Z5
+	VMULPS Z5, Z2, Z2          // e^−x
+	VADDPS Z14, Z2, Z2         // 1 + e^−x
+	VDIVPS Z2, Z14, Z2         // 1 / (1 + e^−x)
+	VMOVUPS Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNZ loop16
+done16:
+	VZEROUPPER
+	RET
