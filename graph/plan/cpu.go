@@ -37,7 +37,7 @@ func NewCPU() *CPU { return NewCPUWithKernel(sgemm.Auto) }
 // give the same bits, so aelab itself has no reason to choose.
 func NewCPUWithKernel(k sgemm.Kernel) *CPU {
 	workers := runtime.GOMAXPROCS(0)
-	c := &CPU{workers: workers, team: team.New(workers), gemmKernel: k, unaries: map[string]func(o, a []float32){}, binaries: map[string]*binaryLoops{}}
+	c := &CPU{workers: workers, team: team.NewSpinning(workers, teamSpin), gemmKernel: k, unaries: map[string]func(o, a []float32){}, binaries: map[string]*binaryLoops{}}
 	for _, k := range unaryKernels() {
 		c.unaries[k] = unary(k)
 	}
@@ -127,8 +127,15 @@ func (c *CPU) Close() error {
 	return nil
 }
 
-// parallelMin is the number of values below which a kernel runs on one goroutine.
-const parallelMin = 1 << 12
+// parallelMin is the number of values below which a kernel runs on one goroutine: 4096
+// where the team's helpers spin between kernels (handing them a part costs about a
+// microsecond), 32768 where they sleep (waking one costs tens).
+func parallelMin() int {
+	if teamSpin > 0 {
+		return 1 << 12
+	}
+	return 1 << 15
+}
 
 // parallel calls fn over [0, n) in contiguous chunks, one per worker when n is large.
 func (c *CPU) parallel(n int, fn func(lo, hi int)) {
@@ -141,7 +148,7 @@ func (c *CPU) parallel(n int, fn func(lo, hi int)) {
 }
 
 // workersFor is how many goroutines a kernel over n values uses.
-func (c *CPU) workersFor(n int) int { return max(1, min(c.workers, n/parallelMin)) }
+func (c *CPU) workersFor(n int) int { return max(1, min(c.workers, n/parallelMin())) }
 
 // parallelChunks calls fn(w, lo, hi) for at most workers contiguous chunks of [0, n), each a
 // multiple of unit values long (but the last), at once; with one worker, directly.

@@ -7,11 +7,17 @@ package plan
 import "C"
 
 import (
+	"time"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/netlib/blas/netlib"
 
 	"github.com/aelab/aelab/graph/sgemm"
 )
+
+// teamSpin is 0: OpenBLAS's threads spin between products, and helpers spinning beside them
+// would leave them fewer cores than they count on (epochs took half again as long).
+const teamSpin time.Duration = 0
 
 func trans(t bool) blas.Transpose {
 	if t {

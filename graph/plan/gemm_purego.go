@@ -2,7 +2,13 @@
 
 package plan
 
-import "github.com/aelab/aelab/graph/sgemm"
+import (
+	"github.com/aelab/aelab/graph/sgemm"
+	"github.com/aelab/aelab/graph/team"
+)
+
+// teamSpin is how long the CPU backend's helper goroutines wait for the next kernel spinning.
+const teamSpin = team.Spin
 
 // gemm computes c = op(a)·op(b) with aelab's pure-Go SGEMM, packing panels into mul's
 // buffers (each prepared GEMM has its own, so plans can run on several goroutines at once).

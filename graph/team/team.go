@@ -21,7 +21,7 @@ import (
 	"time"
 )
 
-// Spin is how long a helper keeps looking for the next loop before it sleeps.
+// Spin is how long a helper of New keeps looking for the next loop before it sleeps.
 const Spin = 200 * time.Microsecond
 
 // idleExit is how long a sleeping helper waits for work before its goroutine ends, so that
@@ -34,6 +34,7 @@ const idleExit = time.Second
 // on fresh goroutines instead.
 type Team struct {
 	size    int
+	spin    time.Duration       // how long a helper looks for the next loop before it sleeps
 	busy    sync.Mutex          // held by the Run whose job the helpers see
 	job     atomic.Pointer[job] // the latest loop; helpers look for a new pointer
 	running []atomic.Bool       // whether helper i (1…size−1) has a goroutine
@@ -49,13 +50,17 @@ type job struct {
 	done    atomic.Int64
 }
 
-// New returns a Team of size goroutines (the caller included); size ≤ 0 means GOMAXPROCS.
-// Helpers start with the first loop that needs them.
-func New(size int) *Team {
+// New returns a Team of size goroutines (the caller included) whose helpers spin for Spin;
+// size ≤ 0 means GOMAXPROCS. Helpers start with the first loop that needs them.
+func New(size int) *Team { return NewSpinning(size, Spin) }
+
+// NewSpinning is New with helpers that spin for spin, 0 to sleep at once: for a program whose
+// other work keeps every core busy between loops (OpenBLAS's own threads, which spin too).
+func NewSpinning(size int, spin time.Duration) *Team {
 	if size <= 0 {
 		size = runtime.GOMAXPROCS(0)
 	}
-	return &Team{size: size, wake: make(chan struct{}, size), running: make([]atomic.Bool, size)}
+	return &Team{size: size, spin: spin, wake: make(chan struct{}, size), running: make([]atomic.Bool, size)}
 }
 
 // Size returns how many goroutines run a loop at most, the caller included: 1 for nil.
@@ -161,7 +166,7 @@ func (t *Team) next(last *job) *job {
 		if j := t.job.Load(); j != last {
 			return j
 		}
-		if i%64 == 63 && time.Since(start) > Spin {
+		if i%64 == 63 && time.Since(start) > t.spin {
 			break
 		}
 		pause(i)
