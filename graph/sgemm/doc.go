@@ -1,9 +1,12 @@
 // Package sgemm multiplies float32 matrices for aelab's pure-Go CPU backend.
 //
 // The result is C = op(A)·op(B), row-major, with op the identity or the transpose. On amd64
-// and arm64 it packs the operands into panels and runs a register-blocked micro-kernel
-// written in Go assembly (no cgo), splitting the work across the cores; elsewhere it calls
-// gonum's pure-Go Sgemm. Which kernel runs (Best, Kernel.String) is chosen once per product
+// and arm64 it runs a register-blocked micro-kernel written in Go assembly (no cgo) over
+// panels of the operands, splitting the work across the cores (on a team of goroutines when
+// the caller gives one); elsewhere it calls gonum's pure-Go Sgemm. A panel is read where it is
+// stored when its layout allows (op(B) untransposed, op(A) transposed, and op(A)
+// untransposed on amd64, whose kernels have a variant that reads A row by row), and packed
+// into a contiguous buffer otherwise. Which kernel runs (Best, Kernel.String) is chosen once per product
 // from what the processor has:
 //
 //   - AVX512: an 8×32 tile in 16 of the 32 ZMM registers, on amd64 processors with AVX-512F.

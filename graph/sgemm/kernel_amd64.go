@@ -19,7 +19,7 @@ func tilingOf(k Kernel) tiling {
 	if k == AVX512 {
 		return tiling{mr: 8, nr: 32, kernel: kernel8x32, rows: kernel8x32rows}
 	}
-	return tiling{mr: 6, nr: 16, kernel: kernel6x16}
+	return tiling{mr: 6, nr: 16, kernel: kernel6x16, rows: kernel6x16rows}
 }
 
 // kernel6x16 computes the 6×16 tile c (ldc values per row) = (or += when acc) the product
@@ -40,3 +40,8 @@ func kernel8x32(kc int, a *float32, ak int, b *float32, bk int, c *float32, ldc 
 //
 //go:noescape
 func kernel8x32rows(kc int, a *float32, lda int, b *float32, bk int, c *float32, ldc int, acc bool)
+
+// kernel6x16rows is kernel6x16 for an A panel stored as 6 rows of lda values, read in place.
+//
+//go:noescape
+func kernel6x16rows(kc int, a *float32, lda int, b *float32, bk int, c *float32, ldc int, acc bool)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/aelab/aelab/graph/team"
 )
 
 // reference computes op(a)·op(b) in float64.
@@ -283,9 +285,12 @@ func TestUnavailableKernel(t *testing.T) {
 }
 
 // BenchmarkKernels times every kernel this processor runs, in one run, on the products of a
-// 784-128 autoencoder layer at batch 256 and a wider one, reporting GFLOP/s.
+// 784-128 autoencoder layer at batch 256 and a wider one, reporting GFLOP/s. The products'
+// slices run on a team of goroutines, as in a plan's step.
 func BenchmarkKernels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
+	tm := team.New(0)
+	defer tm.Close()
 	for _, s := range []struct {
 		name    string
 		tA, tB  bool
@@ -303,7 +308,7 @@ func BenchmarkKernels(b *testing.B) {
 		a, bm, c := random(rng, s.m*s.k), random(rng, s.k*s.n), make([]float32, s.m*s.n)
 		flops := float64(2 * s.m * s.n * s.k)
 		for _, kern := range kernels(b) {
-			mul := Multiplier{Kernel: kern}
+			mul := Multiplier{Kernel: kern, Team: tm}
 			b.Run(fmt.Sprintf("%s-%dx%dx%d/%s", s.name, s.m, s.n, s.k, kernelTag(kern)), func(b *testing.B) {
 				for b.Loop() {
 					mul.Gemm(s.tA, s.tB, s.m, s.n, s.k, a, lda, bm, ldb, c, s.n)
