@@ -206,14 +206,19 @@ func (c *CPU) sum(o, a, rowSums []float32, rows, cols, axis int) {
 	case 1:
 		sumRows(o[:rows])
 	default:
-		// Pairwise by rows keeps the float32 rounding error small for large tensors.
 		sumRows(rowSums[:rows])
-		var s float64
-		for _, rs := range rowSums[:rows] {
-			s += float64(rs)
-		}
-		o[0] = float32(s)
+		o[0] = totalOfRows(rowSums[:rows])
 	}
+}
+
+// totalOfRows adds a tensor's row sums in float64: summing by rows first, then the rows,
+// keeps the float32 rounding error small for large tensors.
+func totalOfRows(rowSums []float32) float32 {
+	var s float64
+	for _, rs := range rowSums {
+		s += float64(rs)
+	}
+	return float32(s)
 }
 
 // softmax computes a softmax (or its logarithm) along each row of a.

@@ -196,6 +196,12 @@ func TestFusionKeepsEveryFloat(t *testing.T) {
 	plantest.Compare(t, NewWith(NewCPU(), Options{NoFusion: true}), New(NewCPU()), 0)
 }
 
+// TestFusionKeepsEveryFloatAtMNISTSizes does the same for the seed preset's programs at their
+// own sizes, where fused sums run over blocks of whole rows and work splits across the cores.
+func TestFusionKeepsEveryFloatAtMNISTSizes(t *testing.T) {
+	plantest.CompareCases(t, plantest.MNISTSized(), NewWith(NewCPU(), Options{NoFusion: true}), New(NewCPU()), graph.Adam{LR: 0.01}, 0)
+}
+
 // TestFusionShrinksPlans checks that fusion takes effect: every training program runs in
 // fewer steps fused, and the single-layer autoencoder's step is five GEMMs and at most five
 // other steps.
