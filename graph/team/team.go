@@ -29,7 +29,8 @@ const Spin = 200 * time.Microsecond
 const idleExit = time.Second
 
 // Team runs loops on up to Size goroutines: the caller and Size−1 helpers. The zero value
-// and nil run each loop's parts on fresh goroutines; use New for a Team with helpers. A
+// and nil run each loop's parts on fresh goroutines, a Team of size 1 on the caller one after
+// another; use New for a Team with helpers. A
 // Team may be shared: a Run that finds it busy with another goroutine's loop runs its parts
 // on fresh goroutines instead.
 type Team struct {
@@ -81,6 +82,11 @@ func (t *Team) Run(parts int, fn func(part int)) {
 	case parts == 1:
 		fn(0)
 		return
+	case t != nil && t.size == 1:
+		for p := range parts {
+			fn(p)
+		}
+		return
 	case t == nil || t.size < 2 || t.stopped.Load() || !t.busy.TryLock():
 		spawn(parts, fn)
 		return
@@ -101,9 +107,10 @@ func (t *Team) Run(parts int, fn func(part int)) {
 	}
 	j.work(0)
 	for i := 0; j.done.Load() < int64(parts); i++ {
-		// A helper is finishing the part it claimed: no more than one part's time.
+		// A helper is finishing the part it claimed: about one part's time while it runs.
 		pause(i)
 	}
+	j.fn = nil // what the loop's closure holds (a plan's buffers) need not outlive it
 }
 
 // work runs part own of j, then any part nobody has claimed yet. Part i goes to goroutine i
@@ -130,9 +137,10 @@ func (j *job) run(p int) {
 	j.done.Add(1)
 }
 
-// pause is one round of a spinning loop: a call, so that the garbage collector, which
-// stops every goroutine at a call, need not send a signal to stop this one; and every 1024
-// rounds a yield, in case the goroutine waited for shares this goroutine's thread.
+// pause is one round of a spinning loop: a call to a function that itself calls one (so it
+// keeps its stack check, where the garbage collector stops a goroutine without sending it a
+// signal; a leaf this small would lose it), and every 1024 rounds a yield, in case the
+// goroutine waited for shares this goroutine's thread.
 //
 //go:noinline
 func pause(round int) {

@@ -2,6 +2,7 @@ package team
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -121,4 +122,14 @@ func (t *Team) helpers() int {
 		}
 	}
 	return n
+}
+
+// TestSizeOneRunsOnTheCaller checks that a Team of one runs a loop's parts on the caller, one
+// after another, in order (the race detector would see parts run at once).
+func TestSizeOneRunsOnTheCaller(t *testing.T) {
+	var order []int
+	New(1).Run(5, func(p int) { order = append(order, p) })
+	if want := []int{0, 1, 2, 3, 4}; !slices.Equal(order, want) {
+		t.Errorf("parts ran in the order %v, want %v", order, want)
+	}
 }
