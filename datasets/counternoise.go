@@ -23,18 +23,24 @@ func (n Noise) ApplyAt(dst, src []float32, seed uint64, step uint32) {
 // takes the level LevelAt(seed, step, k); each value's noise is ApplyAt's, so a single
 // level gives ApplyAt's result whatever d is.
 func (n Noise) ApplyImagesAt(dst, src []float32, d int, seed uint64, step uint32) {
+	n.ApplyImagesFrom(dst, src, d, seed, step, 0)
+}
+
+// ApplyImagesFrom is ApplyImagesAt for the values [first, first+len(src)) of a batch: pieces
+// of a batch corrupted apart, on several goroutines, make the batch ApplyImagesAt makes whole.
+func (n Noise) ApplyImagesFrom(dst, src []float32, d int, seed uint64, step uint32, first int) {
 	dst = dst[:len(src)]
-	if n.IsNone() {
+	if n.IsNone() || len(src) == 0 {
 		copy(dst, src)
 		return
 	}
 	d = max(d, 1)
 	level := float32(n.Level)
-	var levels []float32 // a range's level of each image; nil for one level
+	var levels []float32 // a range's level of each image from first's; nil for one level
 	if n.IsRange() {
-		levels = make([]float32, (len(src)+d-1)/d)
+		levels = make([]float32, (first+len(src)-1)/d-first/d+1)
 		for k := range levels {
-			levels[k] = n.LevelAt(seed, step, uint32(k))
+			levels[k] = n.LevelAt(seed, step, uint32(first/d+k))
 		}
 	}
 	// levelOf is value i's level; never reassigned, it is inlined into the loops below.
@@ -42,27 +48,33 @@ func (n Noise) ApplyImagesAt(dst, src []float32, d int, seed uint64, step uint32
 		if levels == nil {
 			return level
 		}
-		return levels[i/d]
+		return levels[(first+i)/d-first/d]
 	}
 	switch n.Kind {
 	case Gaussian:
-		for p := 0; 2*p < len(src); p++ {
-			z0, z1 := boxMuller(seed, step, uint32(p))
-			dst[2*p] = src[2*p] + levelOf(2*p)*z0
-			if 2*p+1 < len(src) {
-				dst[2*p+1] = src[2*p+1] + levelOf(2*p+1)*z1
+		i := 0
+		if first%2 == 1 { // the second value of a pair first
+			_, z1 := boxMuller(seed, step, uint32(first/2))
+			dst[0] = src[0] + levelOf(0)*z1
+			i = 1
+		}
+		for ; i < len(src); i += 2 {
+			z0, z1 := boxMuller(seed, step, uint32((first+i)/2))
+			dst[i] = src[i] + levelOf(i)*z0
+			if i+1 < len(src) {
+				dst[i+1] = src[i+1] + levelOf(i+1)*z1
 			}
 		}
 	case Mask:
 		for i, v := range src {
-			if uniformAt(hashAt(seed, step, uint32(i))) < levelOf(i) {
+			if uniformAt(hashAt(seed, step, uint32(first+i))) < levelOf(i) {
 				v = 0
 			}
 			dst[i] = v
 		}
 	case SaltPepper:
 		for i, v := range src {
-			if h := hashAt(seed, step, uint32(i)); uniformAt(h) < levelOf(i) {
+			if h := hashAt(seed, step, uint32(first+i)); uniformAt(h) < levelOf(i) {
 				v = float32(h & 1)
 			}
 			dst[i] = v

@@ -203,3 +203,37 @@ func TestApplyImagesAt(t *testing.T) {
 		t.Errorf("200 images drew levels from %.3f to %.3f of [0.1, 1]", lo, hi)
 	}
 }
+
+// TestApplyImagesFromPieces corrupts a batch in pieces, cut anywhere (odd values, mid-image,
+// mid-pair), with every kind of noise, one level and a range: the pieces make ApplyImagesAt's
+// batch, bit for bit.
+func TestApplyImagesFromPieces(t *testing.T) {
+	const d, images = 10, 7
+	src := make([]float32, d*images)
+	for i := range src {
+		src[i] = float32(i%5) / 5
+	}
+	for _, n := range []Noise{
+		{Kind: Gaussian, Level: 0.3}, {Kind: Gaussian, Level: 0.1, Max: 1},
+		{Kind: Mask, Level: 0.25}, {Kind: Mask, Level: 0.1, Max: 0.6},
+		{Kind: SaltPepper, Level: 0.2}, {},
+	} {
+		whole := make([]float32, len(src))
+		n.ApplyImagesAt(whole, src, d, 3, 8)
+		for _, cuts := range [][]int{{20, 40}, {1, 33, 34, 69}, {5}, {35}} {
+			t.Run(n.String()+"/"+strconv.Itoa(cuts[0]), func(t *testing.T) {
+				got := make([]float32, len(src))
+				lo := 0
+				for _, hi := range append(cuts, len(src)) {
+					n.ApplyImagesFrom(got[lo:hi], src[lo:hi], d, 3, 8, lo)
+					lo = hi
+				}
+				for i := range whole {
+					if math.Float32bits(got[i]) != math.Float32bits(whole[i]) {
+						t.Fatalf("cut at %v: value %d = %g, whole %g", cuts, i, got[i], whole[i])
+					}
+				}
+			})
+		}
+	}
+}

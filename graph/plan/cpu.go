@@ -225,7 +225,8 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 		noisy, clean := c.slice(op.Noisy), c.slice(op.Clean)
 		// The batch's rows are scattered over the training set, so the copies wait on memory
 		// more than they move bytes: they are split across the workers, and a batch without
-		// noise is written to both buffers from the one read.
+		// noise is written to both buffers from the one read. Each worker corrupts its own
+		// rows (the noise of a value depends on its place in the batch alone).
 		none := op.Noise.IsNone()
 		same := len(noisy) > 0 && &noisy[0] == &clean[0] // the executor's plan without noise reads one buffer
 		return func() error {
@@ -242,10 +243,10 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 						copy(noisy[k*op.D:(k+1)*op.D], src)
 					}
 				}
+				if !none {
+					op.Noise.ApplyImagesFrom(noisy[lo*op.D:hi*op.D], clean[lo*op.D:hi*op.D], op.D, op.Seed, ctr.Noise, lo*op.D)
+				}
 			})
-			if !none {
-				op.Noise.ApplyImagesAt(noisy, clean, op.D, op.Seed, ctr.Noise)
-			}
 			return nil
 		}, nil
 	case AdamOp:
