@@ -97,7 +97,8 @@ type Multiplier struct {
 	// Team runs a product's slices at once; nil starts a goroutine for each.
 	Team *team.Team
 
-	work []workspace // one per slice
+	work   []workspace // one per slice
+	turned []float32   // Cᵀ of a product computed the other way round
 }
 
 // workspace holds one goroutine's packed panels.
@@ -141,6 +142,28 @@ func (mul *Multiplier) Gemm(transA, transB bool, m, n, k int, a []float32, lda i
 		return
 	}
 	t := tilingOf(kern)
+	if transB && !transA && t.rows != nil && m*k+m*n < n*k {
+		// C = A·Bᵀ with few rows: Cᵀ = B·Aᵀ reads B in place row by row and packs the
+		// smaller A, then Cᵀ is turned around. Each element is the same sum of the same
+		// products in the same order (a·b and b·a are the same float), so the same bits.
+		if need := n * m; len(mul.turned) < need {
+			mul.turned = make([]float32, need)
+		}
+		ct := mul.turned[:n*m]
+		mul.gemm(t, false, true, n, m, k, b, ldb, a, lda, ct, m)
+		for i := range m {
+			row := c[i*ldc : i*ldc+n]
+			for j := range row {
+				row[j] = ct[j*m+i]
+			}
+		}
+		return
+	}
+	mul.gemm(t, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// gemm is Gemm on an assembly kernel's tiling, as asked.
+func (mul *Multiplier) gemm(t tiling, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelMin {
 		workers = 1
