@@ -532,8 +532,8 @@ func (ex *executor) SetData(images []float32, d int, noise datasets.Noise, seed 
 		losses := Slice{Mem: lossMem, Len: maxLen}
 		kernels, noisy := ex.kernels, ex.inputs[0]
 		if _, host := ex.be.(HostMemory); host && noise.IsNone() {
-			// (On the CPU, where the copy is the step's only serial memory traffic; a GPU's
-			// gather writes both buffers in one kernel.)
+			// Only on the CPU, whose gather would copy every image twice; a GPU's gather
+			// writes both buffers in one kernel and is left as it was checked on a GPU.
 			if k, ok := ex.cleanForNoisy(); ok {
 				kernels, noisy = k, ex.inputs[1]
 			}
