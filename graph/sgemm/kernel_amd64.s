@@ -1,20 +1,26 @@
 #include "textflag.h"
 
-// func kernel6x16(kc int, a *float32, ak int, b *float32, bk int, c *float32, ldc int, acc bool)
+// func kernel6x16(kc int, a *float32, ars, aks int, b *float32, bk int, c *float32, ldc int, acc bool)
 //
-// Y0…Y11 accumulate the tile: row r in Y(2r) (columns 0-7) and Y(2r+1) (8-15). Each
-// step of k loads 16 values of B, broadcasts the 6 values of A and does 12 FMAs, then moves
-// A on by ak values and B by bk.
-TEXT ·kernel6x16(SB), NOSPLIT, $0-57
+// Y0…Y11 accumulate the tile: row r in Y(2r) (columns 0-7) and Y(2r+1) (8-15). Each step of k
+// loads 16 values of B, broadcasts one value of each of the 6 rows of A (ars values apart;
+// SI addresses rows 0-3 and R12 rows 4-5, with R9 = ars and R11 = 3·ars bytes), does 12
+// FMAs, then moves A on by aks values and B by bk. A packed panel has ars 1 and aks 6, a
+// transposed A ars 1 and aks lda, an untransposed one ars lda and aks 1.
+TEXT ·kernel6x16(SB), NOSPLIT, $0-65
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ ak+16(FP), R9
+	MOVQ ars+16(FP), R9
 	SHLQ $2, R9
-	MOVQ b+24(FP), DI
-	MOVQ bk+32(FP), R10
+	LEAQ (R9)(R9*2), R11
+	LEAQ (SI)(R9*4), R12
+	MOVQ aks+24(FP), R13
+	SHLQ $2, R13
+	MOVQ b+32(FP), DI
+	MOVQ bk+40(FP), R10
 	SHLQ $2, R10
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -33,30 +39,31 @@ TEXT ·kernel6x16(SB), NOSPLIT, $0-57
 loop:
 	VMOVUPS (DI), Y12
 	VMOVUPS 32(DI), Y13
-	VBROADCASTSS 0(SI), Y14
+	VBROADCASTSS (SI), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 4(SI), Y15
+	VBROADCASTSS (SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 8(SI), Y14
+	VBROADCASTSS (SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y4
 	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 12(SI), Y15
+	VBROADCASTSS (SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 16(SI), Y14
+	VBROADCASTSS (R12), Y14
 	VFMADD231PS Y12, Y14, Y8
 	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS 20(SI), Y15
+	VBROADCASTSS (R12)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	ADDQ R9, SI
+	ADDQ R13, SI
+	ADDQ R13, R12
 	ADDQ R10, DI
 	DECQ CX
 	JNZ loop
 store:
-	MOVBLZX acc+56(FP), AX
+	MOVBLZX acc+64(FP), AX
 	TESTQ AX, AX
 	JZ overwrite
 	VADDPS (DX), Y0, Y0
@@ -111,23 +118,27 @@ overwrite:
 	VZEROUPPER
 	RET
 
-// func kernel8x32(kc int, a *float32, ak int, b *float32, bk int, c *float32, ldc int, acc bool)
+// func kernel8x32(kc int, a *float32, ars, aks int, b *float32, bk int, c *float32, ldc int, acc bool)
 //
 // Z0…Z15 accumulate the tile: row r in Z(2r) (columns 0-15) and Z(2r+1) (16-31). Each step
-// of k loads 32 values of B, broadcasts the 8 values of A, does 16 FMAs and moves A on by ak
-// values and B by bk, so each element
-// of c sums its products in k order from zero, exactly as kernel6x16 does: the two kernels
-// give the same bits.
-TEXT ·kernel8x32(SB), NOSPLIT, $0-57
+// of k loads 32 values of B, broadcasts one value of each of the 8 rows of A (ars values
+// apart; SI addresses rows 0-3 and R12 rows 4-7, with R9 = ars and R11 = 3·ars bytes), does
+// 16 FMAs and moves A on by aks values and B by bk, so each element of c sums its products in
+// k order from zero, exactly as kernel6x16 does: the two kernels give the same bits.
+TEXT ·kernel8x32(SB), NOSPLIT, $0-65
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ ak+16(FP), R9
+	MOVQ ars+16(FP), R9
 	SHLQ $2, R9
-	MOVQ b+24(FP), DI
-	MOVQ bk+32(FP), R10
+	LEAQ (R9)(R9*2), R11
+	LEAQ (SI)(R9*4), R12
+	MOVQ aks+24(FP), R13
+	SHLQ $2, R13
+	MOVQ b+32(FP), DI
+	MOVQ bk+40(FP), R10
 	SHLQ $2, R10
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -150,14 +161,14 @@ TEXT ·kernel8x32(SB), NOSPLIT, $0-57
 loop8:
 	VMOVUPS (DI), Z16
 	VMOVUPS 64(DI), Z17
-	VBROADCASTSS 0(SI), Z18
-	VBROADCASTSS 4(SI), Z19
-	VBROADCASTSS 8(SI), Z20
-	VBROADCASTSS 12(SI), Z21
-	VBROADCASTSS 16(SI), Z22
-	VBROADCASTSS 20(SI), Z23
-	VBROADCASTSS 24(SI), Z24
-	VBROADCASTSS 28(SI), Z25
+	VBROADCASTSS (SI), Z18
+	VBROADCASTSS (SI)(R9*1), Z19
+	VBROADCASTSS (SI)(R9*2), Z20
+	VBROADCASTSS (SI)(R11*1), Z21
+	VBROADCASTSS (R12), Z22
+	VBROADCASTSS (R12)(R9*1), Z23
+	VBROADCASTSS (R12)(R9*2), Z24
+	VBROADCASTSS (R12)(R11*1), Z25
 	VFMADD231PS Z16, Z18, Z0
 	VFMADD231PS Z17, Z18, Z1
 	VFMADD231PS Z16, Z19, Z2
@@ -174,12 +185,13 @@ loop8:
 	VFMADD231PS Z17, Z24, Z13
 	VFMADD231PS Z16, Z25, Z14
 	VFMADD231PS Z17, Z25, Z15
-	ADDQ R9, SI
+	ADDQ R13, SI
+	ADDQ R13, R12
 	ADDQ R10, DI
 	DECQ CX
 	JNZ loop8
 store8:
-	MOVBLZX acc+56(FP), AX
+	MOVBLZX acc+64(FP), AX
 	TESTQ AX, AX
 	JZ overwrite8
 	VADDPS (DX), Z0, Z0
@@ -247,260 +259,5 @@ overwrite8:
 	ADDQ R8, DX
 	VMOVUPS Z14, (DX)
 	VMOVUPS Z15, 64(DX)
-	VZEROUPPER
-	RET
-
-// func kernel8x32rows(kc int, a *float32, lda int, b *float32, bk int, c *float32, ldc int, acc bool)
-//
-// kernel8x32 for an A stored as 8 rows of lda values (op(a) not transposed), read in
-// place: each step of k broadcasts one value of each row, SI addressing rows 0-3 and R12
-// rows 4-7 with R9 = lda and R11 = 3·lda bytes. The same FMAs in the same order, so the same
-// bits as kernel8x32 on the packed panel.
-TEXT ·kernel8x32rows(SB), NOSPLIT, $0-57
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ lda+16(FP), R9
-	SHLQ $2, R9
-	LEAQ (R9)(R9*2), R11
-	LEAQ (SI)(R9*4), R12
-	MOVQ b+24(FP), DI
-	MOVQ bk+32(FP), R10
-	SHLQ $2, R10
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
-	SHLQ $2, R8
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	TESTQ CX, CX
-	JZ storer
-loopr:
-	VMOVUPS (DI), Z16
-	VMOVUPS 64(DI), Z17
-	VBROADCASTSS (SI), Z18
-	VBROADCASTSS (SI)(R9*1), Z19
-	VBROADCASTSS (SI)(R9*2), Z20
-	VBROADCASTSS (SI)(R11*1), Z21
-	VBROADCASTSS (R12), Z22
-	VBROADCASTSS (R12)(R9*1), Z23
-	VBROADCASTSS (R12)(R9*2), Z24
-	VBROADCASTSS (R12)(R11*1), Z25
-	VFMADD231PS Z16, Z18, Z0
-	VFMADD231PS Z17, Z18, Z1
-	VFMADD231PS Z16, Z19, Z2
-	VFMADD231PS Z17, Z19, Z3
-	VFMADD231PS Z16, Z20, Z4
-	VFMADD231PS Z17, Z20, Z5
-	VFMADD231PS Z16, Z21, Z6
-	VFMADD231PS Z17, Z21, Z7
-	VFMADD231PS Z16, Z22, Z8
-	VFMADD231PS Z17, Z22, Z9
-	VFMADD231PS Z16, Z23, Z10
-	VFMADD231PS Z17, Z23, Z11
-	VFMADD231PS Z16, Z24, Z12
-	VFMADD231PS Z17, Z24, Z13
-	VFMADD231PS Z16, Z25, Z14
-	VFMADD231PS Z17, Z25, Z15
-	ADDQ $4, SI
-	ADDQ $4, R12
-	ADDQ R10, DI
-	DECQ CX
-	JNZ loopr
-storer:
-	MOVBLZX acc+56(FP), AX
-	TESTQ AX, AX
-	JZ overwriter
-	VADDPS (DX), Z0, Z0
-	VADDPS 64(DX), Z1, Z1
-	VMOVUPS Z0, (DX)
-	VMOVUPS Z1, 64(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Z2, Z2
-	VADDPS 64(DX), Z3, Z3
-	VMOVUPS Z2, (DX)
-	VMOVUPS Z3, 64(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Z4, Z4
-	VADDPS 64(DX), Z5, Z5
-	VMOVUPS Z4, (DX)
-	VMOVUPS Z5, 64(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Z6, Z6
-	VADDPS 64(DX), Z7, Z7
-	VMOVUPS Z6, (DX)
-	VMOVUPS Z7, 64(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Z8, Z8
-	VADDPS 64(DX), Z9, Z9
-	VMOVUPS Z8, (DX)
-	VMOVUPS Z9, 64(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Z10, Z10
-	VADDPS 64(DX), Z11, Z11
-	VMOVUPS Z10, (DX)
-	VMOVUPS Z11, 64(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Z12, Z12
-	VADDPS 64(DX), Z13, Z13
-	VMOVUPS Z12, (DX)
-	VMOVUPS Z13, 64(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Z14, Z14
-	VADDPS 64(DX), Z15, Z15
-	VMOVUPS Z14, (DX)
-	VMOVUPS Z15, 64(DX)
-	VZEROUPPER
-	RET
-overwriter:
-	VMOVUPS Z0, (DX)
-	VMOVUPS Z1, 64(DX)
-	ADDQ R8, DX
-	VMOVUPS Z2, (DX)
-	VMOVUPS Z3, 64(DX)
-	ADDQ R8, DX
-	VMOVUPS Z4, (DX)
-	VMOVUPS Z5, 64(DX)
-	ADDQ R8, DX
-	VMOVUPS Z6, (DX)
-	VMOVUPS Z7, 64(DX)
-	ADDQ R8, DX
-	VMOVUPS Z8, (DX)
-	VMOVUPS Z9, 64(DX)
-	ADDQ R8, DX
-	VMOVUPS Z10, (DX)
-	VMOVUPS Z11, 64(DX)
-	ADDQ R8, DX
-	VMOVUPS Z12, (DX)
-	VMOVUPS Z13, 64(DX)
-	ADDQ R8, DX
-	VMOVUPS Z14, (DX)
-	VMOVUPS Z15, 64(DX)
-	VZEROUPPER
-	RET
-
-// func kernel6x16rows(kc int, a *float32, lda int, b *float32, bk int, c *float32, ldc int, acc bool)
-//
-// kernel6x16 for an A stored as 6 rows of lda values (op(a) not transposed), read in place:
-// each step of k broadcasts one value of each row, SI addressing rows 0-3 and R12 rows 4-5
-// with R9 = lda and R11 = 3·lda bytes. The same FMAs in the same order, so the same bits.
-TEXT ·kernel6x16rows(SB), NOSPLIT, $0-57
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ lda+16(FP), R9
-	SHLQ $2, R9
-	LEAQ (R9)(R9*2), R11
-	LEAQ (SI)(R9*4), R12
-	MOVQ b+24(FP), DI
-	MOVQ bk+32(FP), R10
-	SHLQ $2, R10
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
-	SHLQ $2, R8
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	TESTQ CX, CX
-	JZ store6r
-loop6r:
-	VMOVUPS (DI), Y12
-	VMOVUPS 32(DI), Y13
-	VBROADCASTSS (SI), Y14
-	VFMADD231PS Y12, Y14, Y0
-	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS (SI)(R9*1), Y15
-	VFMADD231PS Y12, Y15, Y2
-	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS (SI)(R9*2), Y14
-	VFMADD231PS Y12, Y14, Y4
-	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS (SI)(R11*1), Y15
-	VFMADD231PS Y12, Y15, Y6
-	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS (R12), Y14
-	VFMADD231PS Y12, Y14, Y8
-	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS (R12)(R9*1), Y15
-	VFMADD231PS Y12, Y15, Y10
-	VFMADD231PS Y13, Y15, Y11
-	ADDQ $4, SI
-	ADDQ $4, R12
-	ADDQ R10, DI
-	DECQ CX
-	JNZ loop6r
-store6r:
-	MOVBLZX acc+56(FP), AX
-	TESTQ AX, AX
-	JZ overwrite6r
-	VADDPS (DX), Y0, Y0
-	VADDPS 32(DX), Y1, Y1
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y2, Y2
-	VADDPS 32(DX), Y3, Y3
-	VMOVUPS Y2, (DX)
-	VMOVUPS Y3, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y4, Y4
-	VADDPS 32(DX), Y5, Y5
-	VMOVUPS Y4, (DX)
-	VMOVUPS Y5, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y6, Y6
-	VADDPS 32(DX), Y7, Y7
-	VMOVUPS Y6, (DX)
-	VMOVUPS Y7, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y8, Y8
-	VADDPS 32(DX), Y9, Y9
-	VMOVUPS Y8, (DX)
-	VMOVUPS Y9, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y10, Y10
-	VADDPS 32(DX), Y11, Y11
-	VMOVUPS Y10, (DX)
-	VMOVUPS Y11, 32(DX)
-	VZEROUPPER
-	RET
-overwrite6r:
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y2, (DX)
-	VMOVUPS Y3, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y4, (DX)
-	VMOVUPS Y5, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y6, (DX)
-	VMOVUPS Y7, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y8, (DX)
-	VMOVUPS Y9, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y10, (DX)
-	VMOVUPS Y11, 32(DX)
 	VZEROUPPER
 	RET

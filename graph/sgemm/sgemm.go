@@ -73,18 +73,18 @@ func Best() Kernel {
 type tiling struct {
 	mr, nr int
 	// kernel computes the mr×nr tile c (ldc values per row) = (or += when acc) the product of
-	// an A panel (kc×mr: mr values a step of k, the steps ak values apart) and a B panel
-	// (kc×nr, bk apart); a packed panel's steps are mr and nr apart.
-	kernel func(kc int, a *float32, ak int, b *float32, bk int, c *float32, ldc int, acc bool)
-	// rows, where not nil, is kernel for an A panel stored as mr rows of lda values (op(a)
-	// not transposed), read in place.
-	rows func(kc int, a *float32, lda int, b *float32, bk int, c *float32, ldc int, acc bool)
+	// an A panel (kc×mr: mr rows ars values apart, the steps of k aks apart) and a B panel
+	// (kc×nr, the steps bk apart); a packed panel has ars 1 and aks mr, and bk nr.
+	kernel func(kc int, a *float32, ars, aks int, b *float32, bk int, c *float32, ldc int, acc bool)
+	// rows tells whether kernel takes rows of A that are not adjacent (ars other than 1), so
+	// that it reads op(a) untransposed where it is stored.
+	rows bool
 }
 
 // aInPlace reports whether the kernel reads a panel of rows rows of op(a) where it is
 // stored: a whole panel, transposed (mr values side by side for each step of k) or, with a
 // rows kernel, not.
-func (t tiling) aInPlace(a matrix, rows int) bool { return rows == t.mr && (a.t || t.rows != nil) }
+func (t tiling) aInPlace(a matrix, rows int) bool { return rows == t.mr && (a.t || t.rows) }
 
 // Multiplier computes matrix products, keeping its packing buffers from one product to the
 // next. The zero value is ready to use; a Multiplier is not safe for concurrent use.
@@ -142,7 +142,7 @@ func (mul *Multiplier) Gemm(transA, transB bool, m, n, k int, a []float32, lda i
 		return
 	}
 	t := tilingOf(kern)
-	if transB && !transA && t.rows != nil && m*k+m*n < n*k {
+	if transB && !transA && t.rows && m*k+m*n < n*k {
 		// C = A·Bᵀ with few rows: Cᵀ = B·Aᵀ reads B in place row by row and packs the
 		// smaller A, then Cᵀ is turned around. Each element is the same sum of the same
 		// products in the same order (a·b and b·a are the same float), so the same bits.
@@ -202,7 +202,7 @@ const packCost = 100
 // splits its columns when A is read in place, and the tiles' edges decide the rest.
 func splitRows(t tiling, a, b matrix, m, n, k, workers int) bool {
 	tiles := func(x, per, parts int) int { return (x + parts*per - 1) / (parts * per) * per }
-	packsA, packsB := !a.t && t.rows == nil, b.t
+	packsA, packsB := !a.t && !t.rows, b.t
 	cost := func(rows, cols int) int {
 		c := rows * cols * k
 		if packsA {
@@ -243,8 +243,8 @@ func (m matrix) at(i, j int) float32 {
 //
 // A panel is packed only when the kernel cannot read it where it is stored: op(b) not
 // transposed already holds each step of k's nr values side by side (bk = ldb apart), and so
-// does op(a) transposed for mr values (ak = lda apart); a tiling's rows kernel reads op(a)
-// not transposed row by row. Packing cost up to half the kernel's time on the plans'
+// does op(a) transposed for mr values (aks = lda apart); a kernel that takes rows reads op(a)
+// not transposed row by row (ars = lda apart). Packing cost up to half the kernel's time on the plans'
 // products, whose 128-wide dimension gives each packed value few uses; the kernel adds the
 // same products in the same order either way.
 func serial(t tiling, w *workspace, a, b matrix, m, n, k int, c []float32, ldc, i0, j0 int) {
@@ -270,27 +270,20 @@ func serial(t tiling, w *workspace, a, b matrix, m, n, k int, c []float32, ldc, 
 					rows := min(mr, mb-ip*mr)
 					first := i0 + ib + ip*mr
 					off := first*ldc + j0 + jp*nr
-					if t.aInPlace(a, rows) && !a.t {
-						out, ldo := &c[off], ldc
-						if cols < nr {
-							out, ldo = &tile[0], nr
-						}
-						t.rows(kb, &a.x[first*a.ld+p0], a.ld, bPanel, bk, out, ldo, acc && cols == nr)
-						if cols < nr {
-							keepTile(c[off:], ldc, tile[:], nr, rows, cols, acc)
-						}
-						continue
-					}
-					aPanel, ak := &ap[ip*kb*mr], mr
-					if t.aInPlace(a, rows) {
-						aPanel, ak = &a.x[p0*a.ld+first], a.ld
+					aPanel, ars, aks := &ap[ip*kb*mr], 1, mr
+					switch {
+					case !t.aInPlace(a, rows):
+					case a.t:
+						aPanel, aks = &a.x[p0*a.ld+first], a.ld
+					default:
+						aPanel, ars, aks = &a.x[first*a.ld+p0], a.ld, 1
 					}
 					if rows == mr && cols == nr {
-						t.kernel(kb, aPanel, ak, bPanel, bk, &c[off], ldc, acc)
+						t.kernel(kb, aPanel, ars, aks, bPanel, bk, &c[off], ldc, acc)
 						continue
 					}
 					// An edge tile: compute it whole, keep the part inside c.
-					t.kernel(kb, aPanel, ak, bPanel, bk, &tile[0], nr, false)
+					t.kernel(kb, aPanel, ars, aks, bPanel, bk, &tile[0], nr, false)
 					keepTile(c[off:], ldc, tile[:], nr, rows, cols, acc)
 				}
 			}
@@ -371,24 +364,10 @@ func packA(dst []float32, t tiling, a matrix, i0, mb, p0, kb int) {
 			}
 			continue
 		}
-		if mr == 6 && rows == 6 {
-			// The AVX2 kernel's full panels, unrolled: a third faster than the loop below.
-			r0 := a.x[(first+0)*a.ld+p0:][:kb]
-			r1 := a.x[(first+1)*a.ld+p0:][:kb]
-			r2 := a.x[(first+2)*a.ld+p0:][:kb]
-			r3 := a.x[(first+3)*a.ld+p0:][:kb]
-			r4 := a.x[(first+4)*a.ld+p0:][:kb]
-			r5 := a.x[(first+5)*a.ld+p0:][:kb]
-			for p := range kb {
-				d := panel[p*6 : p*6+6]
-				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
-			}
-			continue
-		}
 		if mr == 8 && rows == 8 {
-			// The AVX-512 and NEON kernels' full panels, unrolled the same way: 5-10% more
-			// GFLOP/s than the loop below on products whose A is not transposed
-			// (BenchmarkKernels forward and decode, alternated in one sitting).
+			// The NEON kernel's full panels (the amd64 kernels read them in place), unrolled:
+			// 5-10% more GFLOP/s than the loop below on products whose A is not transposed
+			// (BenchmarkKernels forward and decode with AVX-512, alternated in one sitting).
 			r0 := a.x[(first+0)*a.ld+p0:][:kb]
 			r1 := a.x[(first+1)*a.ld+p0:][:kb]
 			r2 := a.x[(first+2)*a.ld+p0:][:kb]
