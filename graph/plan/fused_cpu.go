@@ -104,8 +104,8 @@ func (c *CPU) fused(op KernelOp) (func() error, error) {
 			}
 		}
 	}
-	// segment computes values [s, e) of one row r (or of the flat range without per-row
-	// operands) with worker w's registers.
+	// segment computes values [s, e) with worker w's registers: part of row r (whole rows
+	// from r with blockSums; any range without per-row operands).
 	segment := func(w, s, e int) {
 		r := s / cols
 		c0 := s - r*cols
