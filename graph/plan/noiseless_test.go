@@ -7,6 +7,7 @@ import (
 
 	"github.com/aelab/aelab/datasets"
 	"github.com/aelab/aelab/graph"
+	"github.com/aelab/aelab/graph/vec"
 )
 
 // TestNoiselessEpochsReadOneBuffer trains autoencoders without noise through the CPU's
@@ -16,13 +17,15 @@ import (
 func TestNoiselessEpochsReadOneBuffer(t *testing.T) {
 	const d, hidden, batch, batches = 60, 16, 8, 5
 	for _, tc := range []struct {
-		name string
-		act  graph.Activation
-		cost graph.Cost
+		name   string
+		act    graph.Activation
+		cost   graph.Cost
+		pixels bool // images of bytes over 255, which the CPU's gather reads as bytes
 	}{
-		{"ae relu", graph.ReLU, graph.Cost{Loss: graph.MSE}},
-		{"ae sigmoid bce", graph.Sigmoid, graph.Cost{Loss: graph.BCE}},
-		{"cae", graph.Sigmoid, graph.Cost{Loss: graph.MSE, Contractive: 0.1}},
+		{"ae relu", graph.ReLU, graph.Cost{Loss: graph.MSE}, false},
+		{"ae relu pixels", graph.ReLU, graph.Cost{Loss: graph.MSE}, true},
+		{"ae sigmoid bce", graph.Sigmoid, graph.Cost{Loss: graph.BCE}, false},
+		{"cae pixels", graph.Sigmoid, graph.Cost{Loss: graph.MSE, Contractive: 0.1}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			build := func() (*graph.Program, graph.Executor) {
@@ -49,6 +52,12 @@ func TestNoiselessEpochsReadOneBuffer(t *testing.T) {
 			images := make([]float32, (batch*batches+3)*d)
 			for i := range images {
 				images[i] = rng.Float32()
+				if tc.pixels {
+					images[i] = float32(rng.IntN(256)) / 255
+				}
+			}
+			if got := pixelBytes(images) != nil; got != (tc.pixels && vec.FastPixels()) {
+				t.Fatalf("pixelBytes reads the images as bytes: %v", got)
 			}
 			dd := byEpoch.(graph.DeviceData)
 			if err := dd.SetData(images, d, datasets.Noise{}, 1); err != nil {

@@ -328,8 +328,25 @@ func packB(dst []float32, b matrix, p0, kb, j0, n, nr int) {
 			}
 			continue
 		}
-		// op(b)[p][j] = b[j][p]: read each stored row of b along p.
-		for j := range cols {
+		// op(b)[p][j] = b[j][p]: read stored rows of b along p, eight at a time so that each
+		// step of p writes eight adjacent values of the panel rather than one a cache line.
+		j := 0
+		for ; j+8 <= cols; j += 8 {
+			first := (j0 + jp*nr + j) * b.ld
+			r0 := b.x[first+p0:][:kb]
+			r1 := b.x[first+b.ld+p0:][:kb]
+			r2 := b.x[first+2*b.ld+p0:][:kb]
+			r3 := b.x[first+3*b.ld+p0:][:kb]
+			r4 := b.x[first+4*b.ld+p0:][:kb]
+			r5 := b.x[first+5*b.ld+p0:][:kb]
+			r6 := b.x[first+6*b.ld+p0:][:kb]
+			r7 := b.x[first+7*b.ld+p0:][:kb]
+			for p := range kb {
+				d := panel[p*nr+j : p*nr+j+8]
+				d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p], r7[p]
+			}
+		}
+		for ; j < cols; j++ {
 			src := b.x[(j0+jp*nr+j)*b.ld+p0:][:kb]
 			for p, v := range src {
 				panel[p*nr+j] = v

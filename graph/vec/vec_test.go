@@ -104,3 +104,30 @@ func TestSplitDoesNotChangeResults(t *testing.T) {
 		}
 	}
 }
+
+// TestPixels checks the byte-to-pixel conversion against the Go division for every byte,
+// at lengths that end in each of the vector loops' tails.
+func TestPixels(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 15, 16, 17, 31, 256, 784, 1000} {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i*37 + n)
+		}
+		if n == 256 {
+			for i := range b {
+				b[i] = byte(i)
+			}
+		}
+		o := make([]float32, n+1)
+		o[n] = -1 // past the end: untouched
+		Pixels(o[:n], b)
+		for i, p := range b {
+			if want := float32(p) / 255; o[i] != want {
+				t.Fatalf("n=%d: byte %d gives %v, want %v", n, p, o[i], want)
+			}
+		}
+		if o[n] != -1 {
+			t.Fatalf("n=%d: wrote past the end", n)
+		}
+	}
+}

@@ -272,9 +272,9 @@ func compareDeviceData(t *testing.T, tc Case, reference, backend graph.Backend, 
 	// that both its long and its single-step graphs run; images: a few more than they use.
 	const batches = 20
 	n := batches*batchRows + 5
-	images := make([]float32, n*d)
+	images := make([]float32, n*d) // pixels as MNIST's: bytes over 255
 	for i := range images {
-		images[i] = rng.Float32()
+		images[i] = float32(rng.IntN(256)) / 255
 	}
 	noise := datasets.Noise{Kind: datasets.Gaussian, Level: 0.3}
 	const seed = 11
