@@ -165,18 +165,101 @@ func (c *CPU) parallelChunks(n, unit, workers int, fn func(w, lo, hi int)) {
 	})
 }
 
-// Prepare implements Device: each op becomes a closure over its slices, resolved once.
+// Prepare implements Device: each op becomes a closure over its slices, resolved once. A
+// fused step that works on a matrix product's result value by value (afterGemm) runs inside
+// the product, on each block of the result once it is final, while the block is in the
+// cache.
 func (c *CPU) Prepare(ops []Op) (Sequence, error) {
 	seq := &cpuSequence{steps: make([]func() error, 0, len(ops))}
-	for _, op := range ops {
-		fn, err := c.prepare(op)
+	for i := 0; i < len(ops); i++ {
+		if g, ok := ops[i].(KernelOp); ok && i+1 < len(ops) {
+			if f, ok := ops[i+1].(KernelOp); ok && c.afterGemm(g, f) {
+				fn, err := c.gemmThenFused(g, f)
+				if err != nil {
+					return nil, err
+				}
+				seq.steps = append(seq.steps, fn)
+				seq.names = append(seq.names, Describe(g)+" + "+Describe(f))
+				i++
+				continue
+			}
+		}
+		fn, err := c.prepare(ops[i])
 		if err != nil {
 			return nil, err
 		}
 		seq.steps = append(seq.steps, fn)
-		seq.names = append(seq.names, Describe(op))
+		seq.names = append(seq.names, Describe(ops[i]))
 	}
 	return seq, nil
+}
+
+// afterGemm reports whether fused step f can run on the blocks of matrix product g's
+// result as they are finished: f has the result's shape and reads the result only value by
+// value (where each block is final), and neither writes what g reads or writes nor reads
+// anything else g writes.
+func (c *CPU) afterGemm(g, f KernelOp) bool {
+	if g.Kernel != "gemm" || f.Kernel != "fused" || f.Fusion == nil || f.Fusion.Rows != g.Dims[0] || f.Fusion.Cols != g.Dims[1] {
+		return false
+	}
+	reads := false
+	for i, in := range f.In {
+		switch {
+		case c.same(in, g.Out):
+			reads = true
+			for _, ins := range f.Fusion.Code {
+				for _, o := range []Operand{ins.A, ins.B} {
+					if o.Reg < 0 && o.In == i && o.Mode != modeFull {
+						return false
+					}
+				}
+			}
+		case c.overlap(in, g.Out):
+			return false
+		}
+	}
+	for _, out := range f.Outs {
+		for _, s := range append([]Slice{g.Out}, g.In...) {
+			if c.overlap(out, s) {
+				return false
+			}
+		}
+	}
+	return reads
+}
+
+// same reports whether a and b are the same values.
+func (c *CPU) same(a, b Slice) bool {
+	x, y := c.slice(a), c.slice(b)
+	return len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+}
+
+// overlap reports whether a and b share a value: they are views of one buffer (each
+// buffer is a slice of its own) whose ranges meet.
+func (c *CPU) overlap(a, b Slice) bool {
+	x, y := a.Mem.([]float32), b.Mem.([]float32)
+	if a.Len == 0 || b.Len == 0 || len(x) == 0 || len(y) == 0 || &x[0] != &y[0] {
+		return false
+	}
+	return a.Off < b.Off+b.Len && b.Off < a.Off+a.Len
+}
+
+// gemmThenFused returns the closure of matrix product g with fused step f run on each block
+// of its result as it is finished (see afterGemm).
+func (c *CPU) gemmThenFused(g, f KernelOp) (func() error, error) {
+	fs, err := c.newFused(f, true)
+	if err != nil {
+		return nil, err
+	}
+	m, n, k, tA, tB := g.Dims[0], g.Dims[1], g.Dims[2], g.Dims[3] == 1, g.Dims[4] == 1
+	a, b, o := c.slice(g.In[0]), c.slice(g.In[1]), c.slice(g.Out)
+	mul := &sgemm.Multiplier{Kernel: c.gemmKernel, Team: c.team}
+	return func() error {
+		fs.refresh()
+		gemm(mul, tA, tB, m, n, k, a, b, o, fs.block)
+		fs.sum()
+		return nil
+	}, nil
 }
 
 // cpuSequence runs its closures in order.
@@ -350,7 +433,7 @@ func (c *CPU) kernel(op KernelOp) (func() error, error) {
 	case "gemm":
 		m, n, k, tA, tB := dims[0], dims[1], dims[2], dims[3] == 1, dims[4] == 1
 		mul := &sgemm.Multiplier{Kernel: c.gemmKernel, Team: c.team}
-		return func() error { gemm(mul, tA, tB, m, n, k, in[0], in[1], o); return nil }, nil
+		return func() error { gemm(mul, tA, tB, m, n, k, in[0], in[1], o, nil); return nil }, nil
 	case "broadcast":
 		return func() error { broadcast(o, in[0], dims[0], dims[1], dims[2], dims[3]); return nil }, nil
 	case "sum":

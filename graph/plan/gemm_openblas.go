@@ -26,9 +26,9 @@ func trans(t bool) blas.Transpose {
 	return blas.NoTrans
 }
 
-// gemm computes c = op(a)·op(b) with OpenBLAS (through gonum's netlib binding); OpenBLAS
-// keeps its own buffers, so mul is not used.
-func gemm(_ *sgemm.Multiplier, transA, transB bool, m, n, k int, a, b, out []float32) {
+// gemm computes c = op(a)·op(b) with OpenBLAS (through gonum's netlib binding), then calls
+// then (when not nil) on all of c; OpenBLAS keeps its own buffers, so mul is not used.
+func gemm(_ *sgemm.Multiplier, transA, transB bool, m, n, k int, a, b, out []float32, then sgemm.Then) {
 	lda, ldb := k, n
 	if transA {
 		lda = m
@@ -37,6 +37,9 @@ func gemm(_ *sgemm.Multiplier, transA, transB bool, m, n, k int, a, b, out []flo
 		ldb = k
 	}
 	netlib.Implementation{}.Sgemm(trans(transA), trans(transB), m, n, k, 1, a, lda, b, ldb, 0, out, n)
+	if then != nil {
+		then(0, 0, m, 0, n)
+	}
 }
 
 // BLASName names the BLAS behind the CPU backend's matrix products.

@@ -11,8 +11,9 @@ import (
 const teamSpin = team.Spin
 
 // gemm computes c = op(a)·op(b) with aelab's pure-Go SGEMM, packing panels into mul's
-// buffers (each prepared GEMM has its own, so plans can run on several goroutines at once).
-func gemm(mul *sgemm.Multiplier, transA, transB bool, m, n, k int, a, b, out []float32) {
+// buffers (each prepared GEMM has its own, so plans can run on several goroutines at once),
+// and calls then (when not nil) on each block of c once it is final.
+func gemm(mul *sgemm.Multiplier, transA, transB bool, m, n, k int, a, b, out []float32, then sgemm.Then) {
 	lda, ldb := k, n
 	if transA {
 		lda = m
@@ -20,7 +21,7 @@ func gemm(mul *sgemm.Multiplier, transA, transB bool, m, n, k int, a, b, out []f
 	if transB {
 		ldb = k
 	}
-	mul.Gemm(transA, transB, m, n, k, a, lda, b, ldb, out, n)
+	mul.GemmThen(transA, transB, m, n, k, a, lda, b, ldb, out, n, then)
 }
 
 // BLASName names the BLAS behind the CPU backend's matrix products, with the SGEMM kernel

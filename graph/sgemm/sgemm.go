@@ -124,12 +124,29 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 // Gemm computes c = op(a)·op(b), with op(a) m×k and op(b) k×n, all row-major: a has lda
 // values per stored row, b ldb and c ldc. transA and transB select the transposes.
 func (mul *Multiplier) Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	mul.GemmThen(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, nil)
+}
+
+// Then is called with each block of a product's result, rows [i0, i1) and columns [j0, j1),
+// as soon as the block holds its final values, on the goroutine that computed it: part is
+// that goroutine's slice of the product, below GOMAXPROCS, so that a callback can keep
+// scratch space for each. The blocks cover the result once; while one block's Then runs,
+// other goroutines may still be computing, and calling Then on, other blocks.
+type Then func(part, i0, i1, j0, j1 int)
+
+// GemmThen is Gemm, calling then (when not nil) on each block of c once it is final: work
+// on the product's values while they are still in the cache, such as a bias and an
+// activation.
+func (mul *Multiplier) GemmThen(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, then Then) {
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 {
 		for i := range m {
 			clear(c[i*ldc : i*ldc+n])
+		}
+		if then != nil {
+			then(0, 0, m, 0, n)
 		}
 		return
 	}
@@ -139,6 +156,9 @@ func (mul *Multiplier) Gemm(transA, transB bool, m, n, k int, a []float32, lda i
 	}
 	if kern == Gonum {
 		gonum.Implementation{}.Sgemm(trans(transA), trans(transB), m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+		if then != nil {
+			then(0, 0, m, 0, n)
+		}
 		return
 	}
 	t := tilingOf(kern)
@@ -150,20 +170,23 @@ func (mul *Multiplier) Gemm(transA, transB bool, m, n, k int, a []float32, lda i
 			mul.turned = make([]float32, need)
 		}
 		ct := mul.turned[:n*m]
-		mul.gemm(t, false, true, n, m, k, b, ldb, a, lda, ct, m)
+		mul.gemm(t, false, true, n, m, k, b, ldb, a, lda, ct, m, nil)
 		for i := range m {
 			row := c[i*ldc : i*ldc+n]
 			for j := range row {
 				row[j] = ct[j*m+i]
 			}
 		}
+		if then != nil {
+			then(0, 0, m, 0, n)
+		}
 		return
 	}
-	mul.gemm(t, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	mul.gemm(t, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, then)
 }
 
-// gemm is Gemm on an assembly kernel's tiling, as asked.
-func (mul *Multiplier) gemm(t tiling, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// gemm is GemmThen on an assembly kernel's tiling, as asked.
+func (mul *Multiplier) gemm(t tiling, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, then Then) {
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelMin {
 		workers = 1
@@ -173,22 +196,30 @@ func (mul *Multiplier) gemm(t tiling, transA, transB bool, m, n, k int, a []floa
 	}
 	am, bm := matrix{a, lda, transA}, matrix{b, ldb, transB}
 	if workers == 1 {
-		serial(t, &mul.work[0], am, bm, m, n, k, c, ldc, 0, 0)
+		serial(t, &mul.work[0], am, bm, m, n, k, c, ldc, 0, 0, partThen(then, 0))
 		return
 	}
 	if splitRows(t, am, bm, m, n, k, workers) {
 		chunk := (m + workers*t.mr - 1) / (workers * t.mr) * t.mr
 		mul.Team.Run((m+chunk-1)/chunk, func(w int) {
 			i0 := w * chunk
-			serial(t, &mul.work[w], am, bm, min(chunk, m-i0), n, k, c, ldc, i0, 0)
+			serial(t, &mul.work[w], am, bm, min(chunk, m-i0), n, k, c, ldc, i0, 0, partThen(then, w))
 		})
 		return
 	}
 	chunk := (n + workers*t.nr - 1) / (workers * t.nr) * t.nr
 	mul.Team.Run((n+chunk-1)/chunk, func(w int) {
 		j0 := w * chunk
-		serial(t, &mul.work[w], am, bm, m, min(chunk, n-j0), k, c, ldc, 0, j0)
+		serial(t, &mul.work[w], am, bm, m, min(chunk, n-j0), k, c, ldc, 0, j0, partThen(then, w))
 	})
+}
+
+// partThen is then for part w, or nil.
+func partThen(then Then, w int) func(i0, i1, j0, j1 int) {
+	if then == nil {
+		return nil
+	}
+	return func(i0, i1, j0, j1 int) { then(w, i0, i1, j0, j1) }
 }
 
 // packCost is what packing one value costs, in multiply-adds of the kernel: about a
@@ -247,7 +278,10 @@ func (m matrix) at(i, j int) float32 {
 // not transposed row by row (ars = lda apart). Packing cost up to half the kernel's time on the plans'
 // products, whose 128-wide dimension gives each packed value few uses; the kernel adds the
 // same products in the same order either way.
-func serial(t tiling, w *workspace, a, b matrix, m, n, k int, c []float32, ldc, i0, j0 int) {
+//
+// done, when not nil, is called with each block of mc rows once the last block of k has
+// been added into it.
+func serial(t tiling, w *workspace, a, b matrix, m, n, k int, c []float32, ldc, i0, j0 int, done func(i0, i1, j0, j1 int)) {
 	mr, nr := t.mr, t.nr
 	nPanels := (n + nr - 1) / nr
 	w.size(t, nPanels)
@@ -286,6 +320,9 @@ func serial(t tiling, w *workspace, a, b matrix, m, n, k int, c []float32, ldc, 
 					t.kernel(kb, aPanel, ars, aks, bPanel, bk, &tile[0], nr, false)
 					keepTile(c[off:], ldc, tile[:], nr, rows, cols, acc)
 				}
+			}
+			if done != nil && p0+kb == k {
+				done(i0+ib, i0+ib+mb, j0, j0+n)
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aelab/aelab/graph/team"
@@ -322,4 +324,61 @@ func BenchmarkKernels(b *testing.B) {
 // kernelTag is a kernel's name in benchmark output.
 func kernelTag(k Kernel) string {
 	return map[Kernel]string{AVX512: "avx512", AVX2: "avx2", NEON: "neon", Gonum: "gonum"}[k]
+}
+
+// TestGemmThenSeesFinalBlocks runs GemmThen with every kernel on products that split rows,
+// split columns, run on one goroutine, add several blocks of k, are computed turned around
+// or have k = 0: every value of c is in exactly one block, each block already holds what
+// Gemm computes when its callback runs, and part is below GOMAXPROCS.
+func TestGemmThenSeesFinalBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	tm := team.New(0)
+	defer tm.Close()
+	cases := []struct {
+		name    string
+		tA, tB  bool
+		m, n, k int
+	}{
+		{"rows", false, false, 256, 128, 784},
+		{"columns", true, false, 128, 784, 256},
+		{"many k blocks", false, false, 100, 70, 600},
+		{"one goroutine", false, false, 9, 10, 11},
+		{"turned", false, true, 32, 784, 128},
+		{"no k", false, false, 5, 6, 0},
+	}
+	for _, tc := range cases {
+		lda, ldb := leading(tc.tA, tc.tB, tc.m, tc.n, tc.k)
+		a, b := random(rng, tc.m*tc.k), random(rng, tc.k*tc.n)
+		for _, kern := range kernels(t) {
+			t.Run(fmt.Sprintf("%s/%s", tc.name, kernelTag(kern)), func(t *testing.T) {
+				mul := Multiplier{Kernel: kern, Team: tm}
+				want := make([]float32, tc.m*tc.n)
+				mul.Gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, a, lda, b, ldb, want, tc.n)
+				c := make([]float32, tc.m*tc.n)
+				seen := make([]atomic.Int32, tc.m*tc.n)
+				var stale atomic.Int32
+				mul.GemmThen(tc.tA, tc.tB, tc.m, tc.n, tc.k, a, lda, b, ldb, c, tc.n, func(part, i0, i1, j0, j1 int) {
+					if part < 0 || part >= runtime.GOMAXPROCS(0) {
+						stale.Add(1)
+					}
+					for i := i0; i < i1; i++ {
+						for j := j0; j < j1; j++ {
+							seen[i*tc.n+j].Add(1)
+							if c[i*tc.n+j] != want[i*tc.n+j] {
+								stale.Add(1)
+							}
+						}
+					}
+				})
+				for i := range seen {
+					if got := seen[i].Load(); got != 1 {
+						t.Fatalf("value %d of c is in %d blocks", i, got)
+					}
+				}
+				if got := stale.Load(); got != 0 {
+					t.Errorf("%d values not final (or parts out of range) when their block was handed over", got)
+				}
+			})
+		}
+	}
 }
