@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -356,5 +357,26 @@ func TestWriteImagesRoundTrip(t *testing.T) {
 		if d := got.Pixels[i] - want; d > 0.5/255+1e-6 || d < -0.5/255-1e-6 {
 			t.Errorf("pixel %d: %g, want %g", i, got.Pixels[i], want)
 		}
+	}
+}
+
+// TestTrainAndValidation joins the two splits in order, labels with their images, into new
+// memory.
+func TestTrainAndValidation(t *testing.T) {
+	im := func(pixels []float32, labels []uint8) *Images {
+		return &Images{Rows: 1, Cols: 2, Pixels: pixels, Labels: labels}
+	}
+	s := &Set{Train: im([]float32{1, 2, 3, 4}, []uint8{7, 8}), Validation: im([]float32{5, 6}, []uint8{9})}
+	got := s.TrainAndValidation()
+	if !slices.Equal(got.Pixels, []float32{1, 2, 3, 4, 5, 6}) || !slices.Equal(got.Labels, []uint8{7, 8, 9}) || got.Len() != 3 {
+		t.Fatalf("joined %v %v", got.Pixels, got.Labels)
+	}
+	got.Pixels[0], got.Labels[0] = -1, 0
+	if s.Train.Pixels[0] != 1 || s.Train.Labels[0] != 7 {
+		t.Error("the join shares memory with the training split")
+	}
+	s.Train.Labels, s.Validation.Labels = nil, nil
+	if got := s.TrainAndValidation(); got.Labels != nil || got.Len() != 3 {
+		t.Errorf("unlabelled splits joined with labels %v", got.Labels)
 	}
 }

@@ -101,6 +101,18 @@ type Set struct {
 	Test       *Images // the test file
 }
 
+// TrainAndValidation returns the training and the validation images together (a copy), for
+// the final run of a model whose settings were chosen on the validation images.
+func (s *Set) TrainAndValidation() *Images {
+	t, v := s.Train, s.Validation
+	out := &Images{Rows: t.Rows, Cols: t.Cols, Pixels: make([]float32, 0, len(t.Pixels)+len(v.Pixels))}
+	out.Pixels = append(append(out.Pixels, t.Pixels...), v.Pixels...)
+	if t.Labels != nil && v.Labels != nil {
+		out.Labels = append(append(make([]uint8, 0, len(t.Labels)+len(v.Labels)), t.Labels...), v.Labels...)
+	}
+	return out
+}
+
 // FullTrain returns the whole training split, whatever TrainLimit cut from Train.
 func (s *Set) FullTrain() *Images {
 	return s.TrainFile.Slice(0, s.TrainFile.Len()-s.Validation.Len())

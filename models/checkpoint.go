@@ -89,6 +89,7 @@ type FinetuneRecord struct {
 	KeptEpoch    int          `json:"kept_epoch,omitempty"` // when not the last (0)
 	StoppedEarly bool         `json:"stopped_early,omitempty"`
 	Dropout      float64      `json:"dropout,omitempty"` // share of hidden units dropped a step (classify)
+	Refit        bool         `json:"refit,omitempty"`   // trained on the training and validation images together
 	WeightDecay  float64      `json:"weight_decay,omitempty"`
 	LRSchedule   string       `json:"lr_schedule,omitempty"`
 	Warmup       int          `json:"warmup,omitempty"`

@@ -1,6 +1,10 @@
 package models
 
-import "github.com/aelab/aelab/graph"
+import (
+	"fmt"
+
+	"github.com/aelab/aelab/graph"
+)
 
 // EpochStats is one epoch's summary.
 type EpochStats struct {
@@ -12,6 +16,23 @@ type EpochStats struct {
 	Seconds     float64 `json:"seconds"` // wall time of the epoch's steps
 	// LR is the epoch's learning rate, when a schedule varied it.
 	LR float64 `json:"lr,omitempty"`
+	// NoValidation says that no validation images were held out (a refit): ValLoss and
+	// ValAccuracy measure nothing.
+	NoValidation bool `json:"no_validation,omitempty"`
+}
+
+// Validation returns the epoch's validation figures as the command line shows them after
+// the training loss ("  val 0.01234", with "  val accuracy 0.9876" for a classifier), or ""
+// without validation images.
+func (s EpochStats) Validation() string {
+	if s.NoValidation {
+		return ""
+	}
+	out := fmt.Sprintf("  val %.5f", s.ValLoss)
+	if s.ValAccuracy > 0 {
+		out += fmt.Sprintf("  val accuracy %.4f", s.ValAccuracy)
+	}
+	return out
 }
 
 // LevelRecord is the training record of one level of a stack pretrained greedily.

@@ -31,6 +31,7 @@ func finetuneCommand(s streams) *cli.Command {
 			patienceFlag(),
 			keepFlag(),
 			&cli.Float64Flag{Name: "dropout", DefaultText: "none", Usage: "with --objective classify: the share `p` of hidden units each training step drops (a fresh mask a step; evaluation drops none)"},
+			&cli.BoolFlag{Name: "refit", Usage: "train on the training and the validation images together, without validation (no --patience, --keep best or plateau): the final run of settings chosen on a run that held the validation images out"},
 			seedFlag(),
 			&cli.StringFlag{Name: "hidden", Usage: "the hidden sizes the checkpoint must have, e.g. 512,128 (a check; default: no check)"},
 			deviceFlag(),
@@ -84,6 +85,11 @@ func finetuneAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Refit = c.Bool("refit"); cfg.Refit {
+		if err := cfg.Validate(); err != nil {
+			return settingError(err, nil)
+		}
+	}
 	if c.IsSet("dropout") {
 		if objective != models.ObjectiveClassify {
 			return usagef("--dropout is for --objective classify, not %s", objective)
@@ -117,8 +123,12 @@ func finetuneAction(c *cli.Context, s streams) error {
 	}
 	defer backend.Close()
 
+	images := set.Train.Len()
+	if cfg.Refit {
+		images += set.Validation.Len()
+	}
 	fmt.Fprintf(s.Err, "fine-tuning %s %s (%s, noise %s) on %d %s images, batch %d, lr %g, %s\n",
-		ae.Spec.Kind, ae.Spec, objective, noise, set.Train.Len(), set.Name, cfg.Batch, cfg.Adam.LR, plural(cfg.Epochs, "epoch"))
+		ae.Spec.Kind, ae.Spec, objective, noise, images, set.Name, cfg.Batch, cfg.Adam.LR, plural(cfg.Epochs, "epoch"))
 	show, bar := progress(s, cfg.Batch)
 	job := train.Job{Set: set, Config: cfg, TrainLimit: c.Int("train-limit"), Path: out, Progress: show}
 	if err := train.Finetune(c.Context, backend, model, objective, noise, job); err != nil {

@@ -48,6 +48,9 @@ func infoCommand(s streams) *cli.Command {
 				if ft.Dropout > 0 {
 					extra = fmt.Sprintf(", dropout %g", ft.Dropout) + extra
 				}
+				if ft.Refit {
+					extra += ", refit on the training and validation images"
+				}
 				fmt.Fprintf(s.Out, "finetune   %s: %s, noise %s%s, batch %d, lr %g, seed %d, %s, %.1fs\n",
 					ft.Objective, plural(ft.Epochs, "epoch"), ft.Noise, extra, ft.Batch, ft.LR, ft.Seed, ft.Device, ft.Seconds)
 			}
@@ -55,14 +58,11 @@ func infoCommand(s streams) *cli.Command {
 			fmt.Fprintf(s.Out, "aelab      %s\n", m.Record.Aelab)
 			printHistory := func(stage string, hist []models.EpochStats) {
 				for _, h := range hist {
-					acc := ""
-					if h.ValAccuracy > 0 {
-						acc = fmt.Sprintf("  val accuracy %.4f", h.ValAccuracy)
-					}
+					lr := ""
 					if h.LR > 0 {
-						acc += fmt.Sprintf("  lr %.3g", h.LR)
+						lr = fmt.Sprintf("  lr %.3g", h.LR)
 					}
-					fmt.Fprintf(s.Out, "%sepoch %3d  train %.5f  val %.5f%s  %.1fs\n", stage, h.Epoch, h.TrainLoss, h.ValLoss, acc, h.Seconds)
+					fmt.Fprintf(s.Out, "%sepoch %3d  train %.5f%s%s  %.1fs\n", stage, h.Epoch, h.TrainLoss, h.Validation(), lr, h.Seconds)
 				}
 			}
 			printHistory("", m.Record.History)

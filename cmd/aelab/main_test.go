@@ -258,6 +258,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown objective", []string{"finetune", "--model", stack, "--objective", "sparse"}, `--objective "sparse"`},
 		{"dropout in reconstruction", []string{"finetune", "--model", stack, "--dropout", "0.5"}, "--dropout is for --objective classify"},
 		{"dropout of every unit", []string{"finetune", "--model", stack, "--objective", "classify", "--dropout", "1"}, "--dropout must be in [0, 1), got 1"},
+		{"refit with a patience", []string{"finetune", "--model", stack, "--objective", "classify", "--refit", "--patience", "3"}, "--refit trains on the validation images too"},
 		{"pretrain zero layers", []string{"pretrain", "--hidden", " ", "--out", filepath.Join(dir, "p.safetensors")}, "no layer sizes given"},
 		{"pretrain layer of size 0", []string{"pretrain", "--hidden", "512,0", "--out", filepath.Join(dir, "p.safetensors")}, "layer size 0 must be positive"},
 		{"pretrain level noise", []string{"pretrain", "--kind", "ae", "--level-noise", "gaussian:0.2", "--out", filepath.Join(dir, "p.safetensors")}, "--level-noise is for --kind dae"},

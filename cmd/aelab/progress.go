@@ -72,11 +72,7 @@ func (p *trainProgress) hooks(save func(models.EpochStats) error) train.Hooks {
 				p.bar.Finish()
 				p.bar = nil
 			}
-			acc := ""
-			if st.ValAccuracy > 0 {
-				acc = fmt.Sprintf("  val accuracy %.4f", st.ValAccuracy)
-			}
-			fmt.Fprintf(p.w, "%s  train %.5f  val %.5f%s  %.1fs\n", p.epoch, st.TrainLoss, st.ValLoss, acc, st.Seconds)
+			fmt.Fprintf(p.w, "%s  train %.5f%s  %.1fs\n", p.epoch, st.TrainLoss, st.Validation(), st.Seconds)
 			if save != nil {
 				return save(st)
 			}

@@ -215,7 +215,7 @@ func Finetune(ctx context.Context, backend graph.Backend, m *models.Model, objec
 	rec.Finetune = &models.FinetuneRecord{Objective: objective, Noise: noise.String(), Epochs: cfg.Epochs, Batch: cfg.Batch,
 		LR: cfg.Adam.LR, Seed: cfg.Seed, Device: backend.Name(), Patience: cfg.Patience, Keep: cfg.Keep, Dropout: cfg.Dropout,
 		WeightDecay: cfg.Adam.WeightDecay, LRSchedule: cfg.Schedule.spec(), Warmup: cfg.Schedule.Warmup, Walkback: cfg.Walkback,
-		Optimizer: optimizerName(cfg.Adam), Momentum: cfg.Adam.Momentum}
+		Optimizer: optimizerName(cfg.Adam), Momentum: cfg.Adam.Momentum, Refit: cfg.Refit}
 	switch objective {
 	case models.ObjectiveClassify:
 		if set.Train.Labels == nil {
@@ -240,6 +240,9 @@ func finetuneModel(ctx context.Context, backend graph.Backend, m *models.Model, 
 		return models.Save(job.Path, m)
 	})
 	run := Run{Train: set.Train, Val: set.Validation, Noise: noise, Config: cfg, Hooks: h, From: from}
+	if ft.Refit {
+		run.Train, run.Val = set.TrainAndValidation(), nil
+	}
 	if ft.Objective == models.ObjectiveClassify {
 		layers := ae.Classifier()
 		run.SaveState = saveState(job, stageFinetune, graph.StackParams(layers))

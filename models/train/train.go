@@ -41,6 +41,10 @@ type Config struct {
 	// Walkback, when positive, trains a DAE on the points its own chain visits as well,
 	// up to this many rounds of reconstructing and corrupting a step (walkback training).
 	Walkback int
+	// Refit fine-tunes on the training and validation images together, with no validation
+	// (so no patience, best epoch or plateau): the final run of settings chosen on a run that
+	// held the validation images out.
+	Refit bool
 }
 
 // The optimizers, as the command line and configs name them.
@@ -119,6 +123,8 @@ func (c Config) Validate() error {
 		return &models.SettingError{Setting: "momentum", Problem: "is for the sgd optimizer (Adam keeps its own moments)"}
 	case c.Walkback < 0 || c.Walkback > MaxWalkback:
 		return &models.SettingError{Setting: "walkback", Problem: fmt.Sprintf("must be 0 (none) to %d rounds, got %d", MaxWalkback, c.Walkback)}
+	case c.Refit && (c.Patience > 0 || c.Keep == KeepBest || c.Schedule.Kind == SchedulePlateau):
+		return &models.SettingError{Setting: "refit", Problem: "trains on the validation images too: it takes no patience, keep best or plateau schedule, which watch them"}
 	case c.Schedule.Warmup < 0:
 		return &models.SettingError{Setting: "warmup", Problem: fmt.Sprintf("must be 0 (none) or more epochs, got %d", c.Schedule.Warmup)}
 	case !c.Adam.SGD && c.Adam.LR*c.Adam.WeightDecay >= 1:
@@ -394,7 +400,7 @@ func fit(ctx context.Context, backend graph.Backend, prog *graph.Program, train 
 		if !finite(valLoss) {
 			return history, stop(fmt.Errorf("models: %w: validation loss %g after epoch %d (try a lower --lr)", models.ErrDiverged, valLoss, epoch))
 		}
-		stats := models.EpochStats{Epoch: epoch, TrainLoss: sum / float64(steps), ValLoss: valLoss, ValAccuracy: valAcc, Seconds: seconds}
+		stats := models.EpochStats{Epoch: epoch, TrainLoss: sum / float64(steps), ValLoss: valLoss, ValAccuracy: valAcc, Seconds: seconds, NoValidation: f.noVal}
 		if !cfg.Schedule.IsConstant() {
 			stats.LR = cfg.Adam.LR * scale
 		}
