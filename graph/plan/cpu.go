@@ -256,6 +256,8 @@ func (c *CPU) gemmThenFused(g, f KernelOp) (func() error, error) {
 	mul := &sgemm.Multiplier{Kernel: c.gemmKernel, Team: c.team}
 	return func() error {
 		fs.refresh()
+		// The product's parts are below GOMAXPROCS (sgemm.Then), which may have grown since.
+		fs.ensureWorkers(runtime.GOMAXPROCS(0))
 		gemm(mul, tA, tB, m, n, k, a, b, o, fs.block)
 		fs.sum()
 		return nil

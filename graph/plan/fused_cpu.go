@@ -136,16 +136,21 @@ func (c *CPU) newFused(op KernelOp, afterGemm bool) (*fusedStep, error) {
 	if afterGemm {
 		workers = c.workers // one a part of the product
 	}
-	fs.scratch = make([][][]float32, workers)
-	for w := range fs.scratch {
-		fs.scratch[w] = make([][]float32, len(fs.code))
+	fs.ensureWorkers(workers)
+	return fs, nil
+}
+
+// ensureWorkers gives workers 0 to n−1 their registers, keeping those they have.
+func (fs *fusedStep) ensureWorkers(n int) {
+	for w := len(fs.scratch); w < n; w++ {
+		regs := make([][]float32, len(fs.code))
 		for k := range fs.code {
 			if fs.full[k] == nil {
-				fs.scratch[w][k] = make([]float32, min(fs.segLen, n))
+				regs[k] = make([]float32, min(fs.segLen, fs.rows*fs.cols))
 			}
 		}
+		fs.scratch = append(fs.scratch, regs)
 	}
-	return fs, nil
 }
 
 // segment computes values [s, e) with worker w's registers: part of one row (whole rows
