@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"time"
 
@@ -199,7 +200,7 @@ func (c *CPU) Prepare(ops []Op) (Sequence, error) {
 // value (where each block is final), and neither writes what g reads or writes nor reads
 // anything else g writes.
 func (c *CPU) afterGemm(g, f KernelOp) bool {
-	if g.Kernel != "gemm" || f.Kernel != "fused" || f.Fusion == nil || f.Fusion.Rows != g.Dims[0] || f.Fusion.Cols != g.Dims[1] {
+	if !gemmSplitsThen || g.Kernel != "gemm" || f.Kernel != "fused" || f.Fusion == nil || f.Fusion.Rows != g.Dims[0] || f.Fusion.Cols != g.Dims[1] {
 		return false
 	}
 	reads := false
@@ -397,22 +398,28 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 	return nil, fmt.Errorf("plan: the cpu backend has no operation %T", op)
 }
 
-// pixelBytes returns data as bytes when every value is one, b/255 exactly as an IDX file's
-// byte b becomes, and the conversion back runs a vector loop; otherwise nil.
+// pixelBytes returns data as bytes when every value is one, b/255 bit for bit as an IDX
+// file's byte b becomes (not −0, say), and the conversion back runs a vector loop;
+// otherwise nil. Data of other values costs one pass and no allocation.
 func pixelBytes(data []float32) []byte {
 	if !vec.FastPixels() {
 		return nil
 	}
-	out := make([]byte, len(data))
-	for i, v := range data {
+	pixel := func(v float32) (byte, bool) {
 		if !(v >= 0 && v <= 1) {
-			return nil
+			return 0, false
 		}
 		b := byte(v*255 + 0.5)
-		if float32(b)/255 != v {
+		return b, math.Float32bits(float32(b)/255) == math.Float32bits(v)
+	}
+	for _, v := range data {
+		if _, ok := pixel(v); !ok {
 			return nil
 		}
-		out[i] = b
+	}
+	out := make([]byte, len(data))
+	for i, v := range data {
+		out[i], _ = pixel(v)
 	}
 	return out
 }

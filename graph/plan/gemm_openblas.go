@@ -19,6 +19,10 @@ import (
 // would leave them fewer cores than they count on (epochs took half again as long).
 const teamSpin time.Duration = 0
 
+// gemmSplitsThen is false: OpenBLAS hands the result over whole, on one goroutine, so a fused
+// step after a product runs as a step of its own, split across the cores.
+const gemmSplitsThen = false
+
 func trans(t bool) blas.Transpose {
 	if t {
 		return blas.Trans

@@ -10,6 +10,10 @@ import (
 // teamSpin is how long the CPU backend's helper goroutines wait for the next kernel spinning.
 const teamSpin = team.Spin
 
+// gemmSplitsThen says that gemm hands the blocks of its result over as the cores finish
+// them, so that a fused step can run inside a product (CPU.afterGemm).
+const gemmSplitsThen = true
+
 // gemm computes c = op(a)·op(b) with aelab's pure-Go SGEMM, packing panels into mul's
 // buffers (each prepared GEMM has its own, so plans can run on several goroutines at once),
 // and calls then (when not nil) on each block of c once it is final.

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -99,6 +100,32 @@ func TestNoiselessEpochsReadOneBuffer(t *testing.T) {
 				if !slices.Equal(p.Data, epoched.Params[i].Data) {
 					t.Errorf("%s differs after the epoch", p.Name)
 				}
+			}
+		})
+	}
+}
+
+// TestPixelBytes reads images as bytes only when every value is one over 255, bit for bit.
+func TestPixelBytes(t *testing.T) {
+	if !vec.FastPixels() {
+		t.Skip("no vector loop for pixels here: images stay floats")
+	}
+	negZero := float32(math.Copysign(0, -1))
+	for _, tc := range []struct {
+		name   string
+		values []float32
+		want   []byte
+	}{
+		{"pixels", []float32{0, 1, 51.0 / 255, float32(128) / 255}, []byte{0, 255, 51, 128}},
+		{"a float between pixels", []float32{0, 0.5}, nil},
+		{"above one", []float32{1.5}, nil},
+		{"negative", []float32{-1.0 / 255}, nil},
+		{"negative zero", []float32{negZero, 1}, nil},
+		{"NaN", []float32{float32(math.NaN())}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := pixelBytes(tc.values); !slices.Equal(got, tc.want) || (got == nil) != (tc.want == nil) {
+				t.Errorf("pixelBytes(%v) = %v, want %v", tc.values, got, tc.want)
 			}
 		})
 	}
