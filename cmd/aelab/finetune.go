@@ -85,19 +85,15 @@ func finetuneAction(c *cli.Context, s streams) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Refit = c.Bool("refit"); cfg.Refit {
-		if err := cfg.Validate(); err != nil {
-			return settingError(err, nil)
-		}
-	}
+	cfg.Refit = c.Bool("refit")
 	if c.IsSet("dropout") {
 		if objective != models.ObjectiveClassify {
 			return usagef("--dropout is for --objective classify, not %s", objective)
 		}
 		cfg.Dropout = c.Float64("dropout")
-		if err := cfg.Validate(); err != nil {
-			return settingError(err, nil)
-		}
+	}
+	if err := cfg.Validate(); err != nil { // the settings added to those of the shared flags
+		return settingError(err, nil)
 	}
 	set, err := loadData(c)
 	if err != nil {

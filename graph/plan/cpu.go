@@ -252,17 +252,24 @@ func (c *CPU) gemmThenFused(g, f KernelOp) (func() error, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, n, k, tA, tB := g.Dims[0], g.Dims[1], g.Dims[2], g.Dims[3] == 1, g.Dims[4] == 1
-	a, b, o := c.slice(g.In[0]), c.slice(g.In[1]), c.slice(g.Out)
-	mul := &sgemm.Multiplier{Kernel: c.gemmKernel, Team: c.team}
+	product := c.product(g)
 	return func() error {
 		fs.refresh()
 		// The product's parts are below GOMAXPROCS (sgemm.Then), which may have grown since.
 		fs.ensureWorkers(runtime.GOMAXPROCS(0))
-		gemm(mul, tA, tB, m, n, k, a, b, o, fs.block)
+		product(fs.block)
 		fs.sum()
 		return nil
 	}, nil
+}
+
+// product resolves matrix product g: the function computes it, calling then (when not nil)
+// on each block of the result once it is final.
+func (c *CPU) product(g KernelOp) func(then sgemm.Then) {
+	m, n, k, tA, tB := g.Dims[0], g.Dims[1], g.Dims[2], g.Dims[3] == 1, g.Dims[4] == 1
+	a, b, o := c.slice(g.In[0]), c.slice(g.In[1]), c.slice(g.Out)
+	mul := &sgemm.Multiplier{Kernel: c.gemmKernel, Team: c.team}
+	return func(then sgemm.Then) { gemm(mul, tA, tB, m, n, k, a, b, o, then) }
 }
 
 // cpuSequence runs its closures in order.
@@ -440,9 +447,8 @@ func (c *CPU) kernel(op KernelOp) (func() error, error) {
 	case "fused":
 		return c.fused(op)
 	case "gemm":
-		m, n, k, tA, tB := dims[0], dims[1], dims[2], dims[3] == 1, dims[4] == 1
-		mul := &sgemm.Multiplier{Kernel: c.gemmKernel, Team: c.team}
-		return func() error { gemm(mul, tA, tB, m, n, k, in[0], in[1], o, nil); return nil }, nil
+		product := c.product(op)
+		return func() error { product(nil); return nil }, nil
 	case "broadcast":
 		return func() error { broadcast(o, in[0], dims[0], dims[1], dims[2], dims[3]); return nil }, nil
 	case "sum":

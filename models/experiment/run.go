@@ -472,7 +472,7 @@ func (r *runner) progress(runIndex int, st *stage) train.Progress {
 				}
 			},
 			EpochEnd: func(es models.EpochStats) error {
-				r.logf("%s %s epoch %d  train %.5f  val %.5f  %.1fs\n", name, label, es.Epoch, es.TrainLoss, es.ValLoss, es.Seconds)
+				r.logf("%s %s epoch %d  train %.5f%s  %.1fs\n", name, label, es.Epoch, es.TrainLoss, es.Validation(), es.Seconds)
 				if extra.EpochEnd != nil {
 					return extra.EpochEnd(es)
 				}
