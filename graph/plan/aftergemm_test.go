@@ -17,9 +17,7 @@ func TestFusedInsideProductAfterMoreProcs(t *testing.T) {
 	defer runtime.GOMAXPROCS(old)
 	rng := rand.New(rand.NewPCG(1, 1))
 	const d, hidden, batch = 128, 64, 64 // a product of 64×64×128 multiply-adds splits
-	ae := graph.Autoencoder{Encoder: []*graph.Dense{graph.NewDense("e", d, hidden, graph.ReLU, rng)},
-		Decoder: []*graph.Dense{graph.NewDense("d", hidden, d, graph.Sigmoid, rng)}}
-	p, err := graph.NewTrainingProgram(ae, graph.Cost{Loss: graph.MSE}, batch)
+	p, err := oneLayer(rng, d, hidden, batch, graph.ReLU, graph.Cost{Loss: graph.MSE})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,7 @@ func TestNoiselessEpochsReadOneBuffer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			build := func() (*graph.Program, graph.Executor) {
 				rng := rand.New(rand.NewPCG(5, 5))
-				ae := graph.Autoencoder{Encoder: []*graph.Dense{graph.NewDense("e", d, hidden, tc.act, rng)},
-					Decoder: []*graph.Dense{graph.NewDense("d", hidden, d, graph.Sigmoid, rng)}}
-				p, err := graph.NewTrainingProgram(ae, tc.cost, batch)
+				p, err := oneLayer(rng, d, hidden, batch, tc.act, tc.cost)
 				if err != nil {
 					t.Fatal(err)
 				}

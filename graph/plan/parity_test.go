@@ -224,9 +224,7 @@ func TestFusionShrinksPlans(t *testing.T) {
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
-	ae := graph.Autoencoder{Encoder: []*graph.Dense{graph.NewDense("e", 784, 128, graph.ReLU, rng)},
-		Decoder: []*graph.Dense{graph.NewDense("d", 128, 784, graph.Sigmoid, rng)}}
-	p, err := graph.NewTrainingProgram(ae, graph.Cost{Loss: graph.MSE}, 32)
+	p, err := oneLayer(rng, 784, 128, 32, graph.ReLU, graph.Cost{Loss: graph.MSE})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,9 +339,7 @@ func TestPlansRunConcurrently(t *testing.T) {
 	const d, hidden, batch = 300, 64, 48
 	train := func(b graph.Backend, seed uint64) []float32 {
 		rng := rand.New(rand.NewPCG(seed, 1))
-		ae := graph.Autoencoder{Encoder: []*graph.Dense{graph.NewDense("e", d, hidden, graph.ReLU, rng)},
-			Decoder: []*graph.Dense{graph.NewDense("d", hidden, d, graph.Sigmoid, rng)}}
-		p, err := graph.NewTrainingProgram(ae, graph.Cost{Loss: graph.MSE}, batch)
+		p, err := oneLayer(rng, d, hidden, batch, graph.ReLU, graph.Cost{Loss: graph.MSE})
 		if err != nil {
 			t.Error(err)
 			return nil
@@ -399,4 +395,13 @@ func TestPlanMatchesTapeMachineWithSGD(t *testing.T) {
 // TestScaleLRMatchesTapeMachine checks a learning rate scaled between steps on both.
 func TestScaleLRMatchesTapeMachine(t *testing.T) {
 	plantest.CompareScaleLR(t, graph.Tape{}, New(NewCPU()), 1e-6)
+}
+
+// oneLayer is the training program, for cost at batch, of a d-hidden-d autoencoder: layers
+// "e" (hidden units act) and "d" (a sigmoid output), their weights drawn from rng in that
+// order.
+func oneLayer(rng *rand.Rand, d, hidden, batch int, act graph.Activation, cost graph.Cost) (*graph.Program, error) {
+	ae := graph.Autoencoder{Encoder: []*graph.Dense{graph.NewDense("e", d, hidden, act, rng)},
+		Decoder: []*graph.Dense{graph.NewDense("d", hidden, d, graph.Sigmoid, rng)}}
+	return graph.NewTrainingProgram(ae, cost, batch)
 }

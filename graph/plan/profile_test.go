@@ -38,9 +38,7 @@ func TestDescribe(t *testing.T) {
 // fused step run inside the product before it sharing the product's.
 func TestProfileTimesEveryOperation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	ae := graph.Autoencoder{Encoder: []*graph.Dense{graph.NewDense("e", 20, 8, graph.ReLU, rng)},
-		Decoder: []*graph.Dense{graph.NewDense("d", 8, 20, graph.Sigmoid, rng)}}
-	prog, err := graph.NewTrainingProgram(ae, graph.Cost{Loss: graph.MSE}, 4)
+	prog, err := oneLayer(rng, 20, 8, 4, graph.ReLU, graph.Cost{Loss: graph.MSE})
 	if err != nil {
 		t.Fatal(err)
 	}
