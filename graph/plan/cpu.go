@@ -309,6 +309,11 @@ func (s *cpuSequence) Profile(times int) ([]OpTime, error) {
 
 func (*cpuSequence) Close() error { return nil }
 
+// gatherPrefetchRows is how many rows ahead of the one it converts a gather asks for the
+// image it will reach: enough to overlap a few rows' loads from memory, few enough that
+// they arrive before the cache they land in is needed for something else.
+const gatherPrefetchRows = 4
+
 func (c *CPU) prepare(op Op) (func() error, error) {
 	switch op := op.(type) {
 	case KernelOp:
@@ -339,7 +344,17 @@ func (c *CPU) prepare(op Op) (func() error, error) {
 			}
 			batch := order[first : first+op.B]
 			c.parallelChunks(len(batch), 1, c.workersFor(len(batch)*op.D), func(_, lo, hi int) {
+				prefetch := func(k int) { // row k's image, on its way while earlier rows convert
+					if pixels != nil && k < hi {
+						i := int(batch[k])
+						vec.Prefetch(pixels[i*op.D : (i+1)*op.D])
+					}
+				}
+				for k := lo; k < lo+gatherPrefetchRows; k++ {
+					prefetch(k)
+				}
 				for k := lo; k < hi; k++ {
+					prefetch(k + gatherPrefetchRows)
 					row := clean[k*op.D : (k+1)*op.D]
 					image(row, int(batch[k]))
 					if none && !same {
