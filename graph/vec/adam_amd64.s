@@ -7,7 +7,8 @@
 //
 // The four arrays stream from beyond the caches between training steps (the step's other
 // buffers evict them), so each is prefetched 1 KiB ahead: their loads overlap the
-// arithmetic instead of waiting on the hardware prefetcher.
+// arithmetic instead of waiting on the hardware prefetcher. A prefetch past an array's end
+// is harmless: it never faults and changes nothing.
 TEXT ·adamAVX2(SB), NOSPLIT, $0-48
 	MOVQ wp+0(FP), DI
 	MOVQ gp+8(FP), SI
