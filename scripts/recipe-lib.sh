@@ -34,14 +34,15 @@ recipe_metrics() {
   echo "wrote $results/metrics.json"
 }
 
-# judge_walk NAME MODEL METHOD STEPS SNAPSHOTS: walks $chains chains of MODEL from uniform
-# noise, judges their last images with aelab samples score, prints the figures with the
-# times, and adds NAME=JSON to the array fields.
+# judge_walk NAME MODEL METHOD STEPS SNAPSHOTS [WALK FLAGS...]: walks $chains chains of MODEL
+# from uniform noise, judges their last images with aelab samples score, prints the figures
+# with the times, and adds NAME=JSON to the array fields.
 judge_walk() {
   local name=$1 model=$2 method=$3 steps=$4 snapshots=$5
+  shift 5
   local t0=$(date +%s)
   "$out/aelab" walk --model "$model" --method "$method" --steps "$steps" --chains "$chains" \
-    --snapshots "$snapshots" --out "$out/$name.png" --samples-idx "$out/$name-idx3-ubyte" > /dev/null
+    --snapshots "$snapshots" --out "$out/$name.png" --samples-idx "$out/$name-idx3-ubyte" "$@" > /dev/null
   local t1=$(date +%s)
   local score=$("$out/aelab" samples score --idx "$out/$name-idx3-ubyte" --json)
   echo "$name: $score (walk $(( t1 - t0 )) s, judge $(( $(date +%s) - t1 )) s)"

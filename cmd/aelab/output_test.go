@@ -138,7 +138,7 @@ func TestSamplesScore(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%q: %v", out, err)
 	}
-	for _, field := range []string{"parzen_ll", "parzen_se", "parzen_sigma", "classes_covered", "class_entropy", "plausible_share", "near_copy_share", "fd", "fd_floor", "n"} {
+	for _, field := range []string{"parzen_ll", "parzen_se", "parzen_sigma", "classes_covered", "class_entropy", "plausible_share", "near_copy_share", "fd", "fd_floor", "n", "class_counts"} {
 		if _, ok := got[field]; !ok {
 			t.Errorf("no %s in %s", field, out)
 		}

@@ -65,6 +65,7 @@ func samplesScoreAction(c *cli.Context, s streams) error {
 	fmt.Fprintf(s.Out, "samples            %d from %s\n", score.N, path)
 	fmt.Fprintf(s.Out, "parzen_ll          %.1f ± %.1f nats (σ %.2f, chosen on validation images)\n", score.ParzenLL, score.ParzenSE, score.ParzenSigma)
 	fmt.Fprintf(s.Out, "classes_covered    %d of 10, class_entropy %.3f (1: every digit as often)\n", score.ClassesCovered, score.ClassEntropy)
+	fmt.Fprintf(s.Out, "class_counts       %v (0 to 9, then no digit)\n", score.ClassCounts)
 	fmt.Fprintf(s.Out, "plausible_share    %.3f (a digit with p ≥ 0.9, as near to a training image as 99%% of test digits)\n", score.PlausibleShare)
 	fmt.Fprintf(s.Out, "near_copy_share    %.3f (nearer to a training image than 99%% of test digits)\n", score.NearCopyShare)
 	fmt.Fprintf(s.Out, "fd                 %.2f (Fréchet distance to the test images; training images: %.2f)\n", score.FD, score.FDFloor)

@@ -20,10 +20,11 @@ func walkCommand(s streams) *cli.Command {
 		Flags: []cli.Flag{
 			modelFlag(),
 			&cli.StringFlag{Name: "start", Value: study.DefaultWalkStart, Usage: "starting images: noise (standard normal pixels), uniform (pixels in [0,1]) or image:I (test image I)"},
-			&cli.StringFlag{Name: "method", Value: study.DefaultWalkMethod, Usage: "score: x += η(r(x) − x); energy: x −= η∇‖r(x) − x‖² (gorgonia's gradient); chain: x = r(corrupt(x)); annealed: the chain, its corruption falling from --anneal times the chain noise to the chain noise; langevin: x += η(r(x) − x) + T·σ√(2η)·z, annealed Langevin along the DAE's score estimate, σ the chain noise's level, the temperature T falling from --anneal to 0"},
+			&cli.StringFlag{Name: "method", Value: study.DefaultWalkMethod, Usage: "score: x += η(r(x) − x); energy: x −= η∇‖r(x) − x‖² (gorgonia's gradient); chain: x = r(corrupt(x)); annealed: the chain, its corruption falling from --anneal times the chain noise to the chain noise; langevin: x += η(r(x) − x) + T·σ√(2η)·z, annealed Langevin along the DAE's score estimate, σ the chain noise's level, the temperature T falling from --anneal to 0; diffusion: --burn-in Langevin steps at the top of the chain noise's levels, then ancestral denoising steps down a ladder of levels to its bottom (DDPM's sampler with the DAE as a blind denoiser), ending on r(x)"},
 			&cli.Float64Flag{Name: "anneal", Value: study.DefaultAnneal, Usage: "annealed: the corruption's level at the first step, times the chain noise's; langevin: the temperature at the first step"},
 			&cli.IntFlag{Name: "steps", Value: study.DefaultWalkSteps, Usage: "steps of the walk"},
-			&cli.Float64Flag{Name: "eta", Value: study.DefaultWalkEta, Usage: "step size η of score and energy"},
+			&cli.IntFlag{Name: "burn-in", Usage: "diffusion: the first steps, Langevin steps at the top level (default: a sixth of --steps)"},
+			&cli.Float64Flag{Name: "eta", Value: study.DefaultWalkEta, Usage: "step size η of score and energy; the share of r(x) − x a Langevin step takes (langevin, diffusion: at most 1)"},
 			&cli.StringFlag{Name: "chain-noise", Usage: "corruption of the chain (default: the model's training noise, else gaussian:0.4)"},
 			&cli.BoolFlag{Name: "clip", Usage: "keep pixels in [0,1] after every step"},
 			&cli.IntFlag{Name: "chains", Value: study.DefaultChains, Usage: "walks side by side, from different starting points (the picture shows 16, the table measures 64; all go to --samples-idx)"},
@@ -69,7 +70,7 @@ func walkAction(c *cli.Context, s streams) error {
 		return usageError{fmt.Errorf("--chain-noise: %w", err)}
 	}
 	cfg := study.WalkConfig{Method: c.String("method"), Steps: c.Int("steps"), Eta: c.Float64("eta"), ChainNoise: chainNoise,
-		Clip: c.Bool("clip"), Snapshots: snapshots, Seed: c.Uint64("seed"), Anneal: c.Float64("anneal")}
+		Clip: c.Bool("clip"), Snapshots: snapshots, Seed: c.Uint64("seed"), Anneal: c.Float64("anneal"), BurnIn: c.Int("burn-in")}
 	if err := cfg.Validate(); err != nil {
 		return settingError(err, nil)
 	}
@@ -108,7 +109,7 @@ func walkAction(c *cli.Context, s streams) error {
 	defer backend.Close()
 	snaps, err := study.Walk(c.Context, backend, model.AE, start, cfg)
 	if err != nil {
-		return err
+		return settingError(err, nil)
 	}
 	points, err := study.MeasureWalk(c.Context, backend, judge, study.NewReference(backend.MatMul(), set.Train, set.Test), firstChains(snaps, measuredChains))
 	if err != nil {
@@ -117,6 +118,12 @@ func walkAction(c *cli.Context, s streams) error {
 	step := fmt.Sprintf("η %g", cfg.Eta) // what sets the size of a step
 	if cfg.Method == study.WalkLangevin {
 		step += fmt.Sprintf(", temperature %g to 0", cfg.Anneal)
+	}
+	if cfg.Method == study.WalkDiffusion {
+		step += ", levels of " + chainNoise.String()
+		if chainNoise.IsNone() {
+			step = fmt.Sprintf("η %g, the model's levels", cfg.Eta)
+		}
 	}
 	if cfg.Method == study.WalkChain || cfg.Method == study.WalkAnnealed {
 		step = "noise " + chainNoise.String()

@@ -49,13 +49,14 @@ type InterpolationSpec struct {
 
 // WalkSpec asks for walks to the data manifold by some of the models.
 type WalkSpec struct {
-	Models []string `yaml:"models"` // run names
-	Method string   `yaml:"method"` // score, energy or chain; default score
-	Start  string   `yaml:"start"`  // noise, uniform or image:I; default uniform
-	Steps  int      `yaml:"steps"`  // default 100
-	Eta    float64  `yaml:"eta"`    // default 1
-	Chains int      `yaml:"chains"` // default 8
-	Anneal float64  `yaml:"anneal"` // annealed: the corruption's level at the start, times the chain noise's; langevin: the temperature at the start; default 2.5
+	Models []string `yaml:"models"`  // run names
+	Method string   `yaml:"method"`  // score, energy, chain, annealed, langevin or diffusion; default score
+	Start  string   `yaml:"start"`   // noise, uniform or image:I; default uniform
+	Steps  int      `yaml:"steps"`   // default 100
+	Eta    float64  `yaml:"eta"`     // default 1
+	Chains int      `yaml:"chains"`  // default 8
+	Anneal float64  `yaml:"anneal"`  // annealed: the corruption's level at the start, times the chain noise's; langevin: the temperature at the start; default 2.5
+	BurnIn int      `yaml:"burn_in"` // diffusion: Langevin steps at the top level before the descent; default a sixth of the steps
 	// Score judges the chains' last images as samples (aelab samples score: Parzen
 	// estimate, classes, plausible digits, near-copies, Fréchet distance); the judge's
 	// figures need hundreds of chains or more.
@@ -289,7 +290,7 @@ func (cfg *Config) checkStudies(file string, lines map[string]int) error {
 		if w.Anneal == 0 {
 			w.Anneal = study.DefaultAnneal
 		}
-		if err := (study.WalkConfig{Method: w.Method, Steps: w.Steps, Eta: w.Eta, Anneal: w.Anneal}).Validate(); err != nil {
+		if err := (study.WalkConfig{Method: w.Method, Steps: w.Steps, Eta: w.Eta, Anneal: w.Anneal, BurnIn: w.BurnIn}).Validate(); err != nil {
 			return setting(key, err)
 		}
 		if err := study.CheckWalkStart(w.Start, w.Chains); err != nil {

@@ -221,7 +221,7 @@ func (st *Studies) walks(ctx context.Context, backend graph.Backend, cfg *Config
 			if err != nil {
 				return err
 			}
-			wc := study.WalkConfig{Method: spec.Method, Steps: spec.Steps, Eta: spec.Eta, Snapshots: snapshots, Seed: cfg.Eval.Seed, Anneal: spec.Anneal}
+			wc := study.WalkConfig{Method: spec.Method, Steps: spec.Steps, Eta: spec.Eta, Snapshots: snapshots, Seed: cfg.Eval.Seed, Anneal: spec.Anneal, BurnIn: spec.BurnIn}
 			st.meter.enter(fmt.Sprintf("studies: %s walk of %s, %d steps", spec.Method, name, spec.Steps))
 			snaps, err := study.Walk(ctx, backend, res.Model.AE, start, wc)
 			if err != nil {

@@ -124,7 +124,7 @@ func TestWalkMethods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, method := range []string{WalkScore, WalkEnergy, WalkChain, WalkAnnealed, WalkLangevin} {
+	for _, method := range []string{WalkScore, WalkEnergy, WalkChain, WalkAnnealed, WalkLangevin, WalkDiffusion} {
 		t.Run(method, func(t *testing.T) {
 			cfg := WalkConfig{Method: method, Steps: 30, Eta: 0.5, Snapshots: []int{0, 10, 30}, Clip: method == WalkEnergy, Seed: 2, Anneal: DefaultAnneal}
 			if method == WalkEnergy {
@@ -201,6 +201,69 @@ func TestLangevinStep(t *testing.T) {
 	mean, sd := sum/n, math.Sqrt(sum2/n-(sum/n)*(sum/n))
 	if want := temp * 0.4 * math.Sqrt(2*eta); math.Abs(sd-want) > 0.01*want || math.Abs(mean) > 4*want/math.Sqrt(n) {
 		t.Errorf("the noise of a step: mean %.5f, sd %.5f; want 0 and %.5f", mean, sd, want)
+	}
+}
+
+// TestDiffusionSteps checks the diffusion walk's steps against their definitions: a burn-in
+// step is the Langevin walk's first step at temperature 1; an ancestral step from level σ to
+// σ' moves to r(x) + (σ'/σ)²(x − r(x)) plus Gaussian noise of standard deviation
+// σ'√(1 − (σ'/σ)²); the last step ends on r(x); and the settings that cannot work are
+// refused.
+func TestDiffusionSteps(t *testing.T) {
+	_, val := modeltest.SmallMNIST(t, 10, 200)
+	ae := modeltest.NewModel(t, models.DAE, []int{784, 32}, 3) // gaussian:0.4: levels 0.4 down to 0.04
+	backend := plan.New(plan.NewCPU())
+	start, err := WalkStart("uniform", 200, val, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const eta = 0.3
+	walk := func(from []float32, cfg WalkConfig) [][]float32 {
+		t.Helper()
+		cfg.Seed = 4
+		snaps, err := Walk(context.Background(), backend, ae, slices.Clone(from), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([][]float32, len(snaps))
+		for i, s := range snaps {
+			out[i] = slices.Concat(s.Images...)
+		}
+		return out
+	}
+	burn := walk(start, WalkConfig{Method: WalkDiffusion, Steps: 12, BurnIn: 2, Eta: eta, Snapshots: []int{1}})[0]
+	langevin := walk(start, WalkConfig{Method: WalkLangevin, Steps: 12, Eta: eta, Anneal: 1, Snapshots: []int{1}})[0]
+	if !slices.Equal(burn, langevin) {
+		t.Error("a burn-in step is not a Langevin step at temperature 1")
+	}
+
+	// Two steps and no burn-in: from 0.4 to 0.04, then r(x).
+	snaps := walk(start, WalkConfig{Method: WalkDiffusion, Steps: 2, Eta: eta, Snapshots: []int{1, 2}})
+	keep := (0.04 / 0.4) * (0.04 / 0.4)
+	toward := walk(start, WalkConfig{Method: WalkScore, Steps: 1, Eta: 1 - keep})[1] // r(x) + keep·(x − r(x))
+	var sum, sum2 float64
+	for i, v := range snaps[0] {
+		d := float64(v - toward[i])
+		sum, sum2 = sum+d, sum2+d*d
+	}
+	n := float64(len(toward))
+	mean, sd := sum/n, math.Sqrt(sum2/n-(sum/n)*(sum/n))
+	if want := 0.04 * math.Sqrt(1-keep); math.Abs(sd-want) > 0.01*want || math.Abs(mean) > 4*want/math.Sqrt(n) {
+		t.Errorf("the noise of an ancestral step: mean %.5f, sd %.5f; want 0 and %.5f", mean, sd, want)
+	}
+	if last := walk(snaps[0], WalkConfig{Method: WalkScore, Steps: 1, Eta: 1})[1]; !slices.Equal(snaps[1], last) {
+		t.Error("the last step does not end on r(x)")
+	}
+
+	for _, bad := range []WalkConfig{
+		{Method: WalkDiffusion, Steps: 10, Eta: 2},
+		{Method: WalkDiffusion, Steps: 10, Eta: 0.5, BurnIn: 10},
+		{Method: WalkDiffusion, Steps: 10, Eta: 0.5, BurnIn: -1},
+		{Method: WalkDiffusion, Steps: 10, Eta: 0.5, ChainNoise: datasets.Noise{Kind: datasets.Mask, Level: 0.2}},
+	} {
+		if _, err := Walk(context.Background(), backend, ae, start, bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
 	}
 }
 

@@ -31,6 +31,9 @@ type SampleScore struct {
 	NearCopyShare  float64 `json:"near_copy_share"` // closer to a training image than 99% of test images are
 	FD             float64 `json:"fd"`
 	FDFloor        float64 `json:"fd_floor"` // the Fréchet distance of training images
+	// ClassCounts is the classifier's verdicts: how many samples it calls each digit, and
+	// last how many it calls no digit; the histogram behind ClassEntropy.
+	ClassCounts [datasets.NumClasses + 1]int `json:"class_counts"`
 }
 
 // SampleJudge is what samples are judged against.
@@ -87,11 +90,12 @@ func (j SampleJudge) Score(ctx context.Context, backend graph.Backend, samples [
 		return s, err
 	}
 	dists := NearestDistances(mul, samples, set.Train)
-	var hist [datasets.NumClasses]int
 	digits, plausible, copies := 0, 0, 0
 	for i, v := range judged {
-		if v.Class != models.NotADigit {
-			hist[v.Class]++
+		if v.Class == models.NotADigit {
+			s.ClassCounts[datasets.NumClasses]++
+		} else {
+			s.ClassCounts[v.Class]++
 			digits++
 		}
 		p := WalkPoint{NearestDistance: dists[i], Near: dists[i] <= ref.NearDistance, Class: &judged[i].Class, Confidence: &judged[i].Confidence}
@@ -102,7 +106,7 @@ func (j SampleJudge) Score(ctx context.Context, backend graph.Backend, samples [
 			copies++
 		}
 	}
-	for _, c := range hist {
+	for _, c := range s.ClassCounts[:datasets.NumClasses] {
 		if c > 0 {
 			s.ClassesCovered++
 			q := float64(c) / float64(digits)

@@ -120,6 +120,18 @@ func TestSampleJudgeOnKnownInputs(t *testing.T) {
 	if real.ClassesCovered != 10 || real.ClassEntropy < 0.95 || real.PlausibleShare < 0.6 || real.FD > 3*real.FDFloor+1e-9 {
 		t.Errorf("training digits: %+v", real)
 	}
+	for _, s := range []SampleScore{real, noisy, blurry} {
+		total := 0
+		for _, c := range s.ClassCounts {
+			total += c
+		}
+		if total != s.N {
+			t.Errorf("class counts %v add up to %d of %d samples", s.ClassCounts, total, s.N)
+		}
+	}
+	if noiseNoDigit := noisy.ClassCounts[datasets.NumClasses]; noiseNoDigit < noisy.N/2 || real.ClassCounts[datasets.NumClasses] > real.N/10 {
+		t.Errorf("no digit: %d of the uniform noise, %d of the digits", noiseNoDigit, real.ClassCounts[datasets.NumClasses])
+	}
 	for _, bad := range []struct {
 		name string
 		s    SampleScore

@@ -35,6 +35,15 @@ const (
 	// T = 1 is a Langevin step of size 2ησ². T falls linearly from Anneal at the first step
 	// to 0 at the last, so the walk explores first and then settles on the manifold.
 	WalkLangevin = "langevin"
+	// WalkDiffusion samples as a diffusion model does, with the DAE as its blind denoiser
+	// (one that is not told the noise level, as in Kadkhodaie & Simoncelli 2021): first
+	// Langevin steps at the top of the chain noise's range of levels, x += η(r(x) − x) +
+	// σ√(2η)·z, which forget the start and reach the data blurred by that noise; then
+	// ancestral steps down a geometric ladder of levels σ → σ' to the range's bottom, x ←
+	// r(x) + (σ'/σ)²(x − r(x)) + σ'√(1 − (σ'/σ)²)·z (DDPM's step, Ho et al. 2020, for noise
+	// that adds to the image), which keep just the noise of the next level; the last step
+	// is r(x). Uncorrupting a little at a time keeps detail a full reconstruction blurs.
+	WalkDiffusion = "diffusion"
 )
 
 // The defaults and limits of a walk, for the command line and configs alike.
@@ -51,13 +60,14 @@ const (
 
 // WalkConfig is a walk's settings.
 type WalkConfig struct {
-	Method     string         // score, energy, chain, annealed or langevin
+	Method     string         // score, energy, chain, annealed, langevin or diffusion
 	Steps      int            // number of steps
 	Eta        float64        // step size (score, energy)
 	ChainNoise datasets.Noise // corruption of the chain; none means the model's training noise
 	Clip       bool           // keep pixels in [0,1] after every step
 	Snapshots  []int          // steps to record, 0 the start; nil means DefaultSnapshots(Steps)
 	Anneal     float64        // annealed: the corruption's level at the start, times ChainNoise's; langevin: the temperature at the start
+	BurnIn     int            // diffusion: Langevin steps at the top level before the descent; 0 means a sixth of Steps
 	Seed       uint64         // seeds the chain's corruption
 }
 
@@ -67,14 +77,16 @@ func (c WalkConfig) Validate() error {
 		return &models.SettingError{Setting: setting, Problem: fmt.Sprintf(format, args...)}
 	}
 	switch {
-	case c.Method != WalkScore && c.Method != WalkEnergy && c.Method != WalkChain && c.Method != WalkAnnealed && c.Method != WalkLangevin:
-		return bad("method", "%q: want score, energy, chain, annealed or langevin", c.Method)
+	case !slices.Contains([]string{WalkScore, WalkEnergy, WalkChain, WalkAnnealed, WalkLangevin, WalkDiffusion}, c.Method):
+		return bad("method", "%q: want score, energy, chain, annealed, langevin or diffusion", c.Method)
 	case c.Method == WalkAnnealed && !(c.Anneal >= 0.1 && c.Anneal <= 100):
 		return bad("anneal", "must be between 0.1 and 100 (times the chain noise's level at the start), got %g", c.Anneal)
 	case c.Method == WalkLangevin && !(c.Anneal >= 0 && c.Anneal <= 100):
 		return bad("anneal", "must be between 0 and 100 (the temperature at the start), got %g", c.Anneal)
-	case c.Method == WalkLangevin && !(c.Eta > 0 && c.Eta <= 1):
-		return bad("eta", "must be in (0, 1] for a Langevin walk (the share of r(x) − x a step takes), got %g", c.Eta)
+	case (c.Method == WalkLangevin || c.Method == WalkDiffusion) && !(c.Eta > 0 && c.Eta <= 1):
+		return bad("eta", "must be in (0, 1] for a %s walk (the share of r(x) − x a Langevin step takes), got %g", c.Method, c.Eta)
+	case c.BurnIn < 0 || c.Method == WalkDiffusion && c.Steps > 0 && c.BurnIn >= c.Steps:
+		return bad("burn-in", "must be 0 or more and fewer than the %d steps, got %d", c.Steps, c.BurnIn)
 	case c.Steps < 0:
 		return bad("steps", "must be 0 or more, got %d", c.Steps)
 	case (c.Method == WalkScore || c.Method == WalkEnergy) && !(c.Eta > 0 && c.Eta <= maxEta):
@@ -232,6 +244,9 @@ func newWalker(backend graph.Backend, ae *models.Autoencoder, x []float32, cfg W
 	if w.noise.IsNone() {
 		w.noise = EvalNoise(datasets.Noise{}, ae.Spec)
 	}
+	if cfg.Method == WalkDiffusion && w.noise.Kind != datasets.Gaussian {
+		return nil, &models.SettingError{Setting: "chain-noise", Problem: fmt.Sprintf("a diffusion walk needs Gaussian levels (gaussian:σ or a range such as gaussian:0.02..1), got %s", w.noise)}
+	}
 	layers := ae.Graph().Layers()
 	w.out = len(layers) - 1
 	prog, err := graph.NewStackProgram(layers, w.chains)
@@ -323,6 +338,12 @@ func (w *walker) step() error {
 		for i := range x {
 			x[i] += eta*(r[i]-x[i]) + spread*float32(w.rng.NormFloat64())
 		}
+	case WalkDiffusion:
+		r, err := w.reconstruct(x)
+		if err != nil {
+			return err
+		}
+		w.diffusionStep(x, r)
 	case WalkChain, WalkAnnealed:
 		noise := w.noise
 		if w.cfg.Method == WalkAnnealed { // from Anneal× the level down to the level itself, linearly
@@ -344,6 +365,44 @@ func (w *walker) step() error {
 		}
 	}
 	return nil
+}
+
+// diffusionStep moves x, whose reconstruction is r, by the diffusion walk's step number
+// w.steps: a Langevin step at the top level during the burn-in, then an ancestral step
+// from the ladder's level to the next.
+func (w *walker) diffusionStep(x, r []float32) {
+	top, bottom := w.noise.Level, w.noise.Level/10 // one level: the ladder falls tenfold
+	if w.noise.IsRange() {
+		top, bottom = w.noise.Max, w.noise.Level
+	}
+	burnIn := w.cfg.BurnIn
+	if burnIn == 0 {
+		burnIn = w.cfg.Steps / 6
+	}
+	if w.steps < burnIn {
+		eta, spread := float32(w.cfg.Eta), float32(top*math.Sqrt(2*w.cfg.Eta))
+		for i := range x {
+			x[i] += eta*(r[i]-x[i]) + spread*float32(w.rng.NormFloat64())
+		}
+		return
+	}
+	rungs := w.cfg.Steps - burnIn
+	level := func(k int) float64 { // the ladder's kth level; 0 past its end
+		if k >= rungs {
+			return 0
+		}
+		return top * math.Pow(bottom/top, float64(k)/float64(max(1, rungs-1)))
+	}
+	from, to := level(w.steps-burnIn), level(w.steps-burnIn+1)
+	if to == 0 {
+		copy(x, r)
+		return
+	}
+	keep := (to / from) * (to / from)
+	keep32, spread := float32(keep), float32(to*math.Sqrt(1-keep))
+	for i := range x {
+		x[i] = r[i] + keep32*(x[i]-r[i]) + spread*float32(w.rng.NormFloat64())
+	}
 }
 
 // finite reports whether every value of x is a number.
