@@ -23,7 +23,7 @@ func walkCommand(s streams) *cli.Command {
 			&cli.StringFlag{Name: "method", Value: study.DefaultWalkMethod, Usage: "score: x += η(r(x) − x); energy: x −= η∇‖r(x) − x‖² (gorgonia's gradient); chain: x = r(corrupt(x)); annealed: the chain, its corruption falling from --anneal times the chain noise to the chain noise; langevin: x += η(r(x) − x) + T·σ√(2η)·z, annealed Langevin along the DAE's score estimate, σ the chain noise's level, the temperature T falling from --anneal to 0; diffusion: --burn-in Langevin steps at the top of the chain noise's levels, then ancestral denoising steps down a ladder of levels to its bottom (DDPM's sampler with the DAE as a blind denoiser), ending on r(x)"},
 			&cli.Float64Flag{Name: "anneal", Value: study.DefaultAnneal, Usage: "annealed: the corruption's level at the first step, times the chain noise's; langevin: the temperature at the first step"},
 			&cli.IntFlag{Name: "steps", Value: study.DefaultWalkSteps, Usage: "steps of the walk"},
-			&cli.IntFlag{Name: "burn-in", Usage: "diffusion: the first steps, Langevin steps at the top level (default: a sixth of --steps)"},
+			&cli.IntFlag{Name: "burn-in", Usage: "diffusion: the first steps, Langevin steps at the top level", DefaultText: "a sixth of --steps"},
 			&cli.Float64Flag{Name: "eta", Value: study.DefaultWalkEta, Usage: "step size η of score and energy; the share of r(x) − x a Langevin step takes (langevin, diffusion: at most 1)"},
 			&cli.StringFlag{Name: "chain-noise", Usage: "corruption of the chain (default: the model's training noise, else gaussian:0.4)"},
 			&cli.BoolFlag{Name: "clip", Usage: "keep pixels in [0,1] after every step"},
