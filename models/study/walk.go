@@ -62,7 +62,7 @@ const (
 type WalkConfig struct {
 	Method     string         // score, energy, chain, annealed, langevin or diffusion
 	Steps      int            // number of steps
-	Eta        float64        // step size (score, energy)
+	Eta        float64        // step size (score, energy); the share of r(x) − x a Langevin step takes (langevin, diffusion)
 	ChainNoise datasets.Noise // corruption of the chain; none means the model's training noise
 	Clip       bool           // keep pixels in [0,1] after every step
 	Snapshots  []int          // steps to record, 0 the start; nil means DefaultSnapshots(Steps)
