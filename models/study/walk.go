@@ -334,10 +334,7 @@ func (w *walker) step() error {
 			sigma = (w.noise.Level + w.noise.Max) / 2
 		}
 		f := float64(w.steps) / float64(max(1, w.cfg.Steps-1))
-		spread := float32(w.cfg.Anneal * (1 - f) * sigma * math.Sqrt(2*w.cfg.Eta))
-		for i := range x {
-			x[i] += eta*(r[i]-x[i]) + spread*float32(w.rng.NormFloat64())
-		}
+		w.langevinMove(x, r, float32(w.cfg.Anneal*(1-f)*sigma*math.Sqrt(2*w.cfg.Eta)))
 	case WalkDiffusion:
 		r, err := w.reconstruct(x)
 		if err != nil {
@@ -367,6 +364,15 @@ func (w *walker) step() error {
 	return nil
 }
 
+// langevinMove takes x the share η of the way to its reconstruction r and adds Gaussian
+// noise of standard deviation spread: the Langevin and diffusion walks' step.
+func (w *walker) langevinMove(x, r []float32, spread float32) {
+	eta := float32(w.cfg.Eta)
+	for i := range x {
+		x[i] += eta*(r[i]-x[i]) + spread*float32(w.rng.NormFloat64())
+	}
+}
+
 // diffusionStep moves x, whose reconstruction is r, by the diffusion walk's step number
 // w.steps: a Langevin step at the top level during the burn-in, then an ancestral step
 // from the ladder's level to the next.
@@ -380,10 +386,7 @@ func (w *walker) diffusionStep(x, r []float32) {
 		burnIn = w.cfg.Steps / 6
 	}
 	if w.steps < burnIn {
-		eta, spread := float32(w.cfg.Eta), float32(top*math.Sqrt(2*w.cfg.Eta))
-		for i := range x {
-			x[i] += eta*(r[i]-x[i]) + spread*float32(w.rng.NormFloat64())
-		}
+		w.langevinMove(x, r, float32(top*math.Sqrt(2*w.cfg.Eta)))
 		return
 	}
 	rungs := w.cfg.Steps - burnIn
